@@ -1,0 +1,25 @@
+/**
+ * The one place a Kinesis client is built. HTTP/1.1 (NodeHttpHandler) because the
+ * SDK's default HTTP/2 handler fails against local servers such as kinesalite.
+ */
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** Where to reach Kinesis: AWS (no endpoint) or a local server. */
+export interface KinesisEndpoint {
+  /** e.g. `http://127.0.0.1:4567`; undefined for AWS. */
+  endpoint?: string | undefined;
+  region?: string | undefined;
+}
+
+/** Builds a Kinesis client; with an endpoint, uses dummy credentials that local servers accept. */
+export function createKinesisClient(options: KinesisEndpoint = {}): KinesisClient {
+  const local = options.endpoint !== undefined;
+  return new KinesisClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    ...(local
+      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+}

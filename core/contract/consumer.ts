@@ -1,0 +1,148 @@
+/**
+ * The consumer API for stream subscribers: Kinesis record in, typed events out,
+ * in the reader schema version of the caller's choice.
+ */
+import { ContractError } from './errors.js';
+import type { EventOf, EventType } from './events.js';
+import { type DeaggregateOptions, deaggregate } from './kpl.js';
+import type { SchemaRegistry, SchemaVersion } from './registry.js';
+import { type ReaderVersions, SingleObjectDecoder } from './single-object.js';
+
+/** A record as `GetRecords` (AWS SDK v3) returns it. */
+export interface GetRecordsRecord {
+  Data?: Uint8Array | undefined;
+  SequenceNumber?: string | undefined;
+  PartitionKey?: string | undefined;
+  ApproximateArrivalTimestamp?: Date | undefined;
+}
+
+/** A record as a Lambda Kinesis event delivers it (`event.Records[i]`). */
+export interface LambdaKinesisRecord {
+  eventID?: string;
+  kinesis: {
+    data: string;
+    sequenceNumber: string;
+    partitionKey: string;
+    approximateArrivalTimestamp?: number;
+  };
+}
+
+/** Either record shape. */
+export type KinesisRecordLike = GetRecordsRecord | LambdaKinesisRecord;
+
+/** Where a user record sits in the stream: (sequence number, sub-sequence number). */
+export interface StreamPosition {
+  sequenceNumber: string;
+  subSequenceNumber: number;
+}
+
+/** An event read from the stream with its position. */
+export interface StreamEvent<T extends EventType = EventType> extends StreamPosition {
+  type: T;
+  event: EventOf[T];
+  partitionKey: string;
+  /** The writer schema version found on the wire. */
+  writer: SchemaVersion;
+}
+
+/** A user record that could not be decoded, with its bytes and reason (for quarantine). */
+export interface PoisonRecord extends StreamPosition {
+  partitionKey: string;
+  /** The raw bytes that failed (the user record, or the whole Kinesis record for a bad aggregate). */
+  data: Buffer;
+  error: ContractError;
+}
+
+/** Outcome of decoding one Kinesis record. */
+export interface DecodedRecord {
+  events: StreamEvent[];
+  poison: PoisonRecord[];
+}
+
+function normalise(record: KinesisRecordLike): { data: Buffer; sequenceNumber: string; partitionKey: string } {
+  if ('kinesis' in record) {
+    return {
+      data: Buffer.from(record.kinesis.data, 'base64'),
+      sequenceNumber: record.kinesis.sequenceNumber,
+      partitionKey: record.kinesis.partitionKey,
+    };
+  }
+  const d = record.Data ?? new Uint8Array();
+  return {
+    data: Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength),
+    sequenceNumber: record.SequenceNumber ?? '',
+    partitionKey: record.PartitionKey ?? '',
+  };
+}
+
+/**
+ * Decodes Kinesis records (aggregated or not) into typed events.
+ *
+ * ```ts
+ * const decoder = new StreamDecoder(SchemaRegistry.load(), { MetricSample: 1 });
+ * for (const e of decoder.events(record)) console.log(e.type, e.event.host);
+ * ```
+ */
+export class StreamDecoder {
+  private readonly objects: SingleObjectDecoder;
+
+  /**
+   * @param registry - every schema version (load once per process)
+   * @param readers - reader version per event type; default the latest
+   * @param options - de-aggregation options (checksum verification)
+   */
+  constructor(
+    registry: SchemaRegistry,
+    readers: ReaderVersions = {},
+    private readonly options: DeaggregateOptions = {},
+  ) {
+    this.objects = new SingleObjectDecoder(registry, readers);
+  }
+
+  /** Decodes one record, separating good events from poison user records; never throws for bad data. */
+  decode(record: KinesisRecordLike): DecodedRecord {
+    const { data, sequenceNumber, partitionKey } = normalise(record);
+    const out: DecodedRecord = { events: [], poison: [] };
+    let users: ReturnType<typeof deaggregate>;
+    try {
+      users = deaggregate(data, partitionKey, undefined, this.options);
+    } catch (error) {
+      out.poison.push({ sequenceNumber, subSequenceNumber: 0, partitionKey, data, error: error as ContractError });
+      return out;
+    }
+    for (const u of users) {
+      try {
+        const d = this.objects.decode(u.data);
+        out.events.push({
+          type: d.type,
+          event: d.event,
+          writer: d.writer,
+          partitionKey: u.partitionKey,
+          sequenceNumber,
+          subSequenceNumber: u.subSequenceNumber,
+        });
+      } catch (error) {
+        if (!(error instanceof ContractError)) throw error;
+        out.poison.push({
+          sequenceNumber,
+          subSequenceNumber: u.subSequenceNumber,
+          partitionKey: u.partitionKey,
+          data: u.data,
+          error,
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Decodes one record into events.
+   * @throws the ContractError of the first user record that cannot be decoded
+   */
+  events(record: KinesisRecordLike): StreamEvent[] {
+    const { events, poison } = this.decode(record);
+    const first = poison[0];
+    if (first) throw first.error;
+    return events;
+  }
+}

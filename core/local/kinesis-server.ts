@@ -1,0 +1,56 @@
+/**
+ * A local Kinesis server (kinesalite) on 127.0.0.1, started and stopped by Pulse.
+ * In memory: streams vanish when it stops.
+ */
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+
+const require = createRequire(import.meta.url);
+
+/** A running local server. */
+export interface LocalServer {
+  /** Base URL, e.g. `http://127.0.0.1:45123`. */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startKinesisServer}. */
+export interface KinesisServerOptions {
+  /** Port to listen on (default 0: any free port). */
+  port?: number;
+  /** Simulated delay of stream creation, deletion and resharding (default 0 ms). */
+  latencyMs?: number;
+  /** Open shards allowed per account (default 50). */
+  shardLimit?: number;
+}
+
+/**
+ * Starts kinesalite on 127.0.0.1.
+ * @throws Error naming the port when it is already in use
+ */
+export async function startKinesisServer(options: KinesisServerOptions = {}): Promise<LocalServer> {
+  const kinesalite = require('kinesalite') as (o: object) => Server;
+  const ms = options.latencyMs ?? 0;
+  const server = kinesalite({
+    createStreamMs: ms,
+    deleteStreamMs: ms,
+    updateStreamMs: ms,
+    shardLimit: options.shardLimit ?? 50,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`port ${options.port} is in use: stop what runs there or choose another port`)
+          : e,
+      ),
+    );
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

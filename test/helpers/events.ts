@@ -1,0 +1,84 @@
+/** Record factories and fast-check arbitraries for Pulse events. */
+import fc from 'fast-check';
+import type { EventBody, LogEvent, MetricSample } from '../../core/contract/events.js';
+import { eventId } from '../../core/contract/events.js';
+
+/** A MetricSample body with sensible defaults; override any field. */
+export function metricBody(overrides: Partial<EventBody<'MetricSample'>> = {}): EventBody<'MetricSample'> {
+  return {
+    occurred_at: new Date(Date.UTC(2026, 10, 22, 12, 0, 0)),
+    host: 'server-001',
+    metric: 'cpu_utilization',
+    value: 42.5,
+    unit: 'percent',
+    region: 'us-east-1',
+    environment: 'production',
+    tags: { team: 'infra' },
+    ...overrides,
+  };
+}
+
+/** A full MetricSample (with identity). */
+export function metricSample(seq = 1, overrides: Partial<MetricSample> = {}): MetricSample {
+  return { event_id: eventId('p-1', seq), producer_id: 'p-1', producer_seq: seq, ...metricBody(), ...overrides };
+}
+
+/** A full LogEvent (with identity). */
+export function logEvent(seq = 1, overrides: Partial<LogEvent> = {}): LogEvent {
+  return {
+    event_id: eventId('p-1', seq),
+    producer_id: 'p-1',
+    producer_seq: seq,
+    occurred_at: new Date(Date.UTC(2026, 10, 22, 12, 0, 0)),
+    host: 'server-001',
+    service: 'checkout',
+    level: 'ERROR',
+    message: 'payment declined',
+    region: 'us-east-1',
+    environment: 'production',
+    attributes: { trace_id: 'abc' },
+    ...overrides,
+  };
+}
+
+const text = fc.string({ maxLength: 24, unit: 'grapheme' });
+const time = fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => new Date(ms));
+const identity = fc
+  .record({ producer_id: fc.uuid(), producer_seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) })
+  .map((i) => ({ ...i, event_id: eventId(i.producer_id, i.producer_seq) }));
+const labels = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), text, { maxKeys: 4 });
+
+/** Any valid MetricSample in the v1 shape (no `source`). */
+export const arbMetricV1: fc.Arbitrary<MetricSample> = fc
+  .record({
+    identity,
+    occurred_at: time,
+    host: text,
+    metric: text,
+    value: fc.double({ noNaN: true }),
+    unit: text,
+    region: text,
+    environment: text,
+    tags: labels,
+  })
+  .map(({ identity: id, ...rest }) => ({ ...id, ...rest }));
+
+/** Any valid MetricSample in the v2 shape (`source` set or null). */
+export const arbMetricV2: fc.Arbitrary<MetricSample> = fc
+  .tuple(arbMetricV1, fc.option(text, { nil: null }))
+  .map(([m, source]) => ({ ...m, source }));
+
+/** Any valid LogEvent. */
+export const arbLog: fc.Arbitrary<LogEvent> = fc
+  .record({
+    identity,
+    occurred_at: time,
+    host: text,
+    service: text,
+    level: fc.constantFrom('DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'),
+    message: fc.string({ maxLength: 200, unit: 'grapheme' }),
+    region: text,
+    environment: text,
+    attributes: labels,
+  })
+  .map(({ identity: id, ...rest }) => ({ ...id, ...rest }));
