@@ -74,7 +74,7 @@ export class SchemaRegistry {
   private readonly byName = new Map<EventType, SchemaVersion[]>();
   /** Fingerprint lookup keyed by the low 32 bits (as read from the wire), then checked on the high 32. */
   private readonly byLow = new Map<number, SchemaVersion[]>();
-  private readonly resolvers = new Map<string, avro.types.Resolver | null>();
+  private readonly resolvers = new Map<string, avro.Resolver | null>();
 
   constructor(entries: { file: string; version: number; schema: avro.Schema }[]) {
     for (const e of entries) this.add(e);
@@ -172,7 +172,7 @@ export class SchemaRegistry {
    * Resolver reading data written with `writer` as `reader`, or null when
    * they are the same schema. Cached: built once per pair per process.
    */
-  resolver(writer: SchemaVersion, reader: SchemaVersion): avro.types.Resolver | null {
+  resolver(writer: SchemaVersion, reader: SchemaVersion): avro.Resolver | null {
     if (writer === reader) return null;
     const key = `${writer.fingerprintHex}>${reader.fingerprintHex}`;
     let r = this.resolvers.get(key);

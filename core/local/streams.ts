@@ -9,7 +9,7 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
-  type Record as KinesisRecord,
+  type _Record as KinesisRecord,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 

@@ -275,7 +275,7 @@ export class Producer {
   }
 
   private isIdle(): boolean {
-    if (this.inFlight > 0 || this.retired.size > 0) return false;
+    if (this.inFlight > 0 || this.retired.size > 0 || this.refreshing || this.stale) return false;
     for (const l of this.lanes.values()) if (l.queue.length > 0 || l.builder) return false;
     return true;
   }

@@ -41,10 +41,12 @@ export function logEvent(seq = 1, overrides: Partial<LogEvent> = {}): LogEvent {
   };
 }
 
+/** Largest long avsc encodes from a JS number (its 'safe long' bound). */
+const AVSC_MAX_LONG = 9_007_199_254_740_990;
 const text = fc.string({ maxLength: 24, unit: 'grapheme' });
 const time = fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => new Date(ms));
 const identity = fc
-  .record({ producer_id: fc.uuid(), producer_seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) })
+  .record({ producer_id: fc.uuid(), producer_seq: fc.integer({ min: 1, max: AVSC_MAX_LONG }) })
   .map((i) => ({ ...i, event_id: eventId(i.producer_id, i.producer_seq) }));
 const labels = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), text, { maxKeys: 4 });
 
