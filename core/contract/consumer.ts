@@ -4,7 +4,7 @@
  */
 import { ContractError } from './errors.js';
 import type { EventOf, EventType } from './events.js';
-import { type DeaggregateOptions, deaggregate } from './kpl.js';
+import { type DeaggregateOptions, isAggregate, visitAggregate } from './kpl.js';
 import type { SchemaRegistry, SchemaVersion } from './registry.js';
 import { type ReaderVersions, SingleObjectDecoder } from './single-object.js';
 
@@ -103,34 +103,25 @@ export class StreamDecoder {
   decode(record: KinesisRecordLike): DecodedRecord {
     const { data, sequenceNumber, partitionKey } = normalise(record);
     const out: DecodedRecord = { events: [], poison: [] };
-    let users: ReturnType<typeof deaggregate>;
-    try {
-      users = deaggregate(data, partitionKey, undefined, this.options);
-    } catch (error) {
-      out.poison.push({ sequenceNumber, subSequenceNumber: 0, partitionKey, data, error: error as ContractError });
-      return out;
-    }
-    for (const u of users) {
+    const visit = (pk: string, _ehk: string | undefined, start: number, end: number, sub: number): void => {
       try {
-        const d = this.objects.decode(u.data);
-        out.events.push({
-          type: d.type,
-          event: d.event,
-          writer: d.writer,
-          partitionKey: u.partitionKey,
-          sequenceNumber,
-          subSequenceNumber: u.subSequenceNumber,
-        });
+        const d = this.objects.decodeAt(data, start, end);
+        out.events.push({ type: d.type, event: d.event, writer: d.writer, partitionKey: pk, sequenceNumber, subSequenceNumber: sub });
       } catch (error) {
         if (!(error instanceof ContractError)) throw error;
-        out.poison.push({
-          sequenceNumber,
-          subSequenceNumber: u.subSequenceNumber,
-          partitionKey: u.partitionKey,
-          data: u.data,
-          error,
-        });
+        out.poison.push({ sequenceNumber, subSequenceNumber: sub, partitionKey: pk, data: Buffer.from(data.subarray(start, end)), error });
       }
+    };
+    if (!isAggregate(data)) {
+      visit(partitionKey, undefined, 0, data.length, 0);
+      return out;
+    }
+    try {
+      visitAggregate(data, visit, this.options);
+    } catch (error) {
+      if (!(error instanceof ContractError)) throw error;
+      // A malformed aggregate: the whole Kinesis record is poison, and nothing of it counts.
+      return { events: [], poison: [{ sequenceNumber, subSequenceNumber: 0, partitionKey, data, error }] };
     }
     return out;
   }

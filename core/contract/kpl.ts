@@ -173,6 +173,88 @@ export interface DeaggregateOptions {
 }
 
 /**
+ * Receives each user record of an aggregate as a range of the aggregate's bytes,
+ * so the hot path decodes in place without allocating per record.
+ */
+export type UserRecordVisitor = (
+  partitionKey: string,
+  explicitHashKey: string | undefined,
+  start: number,
+  end: number,
+  subSequenceNumber: number,
+) => void;
+
+/**
+ * Walks the user records of a KPL aggregate in order, calling `visit` for each.
+ * @returns the number of user records
+ * @throws AggregationError on a bad checksum or malformed protobuf (before any visit
+ *   when the checksum is verified; possibly after some visits when it is not)
+ */
+export function visitAggregate(data: Buffer, visit: UserRecordVisitor, options: DeaggregateOptions = {}): number {
+  const end = data.length - MD5_LEN;
+  const start = KPL_MAGIC.length;
+  if (options.verifyChecksum !== false) {
+    const md5 = createHash('md5').update(data.subarray(start, end)).digest();
+    if (!md5.equals(data.subarray(end))) throw new AggregationError('MD5 checksum mismatch');
+  }
+  const r = new ProtoReader(data, start, end);
+  // Protobuf allows the key tables after the records, so record ranges are
+  // collected first and visited once both tables are complete.
+  const pks: string[] = [];
+  const ehks: string[] = [];
+  const inner = new ProtoReader(data, 0, 0);
+  let count = 0;
+  const emit = (from: number, to: number): void => {
+    inner.reset(from, to);
+    let pk = -1;
+    let ehk = -1;
+    let bodyStart = -1;
+    let bodyEnd = -1;
+    while (inner.pos < to) {
+      const tag = inner.varint();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (field === 1 && wire === 0) pk = inner.varint();
+      else if (field === 2 && wire === 0) ehk = inner.varint();
+      else if (field === 3 && wire === 2) {
+        const len = inner.varint();
+        bodyEnd = inner.take(len);
+        bodyStart = bodyEnd - len;
+      } else inner.skip(wire);
+    }
+    if (pk < 0 || bodyStart < 0) throw new AggregationError(`user record ${count} has no partition_key_index or data`);
+    const partitionKey = pks[pk];
+    if (partitionKey === undefined) {
+      throw new AggregationError(`user record ${count} names partition key index ${pk}, table has ${pks.length}`);
+    }
+    const hashKey = ehk >= 0 ? ehks[ehk] : undefined;
+    if (ehk >= 0 && hashKey === undefined) {
+      throw new AggregationError(`user record ${count} names hash key index ${ehk}, table has ${ehks.length}`);
+    }
+    visit(partitionKey, hashKey, bodyStart, bodyEnd, count++);
+  };
+  const records: number[] = [];
+  while (r.pos < end) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire !== 2) {
+      r.skip(wire);
+      continue;
+    }
+    const len = r.varint();
+    const stop = r.take(len);
+    if (field === 1) {
+      pks.push(data.toString('utf8', stop - len, stop));
+    } else if (field === 2) {
+      ehks.push(data.toString('utf8', stop - len, stop));
+    } else if (field === 3) records.push(stop - len, stop);
+  }
+  for (let i = 0; i < records.length; i += 2) emit(records[i] as number, records[i + 1] as number);
+  return count;
+}
+
+/**
  * Splits a Kinesis record's data into its user records. A record that is not an
  * aggregate comes back as one user record with the outer partition key. The
  * returned `data` buffers are views into `data` (no copy).
@@ -187,68 +269,27 @@ export function deaggregate(
   if (!isAggregate(data)) {
     return [{ partitionKey, explicitHashKey, data, subSequenceNumber: 0, aggregated: false }];
   }
-  const end = data.length - MD5_LEN;
-  const start = KPL_MAGIC.length;
-  if (options.verifyChecksum !== false) {
-    const md5 = createHash('md5').update(data.subarray(start, end)).digest();
-    if (!md5.equals(data.subarray(end))) throw new AggregationError('MD5 checksum mismatch');
-  }
-  const r = new ProtoReader(data, start, end);
-  const pks: string[] = [];
-  const ehks: string[] = [];
-  const raw: { pk: number; ehk: number; data: Buffer }[] = [];
-  while (r.pos < end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (wire !== 2) {
-      r.skip(wire);
-      continue;
-    }
-    const len = r.varint();
-    const stop = r.take(len);
-    if (field === 1) pks.push(data.toString('utf8', stop - len, stop));
-    else if (field === 2) ehks.push(data.toString('utf8', stop - len, stop));
-    else if (field === 3) raw.push(readInner(data, stop - len, stop));
-  }
-  return raw.map((x, i) => {
-    const pk = pks[x.pk];
-    if (pk === undefined) throw new AggregationError(`user record ${i} names partition key index ${x.pk}, table has ${pks.length}`);
-    const ehk = x.ehk >= 0 ? ehks[x.ehk] : undefined;
-    if (x.ehk >= 0 && ehk === undefined) {
-      throw new AggregationError(`user record ${i} names hash key index ${x.ehk}, table has ${ehks.length}`);
-    }
-    return { partitionKey: pk, explicitHashKey: ehk, data: x.data, subSequenceNumber: i, aggregated: true };
-  });
-}
-
-function readInner(data: Buffer, start: number, end: number): { pk: number; ehk: number; data: Buffer } {
-  const r = new ProtoReader(data, start, end);
-  let pk = -1;
-  let ehk = -1;
-  let body: Buffer | undefined;
-  while (r.pos < end) {
-    const tag = r.varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    if (field === 1 && wire === 0) pk = r.varint();
-    else if (field === 2 && wire === 0) ehk = r.varint();
-    else if (field === 3 && wire === 2) {
-      const len = r.varint();
-      const stop = r.take(len);
-      body = data.subarray(stop - len, stop);
-    } else r.skip(wire);
-  }
-  if (pk < 0 || body === undefined) throw new AggregationError('user record without partition_key_index or data');
-  return { pk, ehk, data: body };
+  const out: DeaggregatedRecord[] = [];
+  visitAggregate(
+    data,
+    (pk, ehk, start, end, sub) =>
+      out.push({ partitionKey: pk, explicitHashKey: ehk, data: data.subarray(start, end), subSequenceNumber: sub, aggregated: true }),
+    options,
+  );
+  return out;
 }
 
 class ProtoReader {
   constructor(
     private readonly buf: Buffer,
     public pos: number,
-    private readonly end: number,
+    private end: number,
   ) {}
+
+  reset(pos: number, end: number): void {
+    this.pos = pos;
+    this.end = end;
+  }
 
   varint(): number {
     let result = 0;

@@ -2,6 +2,7 @@
  * Avro single-object encoding: `C3 01`, the 8-byte little-endian CRC-64-AVRO
  * fingerprint of the writer schema, then the Avro binary body.
  */
+import type avro from 'avsc';
 import { BadMagicError, InvalidEventError, TruncatedBodyError } from './errors.js';
 import type { EventOf, EventType } from './events.js';
 import type { SchemaRegistry, SchemaVersion } from './registry.js';
@@ -20,6 +21,8 @@ export class SingleObjectEncoder {
    * @throws InvalidEventError naming the invalid fields (never their values)
    */
   encode<T extends EventType>(writer: SchemaVersion, event: EventOf[T]): Buffer {
+    const reserved = reservedMapKeys(event as unknown as Record<string, unknown>);
+    if (reserved.length > 0) throw new InvalidEventError(`${writer.name} v${writer.version}`, reserved);
     for (;;) {
       writer.header.copy(this.scratch, 0);
       let end: number;
@@ -32,6 +35,19 @@ export class SingleObjectEncoder {
       this.scratch = Buffer.allocUnsafe(this.scratch.length * 2 - end);
     }
   }
+}
+
+/**
+ * Map fields whose keys include `__proto__`: JavaScript readers (avsc among them)
+ * cannot give that key back as data, so it would be lost silently.
+ */
+function reservedMapKeys(event: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const field of ['tags', 'attributes']) {
+    const map = event[field];
+    if (map && typeof map === 'object' && Object.hasOwn(map, '__proto__')) out.push(`${field}.__proto__`);
+  }
+  return out;
 }
 
 function invalidPaths(writer: SchemaVersion, event: unknown): string[] {
@@ -59,6 +75,8 @@ export type ReaderVersions = Partial<Record<EventType, number>>;
  */
 export class SingleObjectDecoder {
   private readonly readers = new Map<EventType, SchemaVersion>();
+  /** Per writer version: the reader version and the resolver (undefined when they are the same). */
+  private readonly plans = new Map<SchemaVersion, { reader: SchemaVersion; resolver: avro.Resolver | undefined }>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -72,31 +90,48 @@ export class SingleObjectDecoder {
     }
   }
 
+  /** The reader version used for an event type. */
+  readerOf(type: EventType): SchemaVersion {
+    return this.readers.get(type) as SchemaVersion;
+  }
+
   /**
    * Decodes one event.
    * @throws BadMagicError, UnknownFingerprintError, TruncatedBodyError
    */
   decode(bytes: Buffer): DecodedObject {
-    if (bytes.length < 2 || bytes[0] !== 0xc3 || bytes[1] !== 0x01) {
-      throw new BadMagicError(bytes.length === 0 ? 'an empty record' : `${bytes.subarray(0, 2).toString('hex')}`);
+    return this.decodeAt(bytes, 0, bytes.length);
+  }
+
+  /**
+   * Decodes the event occupying `bytes[start, end)` in place (no copy): how the
+   * hot path reads user records inside a KPL aggregate.
+   * @throws BadMagicError, UnknownFingerprintError, TruncatedBodyError
+   */
+  decodeAt(bytes: Buffer, start: number, end: number): DecodedObject {
+    const length = end - start;
+    if (length < 2 || bytes[start] !== 0xc3 || bytes[start + 1] !== 0x01) {
+      throw new BadMagicError(length <= 0 ? 'an empty record' : bytes.toString('hex', start, start + Math.min(2, length)));
     }
-    if (bytes.length < HEADER) throw new TruncatedBodyError(`${bytes.length} bytes, the header alone needs ${HEADER}`);
-    const writer = this.registry.byFingerprintAt(bytes, 2);
-    const reader = this.readers.get(writer.name) as SchemaVersion;
-    const resolver = this.registry.resolver(writer, reader);
+    if (length < HEADER) throw new TruncatedBodyError(`${length} bytes, the header alone needs ${HEADER}`);
+    const writer = this.registry.byFingerprintAt(bytes, start + 2);
+    let plan = this.plans.get(writer);
+    if (!plan) {
+      const reader = this.readers.get(writer.name) as SchemaVersion;
+      plan = { reader, resolver: this.registry.resolver(writer, reader) ?? undefined };
+      this.plans.set(writer, plan);
+    }
     let result: { value: unknown; offset: number };
     try {
-      result = reader.type.decode(bytes, HEADER, resolver ?? undefined);
+      result = plan.reader.type.decode(bytes, start + HEADER, plan.resolver);
     } catch (cause) {
       throw new TruncatedBodyError(`${writer.name} v${writer.version} body does not parse`, { cause });
     }
-    if (result.offset < 0) {
-      throw new TruncatedBodyError(`${writer.name} v${writer.version} body ends early (${bytes.length} bytes)`);
+    if (result.offset < 0 || result.offset > end) {
+      throw new TruncatedBodyError(`${writer.name} v${writer.version} body ends early (${length} bytes)`);
     }
-    if (result.offset !== bytes.length) {
-      throw new TruncatedBodyError(
-        `${bytes.length - result.offset} trailing bytes after a ${writer.name} v${writer.version} body`,
-      );
+    if (result.offset !== end) {
+      throw new TruncatedBodyError(`${end - result.offset} trailing bytes after a ${writer.name} v${writer.version} body`);
     }
     return { type: writer.name, event: result.value as EventOf[EventType], writer };
   }

@@ -81,6 +81,17 @@ describe('single-object encoding', () => {
   });
 });
 
+describe('reserved map keys', () => {
+  it('refuses a __proto__ tag key, which no JavaScript reader can return as data', () => {
+    // Prepare
+    const tags = JSON.parse('{"__proto__": "x", "team": "infra"}') as Record<string, string>;
+    // Act
+    const act = () => encoder.encode(v1, metricSample(1, { tags }));
+    // Assess
+    expect(act).toThrow('event does not match schema MetricSample v1: invalid field(s) tags.__proto__');
+  });
+});
+
 describe('single-object decoding errors', () => {
   const decoder = new SingleObjectDecoder(registry);
   const good = encoder.encode(v1, metricSample(1, { host: 'payload-host-name' }));

@@ -1,0 +1,15 @@
+/**
+ * Names of the resources Pulse creates, shared by the CDK app and local mode so
+ * the two cannot drift.
+ */
+
+/** Stage names: lower-case letters, digits and dashes, 1–20 characters. */
+export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** Resource names for one stage. */
+export function resourceNames(stage: string) {
+  return {
+    /** The Kinesis stream: the log every projection is rebuilt from. */
+    stream: `pulse-${stage}-events`,
+  } as const;
+}

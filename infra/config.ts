@@ -1,0 +1,57 @@
+/**
+ * Typed configuration of the CDK app, read from CDK context and validated at
+ * synth with messages that name the key and the accepted values.
+ */
+import { STAGE_PATTERN } from '../core/resources.js';
+import { APP_DEFAULTS } from './defaults.js';
+
+/** Validated configuration. */
+export interface PulseConfig {
+  stage: string;
+  streamMode: 'on-demand' | 'provisioned';
+  shardCount: number;
+  retentionHours: number;
+}
+
+/** A context value is missing or wrong. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function int(key: string, raw: unknown, min: number, max: number): number {
+  const n = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`context '${key}' must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/**
+ * Builds the config from a context getter (e.g. `k => app.node.tryGetContext(k)`).
+ * @throws ConfigError naming the key
+ */
+export function readConfig(get: (key: string) => unknown): PulseConfig {
+  const stage = get('stage') ?? APP_DEFAULTS.stage;
+  if (typeof stage !== 'string' || !STAGE_PATTERN.test(stage)) {
+    throw new ConfigError(
+      `context 'stage' must match ${STAGE_PATTERN} (lower-case letters, digits, dashes), got ${JSON.stringify(stage)}`,
+    );
+  }
+  const streamMode = get('streamMode') ?? APP_DEFAULTS.streamMode;
+  if (streamMode !== 'on-demand' && streamMode !== 'provisioned') {
+    throw new ConfigError(`context 'streamMode' must be 'on-demand' or 'provisioned', got ${JSON.stringify(streamMode)}`);
+  }
+  const rawShards = get('shardCount');
+  if (streamMode === 'on-demand' && rawShards !== undefined) {
+    throw new ConfigError("context 'shardCount' applies only with streamMode 'provisioned': remove it or set streamMode");
+  }
+  return {
+    stage,
+    streamMode,
+    shardCount: int('shardCount', rawShards ?? APP_DEFAULTS.shardCount, 1, 500),
+    retentionHours: int('retentionHours', get('retentionHours') ?? APP_DEFAULTS.retentionHours, 24, 8760),
+  };
+}
