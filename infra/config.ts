@@ -42,11 +42,15 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
   }
   const streamMode = get('streamMode') ?? APP_DEFAULTS.streamMode;
   if (streamMode !== 'on-demand' && streamMode !== 'provisioned') {
-    throw new ConfigError(`context 'streamMode' must be 'on-demand' or 'provisioned', got ${JSON.stringify(streamMode)}`);
+    throw new ConfigError(
+      `context 'streamMode' must be 'on-demand' or 'provisioned', got ${JSON.stringify(streamMode)}`,
+    );
   }
   const rawShards = get('shardCount');
   if (streamMode === 'on-demand' && rawShards !== undefined) {
-    throw new ConfigError("context 'shardCount' applies only with streamMode 'provisioned': remove it or set streamMode");
+    throw new ConfigError(
+      "context 'shardCount' applies only with streamMode 'provisioned': remove it or set streamMode",
+    );
   }
   return {
     stage,

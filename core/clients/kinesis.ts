@@ -18,8 +18,6 @@ export function createKinesisClient(options: KinesisEndpoint = {}): KinesisClien
   return new KinesisClient({
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
-    ...(local
-      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    ...(local ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
 }

@@ -34,7 +34,8 @@ function fieldReasons(reader: avro.Type, writer: avro.Type): string | undefined 
     const names = [field.name, ...field.aliases];
     const source = writer.fields.find((w) => names.includes(w.name));
     if (!source) {
-      if (field.defaultValue() === undefined) reasons.push(`field '${field.name}' is missing in the writer and has no default`);
+      if (field.defaultValue() === undefined)
+        reasons.push(`field '${field.name}' is missing in the writer and has no default`);
       continue;
     }
     try {

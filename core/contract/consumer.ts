@@ -106,10 +106,23 @@ export class StreamDecoder {
     const visit = (pk: string, _ehk: string | undefined, start: number, end: number, sub: number): void => {
       try {
         const d = this.objects.decodeAt(data, start, end);
-        out.events.push({ type: d.type, event: d.event, writer: d.writer, partitionKey: pk, sequenceNumber, subSequenceNumber: sub });
+        out.events.push({
+          type: d.type,
+          event: d.event,
+          writer: d.writer,
+          partitionKey: pk,
+          sequenceNumber,
+          subSequenceNumber: sub,
+        });
       } catch (error) {
         if (!(error instanceof ContractError)) throw error;
-        out.poison.push({ sequenceNumber, subSequenceNumber: sub, partitionKey: pk, data: Buffer.from(data.subarray(start, end)), error });
+        out.poison.push({
+          sequenceNumber,
+          subSequenceNumber: sub,
+          partitionKey: pk,
+          data: Buffer.from(data.subarray(start, end)),
+          error,
+        });
       }
     };
     if (!isAggregate(data)) {

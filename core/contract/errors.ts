@@ -42,7 +42,11 @@ export class UnknownFingerprintError extends ContractError {
 /** The body ends before the writer schema says it should, or has trailing bytes. */
 export class TruncatedBodyError extends ContractError {
   constructor(detail: string, options?: { cause?: unknown }) {
-    super('truncated-body', `truncated or corrupt Avro body: ${detail}; the record cannot be decoded and is quarantined`, options);
+    super(
+      'truncated-body',
+      `truncated or corrupt Avro body: ${detail}; the record cannot be decoded and is quarantined`,
+      options,
+    );
   }
 }
 

@@ -273,7 +273,13 @@ export function deaggregate(
   visitAggregate(
     data,
     (pk, ehk, start, end, sub) =>
-      out.push({ partitionKey: pk, explicitHashKey: ehk, data: data.subarray(start, end), subSequenceNumber: sub, aggregated: true }),
+      out.push({
+        partitionKey: pk,
+        explicitHashKey: ehk,
+        data: data.subarray(start, end),
+        subSequenceNumber: sub,
+        aggregated: true,
+      }),
     options,
   );
   return out;

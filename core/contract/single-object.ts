@@ -111,7 +111,9 @@ export class SingleObjectDecoder {
   decodeAt(bytes: Buffer, start: number, end: number): DecodedObject {
     const length = end - start;
     if (length < 2 || bytes[start] !== 0xc3 || bytes[start + 1] !== 0x01) {
-      throw new BadMagicError(length <= 0 ? 'an empty record' : bytes.toString('hex', start, start + Math.min(2, length)));
+      throw new BadMagicError(
+        length <= 0 ? 'an empty record' : bytes.toString('hex', start, start + Math.min(2, length)),
+      );
     }
     if (length < HEADER) throw new TruncatedBodyError(`${length} bytes, the header alone needs ${HEADER}`);
     const writer = this.registry.byFingerprintAt(bytes, start + 2);
@@ -131,7 +133,9 @@ export class SingleObjectDecoder {
       throw new TruncatedBodyError(`${writer.name} v${writer.version} body ends early (${length} bytes)`);
     }
     if (result.offset !== end) {
-      throw new TruncatedBodyError(`${end - result.offset} trailing bytes after a ${writer.name} v${writer.version} body`);
+      throw new TruncatedBodyError(
+        `${end - result.offset} trailing bytes after a ${writer.name} v${writer.version} body`,
+      );
     }
     return { type: writer.name, event: result.value as EventOf[EventType], writer };
   }

@@ -2,9 +2,10 @@
  * A local Kinesis server (kinesalite) on 127.0.0.1, started and stopped by Pulse.
  * In memory: streams vanish when it stops.
  */
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
+
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 

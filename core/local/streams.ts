@@ -8,8 +8,8 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
-  ListShardsCommand,
   type _Record as KinesisRecord,
+  ListShardsCommand,
   type Shard,
 } from '@aws-sdk/client-kinesis';
 

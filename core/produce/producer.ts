@@ -152,7 +152,10 @@ export class Producer {
     for (const v of options.registry.all()) {
       if (this.writers.has(v.name)) continue;
       const want = options.writerVersions?.[v.name];
-      this.writers.set(v.name, want === undefined ? options.registry.latest(v.name) : options.registry.version(v.name, want));
+      this.writers.set(
+        v.name,
+        want === undefined ? options.registry.latest(v.name) : options.registry.version(v.name, want),
+      );
     }
   }
 
@@ -176,7 +179,11 @@ export class Producer {
     if (this.closed) throw new ProducerClosedError();
     const writer = this.writers.get(type) as SchemaVersion;
     const seq = this.nextSeq;
-    const identity: EventIdentity = { event_id: eventId(this.producerId, seq), producer_id: this.producerId, producer_seq: seq };
+    const identity: EventIdentity = {
+      event_id: eventId(this.producerId, seq),
+      producer_id: this.producerId,
+      producer_seq: seq,
+    };
     const data = this.encoder.encode(writer, { ...identity, ...body } as EventOf[T]);
     const partitionKey = body.host;
     const { shard, hash } = this.shardMap.lookup(partitionKey);
@@ -187,7 +194,11 @@ export class Producer {
     if (alone > this.o.maxRecordBytes) throw new OversizedEventError(type, alone, this.o.maxRecordBytes);
     this.nextSeq++;
     this.counters.eventsPut++;
-    if (lane.builder && lane.builder.size + lane.builder.sizeIncrease(record) + Buffer.byteLength(lane.partitionKey) > this.o.maxRecordBytes) {
+    if (
+      lane.builder &&
+      lane.builder.size + lane.builder.sizeIncrease(record) + Buffer.byteLength(lane.partitionKey) >
+        this.o.maxRecordBytes
+    ) {
       this.seal(lane);
     }
     if (!lane.builder) {
@@ -364,7 +375,12 @@ export class Producer {
         this.buffered -= pending.data.length;
         this.counters.eventsDropped += pending.events;
         this.lastDropReason = r.ErrorCode;
-        this.o.onDrop?.({ events: pending.events, firstSeq: pending.firstSeq, lastSeq: pending.lastSeq, reason: r.ErrorCode });
+        this.o.onDrop?.({
+          events: pending.events,
+          firstSeq: pending.firstSeq,
+          lastSeq: pending.lastSeq,
+          reason: r.ErrorCode,
+        });
         if (this.retired.has(lane) && lane.queue.length === 0) this.retired.delete(lane);
         return;
       }

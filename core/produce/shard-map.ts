@@ -45,9 +45,7 @@ export class ShardMap {
     const shards: Shard[] = [];
     let token: string | undefined;
     do {
-      const out = await kinesis.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }),
-      );
+      const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
       shards.push(...(out.Shards ?? []));
       token = out.NextToken;
     } while (token);
@@ -67,7 +65,8 @@ export class ShardMap {
       else hi = mid - 1;
     }
     const shard = this.shards[lo] as ShardRange;
-    if (h < shard.start || h > shard.end) throw new Error(`no open shard covers hash ${h}: the shard list is inconsistent`);
+    if (h < shard.start || h > shard.end)
+      throw new Error(`no open shard covers hash ${h}: the shard list is inconsistent`);
     hit = { shard, hash: h.toString() };
     if (this.cache.size < 100_000) this.cache.set(partitionKey, hit);
     return hit;

@@ -80,7 +80,17 @@ export class SyntheticFleet {
       const region = REGIONS[i % REGIONS.length] as string;
       for (const m of STANDARD_METRICS) {
         const value = Math.round((m.min + this.random() * (m.max - m.min)) * 100) / 100;
-        metrics.push({ occurred_at: at, host, metric: m.metric, value, unit: m.unit, region, environment, tags: {}, source: 'collector' });
+        metrics.push({
+          occurred_at: at,
+          host,
+          metric: m.metric,
+          value,
+          unit: m.unit,
+          region,
+          environment,
+          tags: {},
+          source: 'collector',
+        });
       }
       for (let k = 0; k < (this.options.logsPerHost ?? 1); k++) {
         const service = SERVICES[Math.floor(this.random() * SERVICES.length)] as string;

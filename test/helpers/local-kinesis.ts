@@ -10,7 +10,11 @@ import { type LocalServer, startKinesisServer } from '../../core/local/kinesis-s
 import { createStream, listShards, readShard } from '../../core/local/streams.js';
 
 /** Registers beforeAll/afterAll hooks; the returned object is filled in before tests run. */
-export function useLocalKinesis(): { server: LocalServer; kinesis: KinesisClient; newStream(shards: number): Promise<string> } {
+export function useLocalKinesis(): {
+  server: LocalServer;
+  kinesis: KinesisClient;
+  newStream(shards: number): Promise<string>;
+} {
   const ctx = {} as { server: LocalServer; kinesis: KinesisClient; newStream(shards: number): Promise<string> };
   beforeAll(async () => {
     ctx.server = await startKinesisServer();

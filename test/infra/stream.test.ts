@@ -18,7 +18,10 @@ describe('event stream', () => {
     t.hasResourceProperties('AWS::Kinesis::Stream', {
       Name: 'pulse-dev-events',
       RetentionPeriodHours: 168,
-      StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsKey'), 'Arn'] } },
+      StreamEncryption: {
+        EncryptionType: 'KMS',
+        KeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsKey'), 'Arn'] },
+      },
       StreamModeDetails: { StreamMode: 'ON_DEMAND' },
     });
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
@@ -50,7 +53,10 @@ describe('config validation', () => {
     [{ streamMode: 'provisioned', shardCount: '0' }, `context 'shardCount' must be an integer from 1 to 500, got "0"`],
     [{ shardCount: 3 }, "context 'shardCount' applies only with streamMode 'provisioned': remove it or set streamMode"],
     [{ retentionHours: '12' }, `context 'retentionHours' must be an integer from 24 to 8760, got "12"`],
-    [{ stage: 'Prod' }, `context 'stage' must match /^[a-z][a-z0-9-]{0,19}$/ (lower-case letters, digits, dashes), got "Prod"`],
+    [
+      { stage: 'Prod' },
+      `context 'stage' must match /^[a-z][a-z0-9-]{0,19}$/ (lower-case letters, digits, dashes), got "Prod"`,
+    ],
   ])('rejects %j', (context, message) => {
     expect(() => readConfig((k) => (context as Record<string, unknown>)[k])).toThrow(message);
   });

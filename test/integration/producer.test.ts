@@ -2,10 +2,10 @@ import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
 import type { EventBody, EventType } from '../../core/contract/events.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
+import { waitActive } from '../../core/local/streams.js';
 import { EventsDroppedError, OversizedEventError } from '../../core/produce/errors.js';
 import { Producer } from '../../core/produce/producer.js';
 import { ShardMap } from '../../core/produce/shard-map.js';
-import { waitActive } from '../../core/local/streams.js';
 import { metricBody } from '../helpers/events.js';
 import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
 
@@ -15,7 +15,11 @@ const local = useLocalKinesis();
 /** `n` metric bodies round-robin over `hosts` hosts. */
 function fleet(n: number, hosts = 10): EventBody<'MetricSample'>[] {
   return Array.from({ length: n }, (_, i) =>
-    metricBody({ host: `server-${String((i % hosts) + 1).padStart(3, '0')}`, value: i, occurred_at: new Date(1_700_000_000_000 + i) }),
+    metricBody({
+      host: `server-${String((i % hosts) + 1).padStart(3, '0')}`,
+      value: i,
+      occurred_at: new Date(1_700_000_000_000 + i),
+    }),
   );
 }
 
@@ -49,7 +53,13 @@ describe('Producer against kinesalite', () => {
     const map = await ShardMap.load(local.kinesis, stream);
     for (const e of events) expect(e.shardId).toBe(map.lookup(e.event.host).shard.shardId);
     const stats = producer.stats();
-    expect(stats).toMatchObject({ eventsPut: 20_000, eventsAccepted: 20_000, retries: 0, eventsDropped: 0, bufferedBytes: 0 });
+    expect(stats).toMatchObject({
+      eventsPut: 20_000,
+      eventsAccepted: 20_000,
+      retries: 0,
+      eventsDropped: 0,
+      bufferedBytes: 0,
+    });
     expect(stats.recordsAccepted).toBeLessThan(100); // aggregated, not one record per event
   });
 
@@ -82,7 +92,13 @@ describe('Producer against kinesalite', () => {
     // Prepare
     const stream = await local.newStream(2);
     const faulty = faultyKinesis(local.kinesis, (call) => (call < 2 ? 'throw' : 'ok'));
-    const producer = await Producer.create({ kinesis: faulty, streamName: stream, registry, baseBackoffMs: 1, maxBackoffMs: 2 });
+    const producer = await Producer.create({
+      kinesis: faulty,
+      streamName: stream,
+      registry,
+      baseBackoffMs: 1,
+      maxBackoffMs: 2,
+    });
     // Act
     await produce(producer, fleet(1_000));
     // Assess
@@ -159,7 +175,11 @@ describe('Producer against kinesalite', () => {
     for (const b of bodies.slice(0, 2_000)) await producer.put('MetricSample', b);
     await producer.flush();
     await local.kinesis.send(
-      new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }),
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
     );
     await waitActive(local.kinesis, stream);
     // the first flush after the split lands as one aggregate, whose ShardId tells the producer to reload its map
@@ -179,7 +199,8 @@ describe('Producer against kinesalite', () => {
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
     const parentMax = Math.max(...(byShard.get('shardId-000000000000') ?? []).map((e) => e.event.producer_seq));
-    for (const [id, list] of byShard) if (id !== 'shardId-000000000000') expect(list[0]?.event.producer_seq).toBeGreaterThan(parentMax);
+    for (const [id, list] of byShard)
+      if (id !== 'shardId-000000000000') expect(list[0]?.event.producer_seq).toBeGreaterThan(parentMax);
     expect(new Set(events.map((e) => e.shardId)).size).toBe(3);
     const map = await ShardMap.load(local.kinesis, stream);
     for (const e of events.filter((x) => x.event.producer_seq > 3_000)) {

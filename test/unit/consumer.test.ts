@@ -48,7 +48,12 @@ describe('StreamDecoder (consumer API)', () => {
     // Assess
     expect(out.events.map((e) => e.event.event_id)).toEqual([metric.event_id]);
     expect(
-      out.poison.map((p) => ({ sub: p.subSequenceNumber, pk: p.partitionKey, code: p.error.code, bytes: p.data.length })),
+      out.poison.map((p) => ({
+        sub: p.subSequenceNumber,
+        pk: p.partitionKey,
+        code: p.error.code,
+        bytes: p.data.length,
+      })),
     ).toEqual([
       { sub: 1, pk: 'server-001', code: 'unknown-fingerprint', bytes: unknown.length },
       { sub: 2, pk: 'server-002', code: 'bad-magic', bytes: 8 },

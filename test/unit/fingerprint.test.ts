@@ -19,7 +19,9 @@ describe('Parsing Canonical Form and CRC-64-AVRO, against the Avro spec vectors'
   });
 
   it.each(
-    vectors.cases.filter((c) => c.fingerprint !== undefined).map((c) => [c.canonical, c.fingerprint as string] as const),
+    vectors.cases
+      .filter((c) => c.fingerprint !== undefined)
+      .map((c) => [c.canonical, c.fingerprint as string] as const),
   )('fingerprint of %s is %s', (canonical, signed) => {
     // Prepare
     const expected = BigInt.asUintN(64, BigInt(signed));
@@ -51,6 +53,8 @@ describe('Parsing Canonical Form and CRC-64-AVRO, against the Avro spec vectors'
       doc: 'x',
       fields: [{ name: 't', type: { type: 'long', logicalType: 'timestamp-millis' }, default: 0, doc: 'y' }],
     };
-    expect(parsingCanonicalForm(schema)).toBe('{"name":"pulse.events.E","type":"record","fields":[{"name":"t","type":"long"}]}');
+    expect(parsingCanonicalForm(schema)).toBe(
+      '{"name":"pulse.events.E","type":"record","fields":[{"name":"t","type":"long"}]}',
+    );
   });
 });

@@ -38,7 +38,11 @@ describe('KPL aggregation, byte-compatible with aws-kinesis-agg', () => {
         const readByRef = refDeaggregate(aggregate(records));
         const readByUs = deaggregate(refAggregate(records).data, 'outer');
         // Assess
-        const expected = records.map((r) => ({ pk: r.partitionKey, ehk: r.explicitHashKey, data: r.data.toString('hex') }));
+        const expected = records.map((r) => ({
+          pk: r.partitionKey,
+          ehk: r.explicitHashKey,
+          data: r.data.toString('hex'),
+        }));
         // The reference (protobufjs) reads an absent explicit_hash_key_index as 0, so
         // it reports table[0] for records without a hash key; compare only where set.
         expect(
@@ -48,9 +52,9 @@ describe('KPL aggregation, byte-compatible with aws-kinesis-agg', () => {
             data: Buffer.from(r.data, 'base64').toString('hex'),
           })),
         ).toEqual(expected);
-        expect(readByUs.map((r) => ({ pk: r.partitionKey, ehk: r.explicitHashKey, data: r.data.toString('hex') }))).toEqual(
-          expected,
-        );
+        expect(
+          readByUs.map((r) => ({ pk: r.partitionKey, ehk: r.explicitHashKey, data: r.data.toString('hex') })),
+        ).toEqual(expected);
         expect(readByUs.map((r) => r.subSequenceNumber)).toEqual(records.map((_, i) => i));
       }),
     );
@@ -77,7 +81,9 @@ describe('KPL aggregation, byte-compatible with aws-kinesis-agg', () => {
     // Act
     const out = deaggregate(data, 'server-001');
     // Assess
-    expect(out).toEqual([{ partitionKey: 'server-001', explicitHashKey: undefined, data, subSequenceNumber: 0, aggregated: false }]);
+    expect(out).toEqual([
+      { partitionKey: 'server-001', explicitHashKey: undefined, data, subSequenceNumber: 0, aggregated: false },
+    ]);
   });
 
   it('rejects a checksum mismatch, and malformed protobuf with a verified checksum', () => {

@@ -37,7 +37,11 @@ describe('encode → aggregate → de-aggregate → decode', () => {
           const bytes = encoder.encode(registry.version(w.type, w.version), w.event);
           builder.add({ partitionKey: w.event.host || 'h', data: bytes });
         }
-        const record = { Data: builder.build(), SequenceNumber: '49650000000000000000000000000000000000000000000000000001', PartitionKey: 'h' };
+        const record = {
+          Data: builder.build(),
+          SequenceNumber: '49650000000000000000000000000000000000000000000000000001',
+          PartitionKey: 'h',
+        };
         // Act
         const events = decoder.events(record);
         // Assess

@@ -40,9 +40,18 @@ describe('ShardMap', () => {
   it('ignores closed shards (a split parent)', () => {
     // Prepare
     const [parent, ...rest] = evenShards(2);
-    const closed = { ...(parent as ReturnType<typeof evenShards>[number]), SequenceNumberRange: { StartingSequenceNumber: '1', EndingSequenceNumber: '9' } };
+    const closed = {
+      ...(parent as ReturnType<typeof evenShards>[number]),
+      SequenceNumberRange: { StartingSequenceNumber: '1', EndingSequenceNumber: '9' },
+    };
     // Act
-    const map = ShardMap.fromShards([closed, ...rest, ...evenShards(2).slice(0, 1).map((s) => ({ ...s, ShardId: 'child' }))]);
+    const map = ShardMap.fromShards([
+      closed,
+      ...rest,
+      ...evenShards(2)
+        .slice(0, 1)
+        .map((s) => ({ ...s, ShardId: 'child' })),
+    ]);
     // Assess
     expect(map.shards.map((s) => s.shardId)).toEqual(['child', 'shardId-000000000001']);
   });

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { SchemaRegistry } from '../../core/contract/registry.js';
+import { runQuickstart } from '../../core/local/quickstart.js';
+
+const run = promisify(execFile);
+
+describe('npm start (quickstart)', () => {
+  it('consumes exactly what it produced: every event once, in order per host, nothing poison', async () => {
+    // Act
+    const summary = await runQuickstart({ registry: SchemaRegistry.load(), events: 3_000, hosts: 7, shards: 3 });
+    // Assess: 7 hosts × (5 metrics + 1 log) = 42 events per tick; 72 ticks ≥ 3000
+    expect(summary).toMatchObject({
+      produced: 3_024,
+      consumed: 3_024,
+      metric_samples: 2_520,
+      log_events: 504,
+      hosts: 7,
+      poison: 0,
+      duplicates: 0,
+      out_of_order: 0,
+    });
+  });
+
+  it('the CLI ends with one JSON summary line and exit code 0', async () => {
+    // Act
+    const { stdout } = await run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--events', '600', '--hosts', '10']);
+    // Assess
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(last).toMatchObject({ produced: 600, consumed: 600, hosts: 10, poison: 0 });
+  });
+
+  it('the CLI names a bad flag value and exits 2', async () => {
+    // Act
+    const failed = run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--events', 'many']);
+    // Assess
+    await expect(failed).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("pulse: --events must be an integer ≥ 1, got 'many'"),
+    });
+  });
+});
