@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { createKinesisClient } from '../core/clients/kinesis.js';
 import { StreamDecoder } from '../core/contract/consumer.js';
+import type { LogEvent, MetricSample } from '../core/contract/events.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
 import { startKinesisServer } from '../core/local/kinesis-server.js';
 import { createStream, listShards, readShard } from '../core/local/streams.js';
@@ -18,7 +19,11 @@ import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({
-  options: { endpoint: { type: 'string' }, stream: { type: 'string' }, 'reader-version': { type: 'string', default: '2' } },
+  options: {
+    endpoint: { type: 'string' },
+    stream: { type: 'string' },
+    'reader-version': { type: 'string', default: '2' },
+  },
 });
 
 // 1. Load the schemas once per process, and pick the reader version you were built against.
@@ -45,10 +50,12 @@ for (const shard of await listShards(kinesis, streamName)) {
     const { events, poison } = decoder.decode(record);
     for (const e of events) {
       if (e.type === 'MetricSample') {
-        const m = e.event as import('../core/contract/events.js').MetricSample;
-        console.log(`${m.occurred_at.toISOString()} ${m.host} ${m.metric}=${m.value} ${m.unit} (written v${e.writer.version})`);
+        const m = e.event as MetricSample;
+        console.log(
+          `${m.occurred_at.toISOString()} ${m.host} ${m.metric}=${m.value} ${m.unit} (written v${e.writer.version})`,
+        );
       } else {
-        const l = e.event as import('../core/contract/events.js').LogEvent;
+        const l = e.event as LogEvent;
         console.log(`${l.occurred_at.toISOString()} ${l.host} ${l.service} ${l.level}`);
       }
     }
