@@ -61,7 +61,7 @@ export function faultyKinesis(
   const wrapper = {
     calls: 0,
     failedEntries: 0,
-    // biome-ignore lint/suspicious/noExplicitAny: forwards any command unchanged
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
     async send(command: any): Promise<any> {
       if (!(command instanceof PutRecordsCommand)) return real.send(command);
       const call = wrapper.calls++;

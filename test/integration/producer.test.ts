@@ -146,7 +146,7 @@ describe('Producer against kinesalite', () => {
     // Prepare: a slow stream (every call waits) and a 64 KiB buffer
     const stream = await local.newStream(2);
     const slow = {
-      // biome-ignore lint/suspicious/noExplicitAny: forwards any command unchanged
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
       send: async (c: any) => {
         await new Promise((r) => setTimeout(r, 5));
         return local.kinesis.send(c);
