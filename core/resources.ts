@@ -11,5 +11,7 @@ export function resourceNames(stage: string) {
   return {
     /** The Kinesis stream: the log every projection is rebuilt from. */
     stream: `pulse-${stage}-events`,
+    /** The DynamoDB table of windows, checkpoints and side outputs. */
+    windowTable: `pulse-${stage}-windows`,
   } as const;
 }

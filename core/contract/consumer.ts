@@ -4,7 +4,7 @@
  */
 import { ContractError } from './errors.js';
 import type { EventOf, EventType } from './events.js';
-import { type DeaggregateOptions, isAggregate, visitAggregate } from './kpl.js';
+import { type DeaggregateOptions, deaggregate, isAggregate, visitAggregate } from './kpl.js';
 import type { SchemaRegistry, SchemaVersion } from './registry.js';
 import { type ReaderVersions, SingleObjectDecoder } from './single-object.js';
 
@@ -137,6 +137,15 @@ export class StreamDecoder {
       return { events: [], poison: [{ sequenceNumber, subSequenceNumber: 0, partitionKey, data, error }] };
     }
     return out;
+  }
+
+  /** The user records of a record's data (one, when it is not an aggregate), as views. */
+  userRecords(data: Buffer): { subSequenceNumber: number; data: Buffer }[] {
+    try {
+      return deaggregate(data, '', undefined, this.options);
+    } catch {
+      return [{ subSequenceNumber: 0, data }];
+    }
   }
 
   /**

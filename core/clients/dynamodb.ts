@@ -1,0 +1,23 @@
+/** The one place a DynamoDB client is built (AWS, or a local server by endpoint). */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** Where to reach DynamoDB: AWS (no endpoint) or a local server. */
+export interface DynamoEndpoint {
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  /** SDK retry attempts for throttling and 5xx (default 3). */
+  maxAttempts?: number;
+}
+
+/** Builds a DynamoDB client; with an endpoint, uses dummy credentials that local servers accept. */
+export function createDynamoClient(options: DynamoEndpoint = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 10_000 }),
+    ...(options.endpoint !== undefined
+      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+}

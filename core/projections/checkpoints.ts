@@ -1,0 +1,139 @@
+/**
+ * Shard checkpoints: per shard, the last record whose every effect is stored,
+ * with the watermark and producer high-water marks as of that record.
+ */
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { initialState, type ShardState } from '../windows/fold.js';
+import { NO_WATERMARK } from '../windows/watermark.js';
+import { CHECKPOINT_PK } from './table.js';
+
+/** A stored checkpoint. */
+export interface Checkpoint {
+  shardId: string;
+  /** Sequence number of the last fully applied record ('' before any). */
+  sequenceNumber: string;
+  state: ShardState;
+  /** Increments on every write; writes are conditional on it (0 = none stored). */
+  version: number;
+  /** Shards this one was seeded from (after a reshard). */
+  parents: string[];
+}
+
+function encodeMarks(state: ShardState): string {
+  const out: Record<string, [number, number]> = {};
+  for (const [id, m] of state.marks) out[id] = [m.seq, m.seenAt];
+  return JSON.stringify(out);
+}
+
+function decodeMarks(s: string | undefined): ShardState['marks'] {
+  const marks: ShardState['marks'] = new Map();
+  for (const [id, [seq, seenAt]] of Object.entries(JSON.parse(s ?? '{}') as Record<string, [number, number]>)) {
+    marks.set(id, { seq, seenAt });
+  }
+  return marks;
+}
+
+function fromItem(item: Record<string, AttributeValue>): Checkpoint {
+  return {
+    shardId: item.sk?.S ?? '',
+    sequenceNumber: item.seq?.S ?? '',
+    state: { watermark: Number(item.watermark?.N ?? NO_WATERMARK), marks: decodeMarks(item.marks?.S) },
+    version: Number(item.v?.N ?? 0),
+    parents: item.parents?.L?.map((p) => p.S ?? '') ?? [],
+  };
+}
+
+/** Reads and writes checkpoint items. */
+export class CheckpointStore {
+  constructor(
+    private readonly ddb: Pick<DynamoDBClient, 'send'>,
+    private readonly tableName: string,
+  ) {}
+
+  /** The checkpoint of a shard, or undefined when none is stored (strongly consistent). */
+  async get(shardId: string): Promise<Checkpoint | undefined> {
+    const out = await this.ddb.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: { S: CHECKPOINT_PK }, sk: { S: shardId } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /** Every stored checkpoint. */
+  async all(): Promise<Checkpoint[]> {
+    const out: Checkpoint[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: CHECKPOINT_PK } },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(page.Items ?? []).map(fromItem));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** A fresh checkpoint for a shard, seeded from its parents' checkpoints after a reshard. */
+  async seed(shardId: string, parents: string[]): Promise<Checkpoint> {
+    const state = initialState();
+    const found = (await Promise.all(parents.map((p) => this.get(p)))).filter((c): c is Checkpoint => !!c);
+    if (found.length > 0) {
+      // The child continues its parents' event-time clock: the slower parent's watermark (nothing
+      // on time becomes late), and every producer's highest mark (a retry landing on the child is
+      // still recognised as a duplicate).
+      state.watermark = Math.min(...found.map((c) => c.state.watermark));
+      for (const c of found) {
+        for (const [id, m] of c.state.marks) {
+          const have = state.marks.get(id);
+          if (!have || m.seq > have.seq) state.marks.set(id, m);
+        }
+      }
+    }
+    return { shardId, sequenceNumber: '', state, version: 0, parents };
+  }
+
+  /**
+   * Stores a checkpoint if nobody else wrote one since `expectedVersion`.
+   * @returns false when the condition failed (another invocation moved on)
+   */
+  async put(cp: Checkpoint, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.ddb.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: { S: CHECKPOINT_PK },
+            sk: { S: cp.shardId },
+            seq: { S: cp.sequenceNumber },
+            watermark: { N: String(cp.state.watermark) },
+            marks: { S: encodeMarks(cp.state) },
+            v: { N: String(cp.version) },
+            parents: { L: cp.parents.map((p) => ({ S: p })) },
+            updatedAt: { N: String(Date.now()) },
+          },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
+          ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/** Errors of the projections. */
+
+/** Base class of projection errors. */
+export class ProjectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A stored item does not have the shape this code writes. */
+export class CorruptItemError extends ProjectionError {}

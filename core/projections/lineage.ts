@@ -1,0 +1,16 @@
+/** Parent shards of a shard, from ListShards, to seed a child's checkpoint after a reshard. */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { listShards } from '../local/streams.js';
+
+/** Returns a lookup of parent shard ids (cached per process: lineage never changes). */
+export function kinesisParentsOf(kinesis: KinesisClient, streamName: string): (shardId: string) => Promise<string[]> {
+  const cache = new Map<string, string[]>();
+  return async (shardId) => {
+    if (!cache.has(shardId)) {
+      for (const s of await listShards(kinesis, streamName)) {
+        cache.set(s.ShardId as string, [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p));
+      }
+    }
+    return cache.get(shardId) ?? [];
+  };
+}

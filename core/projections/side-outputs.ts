@@ -1,0 +1,158 @@
+/**
+ * Side outputs of the hot path, keyed by stream position so a redelivery
+ * overwrites instead of counting twice: quarantined records (raw bytes, shard,
+ * sequence number, reason) and late events (raw bytes, the window they missed).
+ */
+import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { SideOutputEvent } from '../windows/fold.js';
+import { positionSortKey } from '../windows/position.js';
+
+/** Largest byte chunk per quarantine item (DynamoDB items are limited to 400 KB). */
+const CHUNK = 350_000;
+
+/** What a side-output write could not store after its retries. */
+export interface SideOutputFailure {
+  sequenceNumber: string;
+}
+
+/** Writes and reads quarantine and late-event items. */
+export class SideOutputStore {
+  constructor(
+    private readonly ddb: Pick<DynamoDBClient, 'send'>,
+    private readonly tableName: string,
+    private readonly ttlDays: number,
+  ) {}
+
+  private quarantineItems(shardId: string, e: SideOutputEvent): Record<string, AttributeValue>[] {
+    const parts = Math.max(1, Math.ceil(e.data.length / CHUNK));
+    return Array.from({ length: parts }, (_, i) => ({
+      pk: { S: `QUARANTINE#${shardId}` },
+      sk: { S: `${positionSortKey(e.sequenceNumber, e.subSequenceNumber)}#${String(i).padStart(3, '0')}` },
+      shard: { S: shardId },
+      seq: { S: e.sequenceNumber },
+      sub: { N: String(e.subSequenceNumber) },
+      partitionKey: { S: e.partitionKey },
+      code: { S: e.code },
+      reason: { S: e.reason },
+      part: { N: String(i) },
+      parts: { N: String(parts) },
+      bytes: { B: e.data.subarray(i * CHUNK, (i + 1) * CHUNK) },
+    }));
+  }
+
+  private lateItem(shardId: string, e: SideOutputEvent): Record<string, AttributeValue> {
+    const expires = Math.floor(Date.now() / 1000) + this.ttlDays * 86_400;
+    return {
+      pk: { S: `LATE#${shardId}` },
+      sk: { S: `${e.windowSizeMs}#${positionSortKey(e.sequenceNumber, e.subSequenceNumber)}` },
+      shard: { S: shardId },
+      seq: { S: e.sequenceNumber },
+      sub: { N: String(e.subSequenceNumber) },
+      size: { N: String(e.windowSizeMs) },
+      occurredAt: { N: String(e.occurredAt) },
+      type: { S: e.eventType ?? '' },
+      reason: { S: e.reason },
+      bytes: { B: e.data },
+      ttl: { N: String(expires) },
+    };
+  }
+
+  /**
+   * Stores side outputs (BatchWriteItem, unprocessed items retried).
+   * @returns the sequence numbers of records whose outputs could not be stored
+   */
+  async write(shardId: string, quarantined: SideOutputEvent[], late: SideOutputEvent[]): Promise<SideOutputFailure[]> {
+    const items: { seq: string; item: Record<string, AttributeValue> }[] = [];
+    for (const q of quarantined) for (const item of this.quarantineItems(shardId, q)) items.push({ seq: q.sequenceNumber, item });
+    for (const l of late) items.push({ seq: l.sequenceNumber, item: this.lateItem(shardId, l) });
+    const failures: SideOutputFailure[] = [];
+    // Quarantine parts can be 350 KB: batch by size (16 MB per call) as well as by count (25).
+    let batch: typeof items = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      failures.push(...(await this.writeBatch(batch)));
+      batch = [];
+      bytes = 0;
+    };
+    for (const it of items) {
+      const size = it.item.bytes?.B?.length ?? 0;
+      if (batch.length === 25 || bytes + size > 12_000_000) await flush();
+      batch.push(it);
+      bytes += size;
+    }
+    await flush();
+    return failures;
+  }
+
+  private async writeBatch(batch: { seq: string; item: Record<string, AttributeValue> }[]): Promise<SideOutputFailure[]> {
+    let pending = batch;
+    for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      try {
+        const out = await this.ddb.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.tableName]: pending.map((p) => ({ PutRequest: { Item: p.item } })) },
+          }),
+        );
+        const left = out.UnprocessedItems?.[this.tableName] ?? [];
+        const leftKeys = new Set(left.map((w) => `${w.PutRequest?.Item?.pk?.S}|${w.PutRequest?.Item?.sk?.S}`));
+        pending = pending.filter((p) => leftKeys.has(`${p.item.pk?.S}|${p.item.sk?.S}`));
+      } catch (error) {
+        if (!isServiceError(error)) throw error;
+      }
+    }
+    return pending.map((p) => ({ sequenceNumber: p.seq }));
+  }
+
+  /** Quarantined records of a shard (parts joined), oldest first. */
+  async quarantined(shardId: string): Promise<{ sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; bytes: Buffer }[]> {
+    const rows = await this.queryAll(`QUARANTINE#${shardId}`);
+    const byPos = new Map<string, { sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; parts: Buffer[] }>();
+    for (const r of rows) {
+      const key = `${r.seq?.S}:${r.sub?.N}`;
+      let q = byPos.get(key);
+      if (!q) {
+        q = { sequenceNumber: r.seq?.S ?? '', subSequenceNumber: Number(r.sub?.N), code: r.code?.S ?? '', reason: r.reason?.S ?? '', parts: [] };
+        byPos.set(key, q);
+      }
+      q.parts[Number(r.part?.N)] = Buffer.from(r.bytes?.B ?? new Uint8Array());
+    }
+    return [...byPos.values()].map(({ parts, ...q }) => ({ ...q, bytes: Buffer.concat(parts) }));
+  }
+
+  /** Late events of a shard for one window size. */
+  async late(shardId: string, sizeMs: number): Promise<{ sequenceNumber: string; subSequenceNumber: number; occurredAt: number; bytes: Buffer }[]> {
+    const rows = await this.queryAll(`LATE#${shardId}`, `${sizeMs}#`);
+    return rows.map((r) => ({
+      sequenceNumber: r.seq?.S ?? '',
+      subSequenceNumber: Number(r.sub?.N),
+      occurredAt: Number(r.occurredAt?.N),
+      bytes: Buffer.from(r.bytes?.B ?? new Uint8Array()),
+    }));
+  }
+
+  private async queryAll(pk: string, skPrefix?: string): Promise<Record<string, AttributeValue>[]> {
+    const out: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.ddb.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :p)' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ...(skPrefix ? { ':p': { S: skPrefix } } : {}) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}
+
+/** True for errors DynamoDB answered with (throttling, 5xx, validation): the write failed, the process did not. */
+export function isServiceError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$metadata' in error;
+}

@@ -1,0 +1,339 @@
+/**
+ * The hot-path projection: one batch of one shard's records in, event-time
+ * windows in DynamoDB out, with exactly-once effects.
+ *
+ * Two fences make every effect happen once, whatever Kinesis and Lambda redeliver:
+ * - each window item stores, per shard, the last stream position it absorbed;
+ *   its write is conditional on its version, so events at or below the fence are
+ *   never applied twice (redelivery, bisect, retries, a crash between writes);
+ * - the shard checkpoint stores each producer's highest `producer_seq`, so a
+ *   producer's retried duplicate (same identity, new sequence number) is skipped.
+ *   It advances only over the records whose effects are all stored.
+ * One conditional write per (item, batch), never one per event.
+ */
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { type KinesisRecordLike, StreamDecoder } from '../contract/consumer.js';
+import type { SchemaRegistry } from '../contract/registry.js';
+import { addSample } from '../windows/aggregates.js';
+import { newSketch } from '../windows/sketch.js';
+import type { WindowingConfig } from '../windows/config.js';
+import { type Contribution, type DecodedRecord, foldRecords, itemId } from '../windows/fold.js';
+import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
+import { type Checkpoint, CheckpointStore } from './checkpoints.js';
+import { isServiceError, SideOutputStore } from './side-outputs.js';
+import { emptyItem, fromAttributes, itemKey, toAttributes, type WindowItem } from './window-items.js';
+
+/** One record of a batch, in either Kinesis shape, with its arrival time. */
+export interface BatchRecord {
+  record: KinesisRecordLike;
+  sequenceNumber: string;
+  /** Approximate arrival time, epoch ms. */
+  arrivalMs: number;
+}
+
+/** Counters of one batch, published as metrics by the handler. */
+export interface BatchCounters {
+  records: number;
+  eventsIn: number;
+  windowsWritten: number;
+  late: number;
+  quarantined: number;
+  duplicatesSkipped: number;
+  /** Records skipped because the checkpoint already covers them. */
+  recordsAlreadyApplied: number;
+  writeRetries: number;
+  failedWrites: number;
+  /** Now minus the latest event time applied, ms (0 when nothing applied). */
+  eventTimeLagMs: number;
+  /** Latest event time applied (epoch ms), to stamp window metrics; NaN when none. */
+  maxEventTime: number;
+}
+
+/** Result of a batch: the sequence number to retry from, if any, and the counters. */
+export interface BatchResult {
+  /** Lambda's `batchItemFailures`: at most one, the lowest record that must be retried. */
+  failedSequenceNumber?: string;
+  counters: BatchCounters;
+}
+
+/** Settings and clients of a {@link WindowProjection}. */
+export interface WindowProjectionOptions {
+  ddb: Pick<DynamoDBClient, 'send'>;
+  tableName: string;
+  registry: SchemaRegistry;
+  config: WindowingConfig;
+  /** Parent shard ids of a shard (ListShards), to seed a new shard's checkpoint after a reshard. */
+  parentsOf?: (shardId: string) => Promise<string[]>;
+  /** Parallel item writes per batch (default 16). */
+  writeConcurrency?: number;
+  /** Conditional-write attempts per item before the batch reports a failure (default 6). */
+  maxConditionalAttempts?: number;
+  /** Window items kept warm between invocations (default 20,000). */
+  cacheSize?: number;
+  /** Clock for event-time lag (tests pin it). */
+  now?: () => number;
+}
+
+class ItemCache {
+  private readonly map = new Map<string, WindowItem>();
+  constructor(private readonly limit: number) {}
+  get(id: string): WindowItem | undefined {
+    return this.map.get(id);
+  }
+  set(id: string, item: WindowItem): void {
+    this.map.delete(id);
+    this.map.set(id, item);
+    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as string);
+  }
+  delete(id: string): void {
+    this.map.delete(id);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** See the module comment. One instance per process; one batch per shard at a time. */
+export class WindowProjection {
+  private readonly decoder: StreamDecoder;
+  private readonly checkpoints: CheckpointStore;
+  private readonly sideOutputs: SideOutputStore;
+  private readonly cache: ItemCache;
+  private readonly warmCheckpoints = new Map<string, Checkpoint>();
+  private readonly o: Required<Omit<WindowProjectionOptions, 'parentsOf'>> & Pick<WindowProjectionOptions, 'parentsOf'>;
+
+  constructor(options: WindowProjectionOptions) {
+    this.o = {
+      writeConcurrency: 16,
+      maxConditionalAttempts: 6,
+      cacheSize: 20_000,
+      now: Date.now,
+      ...options,
+    };
+    this.decoder = new StreamDecoder(options.registry);
+    this.checkpoints = new CheckpointStore(options.ddb, options.tableName);
+    this.sideOutputs = new SideOutputStore(options.ddb, options.tableName, options.config.ttlDays);
+    this.cache = new ItemCache(this.o.cacheSize);
+  }
+
+  /** Decodes a record once; poison user records stay with their bytes. */
+  decodeRecord(r: BatchRecord): DecodedRecord {
+    const { events, poison } = this.decoder.decode(r.record);
+    const raw = 'kinesis' in r.record ? Buffer.from(r.record.kinesis.data, 'base64') : Buffer.from(r.record.Data ?? []);
+    const subs = new Map<number, Buffer>();
+    return {
+      sequenceNumber: r.sequenceNumber,
+      partitionKey: events[0]?.partitionKey ?? poison[0]?.partitionKey ?? '',
+      arrivalMs: r.arrivalMs,
+      events,
+      poison,
+      rawOf: (sub) => {
+        let b = subs.get(sub);
+        if (!b) {
+          // Late and invalid events are rare: re-split the aggregate only when one needs its bytes.
+          const users = this.decoder.userRecords(raw);
+          for (const u of users) subs.set(u.subSequenceNumber, u.data);
+          b = subs.get(sub) ?? Buffer.alloc(0);
+        }
+        return b;
+      },
+    };
+  }
+
+  private async checkpoint(shardId: string): Promise<Checkpoint> {
+    const warm = this.warmCheckpoints.get(shardId);
+    if (warm) return warm;
+    const stored = await this.checkpoints.get(shardId);
+    const cp = stored ?? (await this.checkpoints.seed(shardId, (await this.o.parentsOf?.(shardId)) ?? []));
+    this.warmCheckpoints.set(shardId, cp);
+    return cp;
+  }
+
+  /**
+   * Processes one batch of one shard, records in stream order.
+   * @throws only what is not a DynamoDB answer (the invocation then fails and Lambda retries it)
+   */
+  async processBatch(shardId: string, batch: readonly BatchRecord[]): Promise<BatchResult> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.tryBatch(shardId, batch);
+      if (result !== 'stale-checkpoint') return result;
+      // Another invocation moved this shard's checkpoint: reload everything and replay.
+      this.warmCheckpoints.delete(shardId);
+      this.cache.clear();
+      if (attempt >= 2) {
+        return { failedSequenceNumber: batch[0]?.sequenceNumber, counters: emptyCounters(batch.length) };
+      }
+    }
+  }
+
+  private async tryBatch(shardId: string, batch: readonly BatchRecord[]): Promise<BatchResult | 'stale-checkpoint'> {
+    const cp = await this.checkpoint(shardId);
+    const counters = emptyCounters(batch.length);
+    const fresh = batch.filter((r) => cp.sequenceNumber === '' || compareSeq(r.sequenceNumber, cp.sequenceNumber) > 0);
+    counters.recordsAlreadyApplied = batch.length - fresh.length;
+    if (fresh.length === 0) return { counters };
+    const records = fresh.map((r) => this.decodeRecord(r));
+    const fold = foldRecords(cp.state, records, this.o.config);
+    counters.eventsIn = fold.eventsIn;
+    counters.late = fold.late.length;
+    counters.quarantined = fold.quarantined.length;
+    counters.duplicatesSkipped = fold.duplicates;
+
+    // Every failure is reported at the record it happened in; the lowest one wins.
+    let failedAt: string | undefined;
+    const fail = (seq: string) => {
+      if (failedAt === undefined || compareSeq(seq, failedAt) < 0) failedAt = seq;
+    };
+    for (const f of await this.sideOutputs.write(shardId, fold.quarantined, fold.late)) fail(f.sequenceNumber);
+
+    const contributions = [...fold.contributions.values()];
+    let crash: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < contributions.length && crash === undefined) {
+        const c = contributions[next++] as Contribution;
+        try {
+          const outcome = await this.applyContribution(shardId, c, counters);
+          if (outcome === 'failed') {
+            counters.failedWrites++;
+            fail(this.lowestPending(shardId, c) ?? (c.seqs[0] as string));
+          }
+        } catch (error) {
+          crash = error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.writeConcurrency, contributions.length) }, worker));
+    if (crash !== undefined) {
+      this.cache.clear();
+      throw crash;
+    }
+
+    // Advance the checkpoint over the records before the first failure only.
+    let state = fold.state;
+    let lastSeq = (fresh[fresh.length - 1] as BatchRecord).sequenceNumber;
+    if (failedAt !== undefined) {
+      const stop = failedAt;
+      const prefix = records.filter((r) => compareSeq(r.sequenceNumber, stop) < 0);
+      if (prefix.length === 0) return { failedSequenceNumber: failedAt, counters };
+      state = foldRecords(cp.state, prefix, this.o.config).state;
+      lastSeq = (prefix[prefix.length - 1] as DecodedRecord).sequenceNumber;
+    }
+    const next_: Checkpoint = { ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 };
+    if (!(await this.checkpoints.put(next_, cp.version))) return 'stale-checkpoint';
+    this.warmCheckpoints.set(shardId, next_);
+    if (Number.isFinite(fold.maxEventTime)) {
+      counters.maxEventTime = fold.maxEventTime;
+      counters.eventTimeLagMs = Math.max(0, this.o.now() - fold.maxEventTime);
+    }
+    return failedAt === undefined ? { counters } : { failedSequenceNumber: failedAt, counters };
+  }
+
+  private lowestPending(shardId: string, c: Contribution): string | undefined {
+    const fence = this.cache.get(itemId(c.key))?.fences.get(shardId);
+    if (!fence) return c.seqs[0];
+    const f = parsePosition(fence);
+    for (let i = 0; i < c.seqs.length; i++) {
+      if (comparePosition(c.seqs[i] as string, c.subs[i] as number, f.seq, f.sub) > 0) return c.seqs[i];
+    }
+    return undefined;
+  }
+
+  /** Applies the events of `c` above the item's fence with one conditional write (retried on conflict). */
+  private async applyContribution(shardId: string, c: Contribution, counters: BatchCounters): Promise<'ok' | 'failed'> {
+    const id = itemId(c.key);
+    const key = itemKey(c.key);
+    let current = this.cache.get(id) ?? null; // null: unknown; try as new and learn on conflict
+    for (let attempt = 0; attempt < this.o.maxConditionalAttempts; attempt++) {
+      const base = current ?? emptyItem(c.key);
+      const fence = base.fences.get(shardId);
+      const f = fence ? parsePosition(fence) : undefined;
+      const next = cloneItem(base);
+      let applied = 0;
+      let lastSeq = '';
+      let lastSub = 0;
+      for (let i = 0; i < c.seqs.length; i++) {
+        const seq = c.seqs[i] as string;
+        const sub = c.subs[i] as number;
+        if (f && comparePosition(seq, sub, f.seq, f.sub) <= 0) continue;
+        applied++;
+        next.count++;
+        if (next.metric) addSample(next.metric, c.values[i] as number, c.ats[i] as number);
+        lastSeq = seq;
+        lastSub = sub;
+      }
+      if (applied === 0) {
+        if (current) this.cache.set(id, current);
+        return 'ok';
+      }
+      // metric counts live in the aggregate too; keep the two in step
+      if (next.metric) next.count = next.metric.count;
+      next.fences.set(shardId, formatPosition(lastSeq, lastSub));
+      next.version = base.version + 1;
+      const ttl = Math.floor((c.key.start + c.key.size) / 1000) + this.o.config.ttlDays * 86_400;
+      try {
+        await this.o.ddb.send(
+          new PutItemCommand({
+            TableName: this.o.tableName,
+            Item: toAttributes(next, ttl),
+            ConditionExpression: base.version === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
+            ...(base.version === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(base.version) } } }),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        this.cache.set(id, next);
+        counters.windowsWritten++;
+        return 'ok';
+      } catch (error) {
+        if (!isServiceError(error)) throw error;
+        if ((error as Error).name !== 'ConditionalCheckFailedException') {
+          // Throttled or failing after the SDK's own retries: report, Lambda retries from here.
+          this.cache.delete(id);
+          return 'failed';
+        }
+        counters.writeRetries++;
+        const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+        current = old ? fromAttributes(old) : await this.read(key);
+      }
+    }
+    this.cache.delete(id);
+    return 'failed';
+  }
+
+  private async read(key: { pk: AttributeValue; sk: AttributeValue }): Promise<WindowItem | null> {
+    const out = await this.o.ddb.send(new GetItemCommand({ TableName: this.o.tableName, Key: key, ConsistentRead: true }));
+    return out.Item ? fromAttributes(out.Item) : null;
+  }
+
+  /** Forgets warm state (tests: a new process). */
+  reset(): void {
+    this.cache.clear();
+    this.warmCheckpoints.clear();
+  }
+}
+
+function cloneItem(item: WindowItem): WindowItem {
+  const copy: WindowItem = { key: item.key, version: item.version, fences: new Map(item.fences), count: item.count };
+  if (item.metric) {
+    const sketch = newSketch();
+    sketch.merge(item.metric.sketch);
+    copy.metric = { ...item.metric, sketch };
+  }
+  return copy;
+}
+
+function emptyCounters(records: number): BatchCounters {
+  return {
+    records,
+    eventsIn: 0,
+    windowsWritten: 0,
+    late: 0,
+    quarantined: 0,
+    duplicatesSkipped: 0,
+    recordsAlreadyApplied: 0,
+    writeRetries: 0,
+    failedWrites: 0,
+    eventTimeLagMs: 0,
+    maxEventTime: Number.NaN,
+  };
+}

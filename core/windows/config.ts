@@ -1,0 +1,90 @@
+/**
+ * Windowing settings of the hot path, with defaults as data and one validator
+ * shared by the Lambda handler (environment), local mode and the CDK app.
+ */
+
+/** Settings of event-time windowing. */
+export interface WindowingConfig {
+  /** Tumbling window sizes in ms, finest first (default 1 minute and 1 hour). */
+  windowSizesMs: number[];
+  /** Bounded out-of-orderness of the watermark (default 30 s). */
+  outOfOrdernessMs: number;
+  /** Allowed lateness after the watermark passes a window's end (default 5 minutes). */
+  allowedLatenessMs: number;
+  /** Events further than this ahead of their record's arrival time are quarantined (default 5 minutes). */
+  maxFutureSkewMs: number;
+  /** Window items expire this long after the window ends (default 30 days). */
+  ttlDays: number;
+  /** A producer's high-water mark is forgotten after this long without events (default 24 h). */
+  producerMarkTtlMs: number;
+}
+
+/** Defaults of {@link WindowingConfig}. */
+export const WINDOWING_DEFAULTS: Readonly<WindowingConfig> = Object.freeze({
+  windowSizesMs: [60_000, 3_600_000],
+  outOfOrdernessMs: 30_000,
+  allowedLatenessMs: 300_000,
+  maxFutureSkewMs: 300_000,
+  ttlDays: 30,
+  producerMarkTtlMs: 86_400_000,
+});
+
+/** A windowing setting is invalid. */
+export class WindowingConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WindowingConfigError';
+  }
+}
+
+/**
+ * Validates a (partial) config and fills defaults.
+ * @throws WindowingConfigError naming the setting
+ */
+export function windowingConfig(partial: Partial<WindowingConfig> = {}): WindowingConfig {
+  const c = { ...WINDOWING_DEFAULTS, ...partial };
+  if (c.windowSizesMs.length === 0) throw new WindowingConfigError('windowSizesMs must list at least one size');
+  for (const s of c.windowSizesMs) {
+    if (!Number.isInteger(s) || s < 1_000 || 86_400_000 % s !== 0) {
+      throw new WindowingConfigError(
+        `window size ${s} ms is invalid: use whole seconds that divide a day (e.g. 60000, 300000, 3600000)`,
+      );
+    }
+  }
+  const sorted = [...c.windowSizesMs].sort((a, b) => a - b);
+  for (const [key, min] of [
+    ['outOfOrdernessMs', 0],
+    ['allowedLatenessMs', 0],
+    ['maxFutureSkewMs', 0],
+    ['ttlDays', 1],
+    ['producerMarkTtlMs', 60_000],
+  ] as const) {
+    const v = c[key];
+    if (!Number.isInteger(v) || v < min) throw new WindowingConfigError(`${key} must be an integer ≥ ${min}, got ${v}`);
+  }
+  return { ...c, windowSizesMs: sorted };
+}
+
+/** Reads the config from environment variables (`PULSE_WINDOW_SIZES_MS=60000,3600000`, …). */
+export function windowingConfigFromEnv(env: NodeJS.ProcessEnv): WindowingConfig {
+  const num = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new WindowingConfigError(`environment variable ${name} must be a number, got '${raw}'`);
+    return n;
+  };
+  const sizes = env.PULSE_WINDOW_SIZES_MS;
+  const partial: Partial<WindowingConfig> = {};
+  if (sizes) partial.windowSizesMs = sizes.split(',').map((s) => Number(s.trim()));
+  const set = (key: keyof Omit<WindowingConfig, 'windowSizesMs'>, name: string) => {
+    const v = num(name);
+    if (v !== undefined) partial[key] = v;
+  };
+  set('outOfOrdernessMs', 'PULSE_OUT_OF_ORDERNESS_MS');
+  set('allowedLatenessMs', 'PULSE_ALLOWED_LATENESS_MS');
+  set('maxFutureSkewMs', 'PULSE_MAX_FUTURE_SKEW_MS');
+  set('ttlDays', 'PULSE_WINDOW_TTL_DAYS');
+  set('producerMarkTtlMs', 'PULSE_PRODUCER_MARK_TTL_MS');
+  return windowingConfig(partial);
+}

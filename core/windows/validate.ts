@@ -1,0 +1,31 @@
+/**
+ * Semantic validation beyond the Avro schema: what the windows need to be
+ * meaningful. Returns a reason naming the field, or undefined when valid.
+ */
+import { LOG_LEVELS, type LogEvent, type MetricSample } from '../contract/events.js';
+
+const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Why a metric sample cannot be windowed, or undefined. */
+export function invalidMetric(e: MetricSample): string | undefined {
+  if (!Number.isFinite(e.value)) return 'value must be a finite number';
+  // DynamoDB numbers and the exact micro-unit sum need plain decimals in this range.
+  if (e.value !== 0 && (Math.abs(e.value) < 1e-6 || Math.abs(e.value) > 1e15)) {
+    return 'value must be 0 or between 1e-6 and 1e15 in magnitude';
+  }
+  if (e.host.length === 0 || e.host.length > 128) return 'host must be 1-128 characters';
+  if (!NAME.test(e.metric)) return 'metric must be snake_case (a-z, 0-9, _), 1-64 characters';
+  if (e.host.includes('#')) return "host must not contain '#'";
+  return undefined;
+}
+
+const LEVELS = new Set<string>(LOG_LEVELS);
+
+/** Why a log event cannot be windowed, or undefined. */
+export function invalidLog(e: LogEvent): string | undefined {
+  if (!LEVELS.has(e.level)) return `level must be one of ${LOG_LEVELS.join(', ')}`;
+  if (e.host.length === 0 || e.host.length > 128) return 'host must be 1-128 characters';
+  if (e.service.length === 0 || e.service.length > 128) return 'service must be 1-128 characters';
+  if (e.host.includes('#') || e.service.includes('#')) return "host and service must not contain '#'";
+  return undefined;
+}

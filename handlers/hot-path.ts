@@ -1,0 +1,27 @@
+/** Hot-path Lambda: Kinesis batches → event-time windows in DynamoDB (see core/projections/window-projection.ts). */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createDynamoClient } from '../core/clients/dynamodb.js';
+import { createKinesisClient } from '../core/clients/kinesis.js';
+import { requireEnv } from '../core/config/env.js';
+import { SchemaRegistry } from '../core/contract/registry.js';
+import { kinesisParentsOf } from '../core/projections/lineage.js';
+import { WindowProjection } from '../core/projections/window-projection.js';
+import { windowingConfigFromEnv } from '../core/windows/config.js';
+import { createKinesisBatchHandler } from './lib/kinesis-batch.js';
+
+const tableName = requireEnv(process.env, 'PULSE_WINDOW_TABLE');
+const streamName = requireEnv(process.env, 'PULSE_STREAM_NAME');
+const projection = new WindowProjection({
+  ddb: createDynamoClient(),
+  tableName,
+  registry: SchemaRegistry.load(),
+  config: windowingConfigFromEnv(process.env),
+  parentsOf: kinesisParentsOf(createKinesisClient(), streamName),
+});
+
+export const handler = createKinesisBatchHandler({
+  projection,
+  logger: new Logger({ serviceName: 'hot-path' }),
+  metrics: new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' }),
+});

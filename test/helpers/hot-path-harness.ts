@@ -1,0 +1,133 @@
+/** Wiring of the hot path for tests: the real handler adapter, projection and local mapping, with fault injection. */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SchemaRegistry } from '../../core/contract/registry.js';
+import { WindowProjection } from '../../core/projections/window-projection.js';
+import { fromAttributes } from '../../core/projections/window-items.js';
+import { percentiles } from '../../core/windows/aggregates.js';
+import type { WindowingConfig } from '../../core/windows/config.js';
+import { itemId } from '../../core/windows/fold.js';
+import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
+import type { KinesisFunction } from '../../core/local/event-source-mapping.js';
+import { scanAll } from './local-dynamo.js';
+import type { OracleWindow } from './window-oracle.js';
+
+/** mulberry32: seeded randomness for reproducible fault schedules. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Fault probabilities for DynamoDB writes. */
+export interface DynamoFaults {
+  /** A write answered with throttling (the SDK's retries already spent). */
+  throttle: number;
+  /** The process dies before the write. */
+  crashBefore: number;
+  /** The process dies right after the write landed. */
+  crashAfter: number;
+}
+
+/** Counts of injected faults. */
+export interface FaultCounts {
+  throttled: number;
+  crashes: number;
+}
+
+/**
+ * A DynamoDB client whose writes fail as chosen: throttling is a DynamoDB answer
+ * (an error with `$metadata`), a crash is a plain error that ends the invocation.
+ */
+export function faultyDynamo(real: DynamoDBClient, random: () => number, faults: DynamoFaults): Pick<DynamoDBClient, 'send'> & { counts: FaultCounts } {
+  const counts: FaultCounts = { throttled: 0, crashes: 0 };
+  return {
+    counts,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
+    async send(command: any): Promise<any> {
+      const isWrite = command instanceof PutItemCommand || command instanceof BatchWriteItemCommand;
+      if (!isWrite) return real.send(command);
+      if (random() < faults.throttle) {
+        counts.throttled++;
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+          name: 'ProvisionedThroughputExceededException',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      if (random() < faults.crashBefore) {
+        counts.crashes++;
+        throw new Error('simulated crash before a write');
+      }
+      const out = await real.send(command as PutItemCommand);
+      if (random() < faults.crashAfter) {
+        counts.crashes++;
+        throw new Error('simulated crash after a write');
+      }
+      return out;
+    },
+  };
+}
+
+const silent = { log: () => {}, info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+
+/** The hot-path function as Lambda would run it; a crash also loses the process's warm state. */
+export function hotPathFunction(options: {
+  ddb: Pick<DynamoDBClient, 'send'>;
+  tableName: string;
+  registry: SchemaRegistry;
+  config: WindowingConfig;
+}): { fn: KinesisFunction; projection: WindowProjection } {
+  const projection = new WindowProjection({ ...options, writeConcurrency: 4 });
+  const handler = createKinesisBatchHandler({
+    projection,
+    logger: new Logger({ serviceName: 'hot-path-test', logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'PulseTest', serviceName: 'hot-path', logger: silent }),
+  });
+  const fn: KinesisFunction = async (event) => {
+    try {
+      return await handler(event);
+    } catch (error) {
+      projection.reset(); // a new process after a crash
+      throw error;
+    }
+  };
+  return { fn, projection };
+}
+
+/** Every window item of a table, in the oracle's shape, by item id. */
+export async function storedWindows(ddb: DynamoDBClient, tableName: string): Promise<Map<string, OracleWindow>> {
+  const out = new Map<string, OracleWindow>();
+  for (const attrs of await scanAll(ddb, tableName)) {
+    if (!attrs.kind) continue;
+    const item = fromAttributes(attrs);
+    const m = item.metric;
+    out.set(
+      itemId(item.key),
+      m
+        ? { count: m.count, sumMicros: m.sumMicros, min: m.min, max: m.max, last: m.last, lastAt: m.lastAt, ...(percentiles(m) as { p50: number; p95: number; p99: number }) }
+        : { count: item.count, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity },
+    );
+  }
+  return out;
+}
+
+/** Number of distinct side-output positions stored, by kind. */
+export async function sideOutputCounts(ddb: DynamoDBClient, tableName: string): Promise<{ late: Map<number, number>; quarantined: number }> {
+  const late = new Map<number, number>();
+  const quarantined = new Set<string>();
+  for (const attrs of await scanAll(ddb, tableName)) {
+    const pk = attrs.pk?.S ?? '';
+    if (pk.startsWith('LATE#')) {
+      const size = Number(attrs.size?.N);
+      late.set(size, (late.get(size) ?? 0) + 1);
+    } else if (pk.startsWith('QUARANTINE#')) quarantined.add(`${attrs.shard?.S}:${attrs.seq?.S}:${attrs.sub?.N}`);
+  }
+  return { late, quarantined: quarantined.size };
+}

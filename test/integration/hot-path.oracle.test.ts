@@ -1,0 +1,158 @@
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { StreamDecoder } from '../../core/contract/consumer.js';
+import type { EventBody } from '../../core/contract/events.js';
+import { aggregate } from '../../core/contract/kpl.js';
+import { SchemaRegistry } from '../../core/contract/registry.js';
+import { SingleObjectEncoder } from '../../core/contract/single-object.js';
+import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
+import { listShards, readShard } from '../../core/local/streams.js';
+import { Producer } from '../../core/produce/producer.js';
+import { windowingConfig } from '../../core/windows/config.js';
+import { metricSample } from '../helpers/events.js';
+import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
+import { faultyKinesis, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { useLocalDynamo } from '../helpers/local-dynamo.js';
+import { oracle, type ShardLog } from '../helpers/window-oracle.js';
+
+const registry = SchemaRegistry.load();
+const kinesis = useLocalKinesis();
+const dynamo = useLocalDynamo();
+const config = windowingConfig({ windowSizesMs: [60_000, 3_600_000], outOfOrdernessMs: 20_000, allowedLatenessMs: 60_000, maxFutureSkewMs: 300_000 });
+
+type Body = { type: 'MetricSample'; body: EventBody<'MetricSample'> } | { type: 'LogEvent'; body: EventBody<'LogEvent'> };
+
+/** An event relative to the run's base time: offsets span out-of-order, late (hours back) and future-dated. */
+const arbEvent = (base: number): fc.Arbitrary<Body> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: -120_000, max: 30_000 }) },
+    { weight: 1, arbitrary: fc.integer({ min: -4 * 3_600_000, max: -3_600_000 }) },
+    { weight: 1, arbitrary: fc.constant(900_000) },
+  ).chain((offset) =>
+    fc.oneof(
+      { weight: 3, arbitrary: fc.record({
+        host: fc.constantFrom('server-001', 'server-002', 'server-003', 'server-004'),
+        metric: fc.constantFrom('cpu_utilization', 'memory_usage'),
+        value: fc.integer({ min: 0, max: 10_000 }).map((v) => v / 100),
+      }).map(({ host, metric, value }): Body => ({
+        type: 'MetricSample',
+        body: { occurred_at: new Date(base + offset), host, metric, value, unit: 'percent', region: 'us-east-1', environment: 'test', tags: {} },
+      })) },
+      { weight: 1, arbitrary: fc.record({
+        host: fc.constantFrom('server-001', 'server-003'),
+        service: fc.constantFrom('api', 'auth'),
+        level: fc.constantFrom('INFO', 'ERROR'),
+      }).map(({ host, service, level }): Body => ({
+        type: 'LogEvent',
+        body: { occurred_at: new Date(base + offset), host, service, level, message: 'm', region: 'us-east-1', environment: 'test', attributes: {} },
+      })) },
+    ),
+  );
+
+/** What the stream holds, per shard in order, decoded with the consumer API: the oracle's input. */
+async function streamContent(streamName: string): Promise<ShardLog[]> {
+  const decoder = new StreamDecoder(registry);
+  const logs: ShardLog[] = [];
+  for (const shard of await listShards(kinesis.kinesis, streamName)) {
+    const log: ShardLog = { items: [] };
+    for (const r of await readShard(kinesis.kinesis, streamName, shard.ShardId as string)) {
+      const arrivalMs = r.ApproximateArrivalTimestamp?.getTime() ?? 0;
+      const { events, poison } = decoder.decode(r);
+      // Poison and events interleave by sub-sequence number inside a record.
+      const all = [
+        ...events.map((event) => ({ sub: event.subSequenceNumber, item: { kind: 'event' as const, event, arrivalMs } })),
+        ...poison.map((p) => ({ sub: p.subSequenceNumber, item: { kind: 'poison' as const } })),
+      ].sort((a, b) => a.sub - b.sub);
+      log.items.push(...all.map((x) => x.item));
+    }
+    logs.push(log);
+  }
+  return logs;
+}
+
+describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injected)', () => {
+  it('every window equals a single clean pass, and events = windowed + late + quarantined', async () => {
+    const base = Math.floor(Date.now() / 60_000) * 60_000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ events: fc.array(arbEvent(base), { minLength: 1, maxLength: 25 }), retriedAfterSuccess: fc.boolean(), poison: fc.boolean() }), { minLength: 2, maxLength: 8 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 15 }),
+        async (chunks, seed, batchSize) => {
+          // Prepare: a stream holding the chunks, producer duplicates and poison records
+          const stream = await kinesis.newStream(2);
+          const table = await dynamo.newTable();
+          let call = 0;
+          const retryChunks = new Set(chunks.flatMap((c, i) => (c.retriedAfterSuccess ? [i] : [])));
+          let chunkIndex = 0;
+          const producerClient = faultyKinesis(kinesis.kinesis, () => 'ok');
+          const timeoutAfterSuccess = {
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
+            async send(command: any): Promise<any> {
+              const out = await producerClient.send(command);
+              if (command instanceof PutRecordsCommand && retryChunks.has(chunkIndex) && call++ % 2 === 0) {
+                throw Object.assign(new Error('timed out'), { name: 'TimeoutError' }); // it landed; the producer cannot know
+              }
+              return out;
+            },
+          };
+          const producer = await Producer.create({ kinesis: timeoutAfterSuccess, streamName: stream, registry, baseBackoffMs: 1, maxBackoffMs: 2 });
+          const encoder = new SingleObjectEncoder();
+          let poisonCount = 0;
+          for (const [i, chunk] of chunks.entries()) {
+            chunkIndex = i;
+            for (const e of chunk.events) await producer.put(e.type, e.body as never);
+            await producer.flush();
+            if (chunk.poison) {
+              const unknown = encoder.encode(registry.version('MetricSample', 1), metricSample(1));
+              unknown.writeBigUInt64LE(7n, 2);
+              await kinesis.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: [
+                { PartitionKey: 'server-001', Data: Buffer.from('not an event at all') },
+                { PartitionKey: 'server-002', Data: aggregate([{ partitionKey: 'server-002', data: unknown }]) },
+              ] }));
+              poisonCount += 2;
+            }
+          }
+          await producer.close();
+          const expected = oracle(await streamContent(stream), config);
+
+          // Act: the mapping drives the real handler through throttling, crashes, bisects and redeliveries
+          const random = seeded(seed);
+          const ddb = faultyDynamo(dynamo.ddb, random, { throttle: 0.08, crashBefore: 0.04, crashAfter: 0.04 });
+          const { fn } = hotPathFunction({ ddb, tableName: table, registry, config });
+          const redelivered = new Set<string>();
+          const mapping = new KinesisEventSourceMapping({
+            kinesis: kinesis.kinesis,
+            streamName: stream,
+            fn,
+            onFailure: new MemoryDestination(),
+            batchSize,
+            retryAttempts: -1,
+            bisectBatchOnError: true,
+            redeliver: (batch) => {
+              const key = batch[0]?.kinesis.sequenceNumber ?? '';
+              if (redelivered.has(key) || random() > 0.2) return false;
+              redelivered.add(key);
+              return true;
+            },
+          });
+          const stats = await mapping.drain();
+
+          // Assess
+          const actual = await storedWindows(dynamo.ddb, table);
+          expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
+          const outputs = await sideOutputCounts(dynamo.ddb, table);
+          expect(outputs.quarantined).toBe(expected.quarantined);
+          for (const size of config.windowSizesMs) {
+            expect(outputs.late.get(size) ?? 0).toBe(expected.late.get(size));
+            const windowed = [...actual].filter(([id]) => id.endsWith(`|${size}|${id.split('|')[4]}`) && !id.startsWith('log-host') && id.split('|')[3] === String(size)).reduce((n, [, w]) => n + w.count, 0);
+            expect(windowed + (outputs.late.get(size) ?? 0) + outputs.quarantined).toBe(expected.uniqueEvents + poisonCount);
+          }
+          expect(stats.discardedRecords).toBe(0);
+        },
+      ),
+      { numRuns: 12, endOnFailure: true },
+    );
+  }, 600_000);
+});
