@@ -15,7 +15,7 @@ import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemComman
 import { type KinesisRecordLike, StreamDecoder } from '../contract/consumer.js';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { addSample } from '../windows/aggregates.js';
-import { newSketch } from '../windows/sketch.js';
+import { mergeSketch, newSketch } from '../windows/sketch.js';
 import type { WindowingConfig } from '../windows/config.js';
 import { type Contribution, type DecodedRecord, foldRecords, itemId } from '../windows/fold.js';
 import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
@@ -316,7 +316,7 @@ function cloneItem(item: WindowItem): WindowItem {
   const copy: WindowItem = { key: item.key, version: item.version, fences: new Map(item.fences), count: item.count };
   if (item.metric) {
     const sketch = newSketch();
-    sketch.merge(item.metric.sketch);
+    mergeSketch(sketch, item.metric.sketch);
     copy.metric = { ...item.metric, sketch };
   }
   return copy;

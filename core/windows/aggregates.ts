@@ -8,7 +8,7 @@
  * the order and grouping of events and could not be checked exactly.
  */
 import type { DDSketch } from '@datadog/sketches-js';
-import { decodeSketch, encodeSketch, newSketch } from './sketch.js';
+import { decodeSketch, encodeSketch, mergeSketch, newSketch } from './sketch.js';
 
 /** Micro-units per unit of the sum: values are summed exactly to 1e-6. */
 export const SUM_SCALE = 1_000_000;
@@ -64,7 +64,7 @@ export function mergeInto(a: MetricAggregate, b: MetricAggregate): void {
     a.last = b.last;
     a.lastAt = b.lastAt;
   }
-  a.sketch.merge(b.sketch);
+  mergeSketch(a.sketch, b.sketch);
 }
 
 /** Sum as a JS number (for display and averages). */

@@ -15,11 +15,29 @@ export function newSketch(): DDSketch {
   return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
 }
 
+/**
+ * Merges `b` into `a` in place. Written here because the library's `merge()`
+ * (2.1.1) drops the negative-value store: merged sketches of negative samples
+ * answered wrong quantiles (found by test/unit/aggregates.test.ts).
+ */
+export function mergeSketch(a: DDSketch, b: DDSketch): void {
+  if (a.mapping.gamma !== b.mapping.gamma) throw new Error('cannot merge sketches of different relative accuracy');
+  if (b.count === 0) return;
+  (a.store as unknown as Bins).merge(b.store as unknown as Bins);
+  (a.negativeStore as unknown as Bins).merge(b.negativeStore as unknown as Bins);
+  a.zeroCount += b.zeroCount;
+  a.count += b.count;
+  a.sum += b.sum;
+  if (b.min < a.min) a.min = b.min;
+  if (b.max > a.max) a.max = b.max;
+}
+
 interface Bins {
   bins: number[];
   offset: number;
   count: number;
   add(key: number, weight?: number): void;
+  merge(other: Bins): void;
 }
 
 function writeVarint(out: number[], n: number): void {

@@ -1,0 +1,170 @@
+import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
+import {
+  KinesisEventSourceMapping,
+  type LambdaKinesisEvent,
+  MemoryDestination,
+} from '../../core/local/event-source-mapping.js';
+import { waitActive } from '../../core/local/streams.js';
+import { useLocalKinesis } from '../helpers/local-kinesis.js';
+
+const local = useLocalKinesis();
+
+/** Puts `n` records 'r0'…'r{n-1}' on one partition key (one shard, in order). */
+async function putRecords(stream: string, n: number, key = 'server-001', from = 0): Promise<void> {
+  for (let i = 0; i < n; i += 500) {
+    const Records = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ PartitionKey: key, Data: Buffer.from(`r${from + i + j}`) }));
+    await local.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records }));
+  }
+}
+
+const payloads = (e: LambdaKinesisEvent) => e.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString());
+
+describe('local event source mapping (Lambda Kinesis semantics)', () => {
+  it('delivers every record once, in order, in batches of at most batchSize', async () => {
+    // Prepare
+    const stream = await local.newStream(1);
+    await putRecords(stream, 23);
+    const batches: string[][] = [];
+    const mapping = new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: new MemoryDestination(),
+      batchSize: 5,
+      fn: async (e) => {
+        batches.push(payloads(e));
+      },
+    });
+    // Act
+    await mapping.drain();
+    // Assess
+    expect(batches.map((b) => b.length)).toEqual([5, 5, 5, 5, 3]);
+    expect(batches.flat()).toEqual(Array.from({ length: 23 }, (_, i) => `r${i}`));
+    expect(batches[0]?.[0]).toBe('r0');
+  });
+
+  it('checkpoints before the lowest reported batch item failure and retries from it', async () => {
+    // Prepare: the first invocation reports r3 (and r5) as failed
+    const stream = await local.newStream(1);
+    await putRecords(stream, 8);
+    const batches: string[][] = [];
+    const mapping = new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: new MemoryDestination(),
+      batchSize: 8,
+      fn: async (e) => {
+        batches.push(payloads(e));
+        if (batches.length > 1) return { batchItemFailures: [] };
+        return { batchItemFailures: [e.Records[5], e.Records[3]].map((r) => ({ itemIdentifier: r?.kinesis.sequenceNumber ?? '' })) };
+      },
+    });
+    // Act
+    const stats = await mapping.drain();
+    // Assess
+    expect(batches).toEqual([
+      ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'],
+      ['r3', 'r4', 'r5', 'r6', 'r7'],
+    ]);
+    expect(stats.partialFailures).toBe(1);
+  });
+
+  it('bisects a failing batch, retries the bad record, then sends it with its payload to the on-failure destination', async () => {
+    // Prepare: r5 always fails the invocation
+    const stream = await local.newStream(1);
+    await putRecords(stream, 8);
+    const destination = new MemoryDestination();
+    const delivered: string[] = [];
+    const mapping = new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: destination,
+      batchSize: 8,
+      retryAttempts: 2,
+      fn: async (e) => {
+        if (payloads(e).includes('r5')) throw new Error('poison');
+        delivered.push(...payloads(e));
+      },
+    });
+    // Act
+    const stats = await mapping.drain();
+    // Assess
+    expect(delivered).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r6', 'r7']);
+    expect(destination.batches.map((b) => ({ reason: b.reason, records: b.records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()) }))).toEqual([
+      { reason: 'RetryAttemptsExhausted', records: ['r5'] },
+    ]);
+    // r0–r7 fails → r0–r3 ok, r4–r7 fails → r4–r5 fails → r4 ok, r5 fails once + 2 retries; r6–r7 ok
+    expect(stats.bisections).toBe(3);
+    expect(stats.functionErrors).toBe(6);
+  });
+
+  it('without bisect, a failing batch is retried whole, then discarded whole', async () => {
+    const stream = await local.newStream(1);
+    await putRecords(stream, 3);
+    const destination = new MemoryDestination();
+    let calls = 0;
+    const mapping = new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: destination,
+      bisectBatchOnError: false,
+      retryAttempts: 1,
+      fn: async () => {
+        calls++;
+        throw new Error('down');
+      },
+    });
+    await mapping.drain();
+    expect(calls).toBe(2);
+    expect(destination.batches.map((b) => b.records.length)).toEqual([3]);
+  });
+
+  it('discards records older than maxRecordAge without invoking the function', async () => {
+    // Prepare: the clock is an hour ahead of the records' arrival
+    const stream = await local.newStream(1);
+    await putRecords(stream, 4);
+    const destination = new MemoryDestination();
+    let calls = 0;
+    const mapping = new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: destination,
+      maxRecordAgeMs: 60_000,
+      now: () => Date.now() + 3_600_000,
+      fn: async () => {
+        calls++;
+      },
+    });
+    // Act
+    await mapping.drain();
+    // Assess
+    expect(calls).toBe(0);
+    expect(destination.batches.map((b) => [b.reason, b.records.length])).toEqual([['RecordAgeExceeded', 4]]);
+  });
+
+  it('processes a split parent to its end before either child', async () => {
+    // Prepare
+    const stream = await local.newStream(1);
+    await putRecords(stream, 5, 'a');
+    await local.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await waitActive(local.kinesis, stream);
+    await putRecords(stream, 5, 'a', 5);
+    const order: string[] = [];
+    const mapping = new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: new MemoryDestination(),
+      batchSize: 2,
+      fn: async (e) => {
+        order.push(...e.Records.map((r) => `${r.eventID.split(':')[0]}/${Buffer.from(r.kinesis.data, 'base64')}`));
+      },
+    });
+    // Act
+    await mapping.drain();
+    // Assess
+    const parent = order.filter((o) => o.startsWith('shardId-000000000000/'));
+    expect(parent.map((o) => o.split('/')[1])).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    expect(order.slice(0, 5)).toEqual(parent);
+    expect(order.slice(5).map((o) => o.split('/')[1])).toEqual(['r5', 'r6', 'r7', 'r8', 'r9']);
+  });
+});
