@@ -28,6 +28,8 @@ export interface OracleWindow {
 
 /** What one shard delivered, in order: events with their record's arrival time, and poison user records. */
 export interface ShardLog {
+  /** Indexes (in the shards array) of the shards this one was split or merged from. */
+  parents?: number[];
   items: ({ kind: 'event'; event: StreamEvent; arrivalMs: number } | { kind: 'poison' })[];
 }
 
@@ -66,8 +68,11 @@ export function oracle(
     }
     w.sketch?.accept(value);
   };
+  const finalWatermark: number[] = [];
   for (const shard of shards) {
-    let watermark = -Infinity;
+    // A child continues from its parents: the slower parent's watermark.
+    const parentMarks = (shard.parents ?? []).map((p) => finalWatermark[p] ?? -Infinity);
+    let watermark = parentMarks.length > 0 ? Math.min(...parentMarks) : -Infinity;
     for (const item of shard.items) {
       if (item.kind === 'poison') {
         quarantined++;
@@ -99,6 +104,7 @@ export function oracle(
       }
       watermark = Math.max(watermark, t - config.outOfOrdernessMs);
     }
+    finalWatermark.push(watermark);
   }
   for (const w of windows.values()) {
     if (w.sketch) {

@@ -1,0 +1,211 @@
+import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { StreamDecoder } from '../../core/contract/consumer.js';
+import type { EventBody } from '../../core/contract/events.js';
+import { aggregate } from '../../core/contract/kpl.js';
+import { SchemaRegistry } from '../../core/contract/registry.js';
+import { SingleObjectEncoder } from '../../core/contract/single-object.js';
+import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
+import { listShards, readShard, waitActive } from '../../core/local/streams.js';
+import { Producer } from '../../core/produce/producer.js';
+import { kinesisParentsOf } from '../../core/projections/lineage.js';
+import { SideOutputStore } from '../../core/projections/side-outputs.js';
+import { itemSizeBytes } from '../../core/projections/window-items.js';
+import { WindowProjection } from '../../core/projections/window-projection.js';
+import { WindowReader } from '../../core/projections/window-reader.js';
+import { windowingConfig } from '../../core/windows/config.js';
+import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
+import { metricBody, metricSample } from '../helpers/events.js';
+import { hotPathFunction, storedWindows } from '../helpers/hot-path-harness.js';
+import { useLocalDynamo, scanAll } from '../helpers/local-dynamo.js';
+import { useLocalKinesis } from '../helpers/local-kinesis.js';
+import { oracle, type ShardLog } from '../helpers/window-oracle.js';
+
+const registry = SchemaRegistry.load();
+const kinesis = useLocalKinesis();
+const dynamo = useLocalDynamo();
+const config = windowingConfig({ outOfOrdernessMs: 10_000, allowedLatenessMs: 60_000 });
+const encoder = new SingleObjectEncoder();
+
+async function drain(stream: string, table: string, batchSize = 50) {
+  const { fn, projection } = hotPathFunction({ ddb: dynamo.ddb, tableName: table, registry, config });
+  const mapping = new KinesisEventSourceMapping({ kinesis: kinesis.kinesis, streamName: stream, fn, onFailure: new MemoryDestination(), batchSize });
+  await mapping.drain();
+  return projection;
+}
+
+describe('hot path: quarantine', () => {
+  it('quarantines undecodable, unknown, invalid and future-dated events with bytes, shard, position and reason; redelivery adds nothing', async () => {
+    // Prepare
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const now = Date.now();
+    const v1 = registry.version('MetricSample', 1);
+    const unknown = encoder.encode(v1, metricSample(1, { occurred_at: new Date(now) }));
+    unknown.writeBigUInt64LE(0xfeedn, 2);
+    const invalid = encoder.encode(v1, metricSample(2, { metric: 'CPU %', occurred_at: new Date(now) }));
+    const future = encoder.encode(v1, metricSample(3, { occurred_at: new Date(now + 3_600_000) }));
+    const good = encoder.encode(v1, metricSample(4, { occurred_at: new Date(now) }));
+    const garbage = Buffer.from('{"json": "is not the wire format"}');
+    await kinesis.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: [
+          { PartitionKey: 'server-001', Data: garbage },
+          { PartitionKey: 'server-001', Data: aggregate([unknown, invalid, future, good].map((data) => ({ partitionKey: 'server-001', data }))) },
+        ],
+      }),
+    );
+    // Act
+    const projection = await drain(stream, table);
+    projection.reset();
+    await drain(stream, table); // a full redelivery, from a cold process: the assertions below hold after both
+    // Assess
+    const [first, second] = (await readShard(kinesis.kinesis, stream, 'shardId-000000000000')).map((r) => r.SequenceNumber);
+    const quarantined = await new SideOutputStore(dynamo.ddb, table, 30).quarantined('shardId-000000000000');
+    expect(quarantined.map((q) => ({ seq: q.sequenceNumber, sub: q.subSequenceNumber, code: q.code, bytes: q.bytes.toString('hex') }))).toEqual([
+      { seq: first, sub: 0, code: 'bad-magic', bytes: garbage.toString('hex') },
+      { seq: second, sub: 0, code: 'unknown-fingerprint', bytes: unknown.toString('hex') },
+      { seq: second, sub: 1, code: 'invalid-event', bytes: invalid.toString('hex') },
+      { seq: second, sub: 2, code: 'future-dated', bytes: future.toString('hex') },
+    ]);
+    expect(quarantined.map((q) => q.reason)).toEqual([
+      expect.stringContaining('expected marker C3 01, found 7b22'),
+      expect.stringContaining('unknown schema fingerprint 0x000000000000feed: add the writer schema to schemas/'),
+      'MetricSample is invalid: metric must be snake_case (a-z, 0-9, _), 1-64 characters',
+      expect.stringMatching(/^occurred_at is 3\d{6} ms after the record arrived, beyond the 300000 ms skew bound/),
+    ]);
+    const windows = await storedWindows(dynamo.ddb, table);
+    expect([...windows.values()].map((w) => w.count)).toEqual([1, 1]); // the good event, in its minute and its hour
+  });
+});
+
+describe('hot path: read API and item size', () => {
+  it('returns series, every host of a metric and log counts with percentiles and finality; items stay under 1 KB', async () => {
+    // Prepare: 3 hosts, one cpu sample per second for 3 minutes, plus logs; event time ends well before now
+    const stream = await kinesis.newStream(2);
+    const table = await dynamo.newTable();
+    const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000; // the previous hour
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
+    const values = new Map<string, number[]>();
+    for (let s = 0; s < 180; s++) {
+      for (const host of ['server-001', 'server-002', 'server-003']) {
+        const value = ((s * 7 + host.length * 13) % 9000) / 100 + 5;
+        await producer.put('MetricSample', metricBody({ host, value, occurred_at: new Date(base + s * 1_000) }));
+        const key = `${host}@${Math.floor(s / 60)}`;
+        values.set(key, [...(values.get(key) ?? []), value]);
+      }
+      await producer.put('LogEvent', {
+        occurred_at: new Date(base + s * 1_000), host: 'server-001', service: 'api', level: s % 3 === 0 ? 'ERROR' : 'INFO',
+        message: 'x', region: 'us-east-1', environment: 'test', attributes: {},
+      } satisfies EventBody<'LogEvent'>);
+    }
+    await producer.close();
+    await drain(stream, table, 100);
+    const reader = new WindowReader(dynamo.ddb, table, config);
+    // Act
+    const series = await reader.series({ metric: 'cpu_utilization', host: 'server-002', sizeMs: 60_000, from: base, to: base + 180_000 });
+    const fleet = await reader.metricAcrossHosts({ metric: 'cpu_utilization', sizeMs: 60_000, from: base + 60_000, to: base + 120_000 });
+    const errors = await reader.logCounts({ by: 'service', name: 'api', level: 'ERROR', sizeMs: 60_000, from: base, to: base + 180_000 });
+    const hour = await reader.series({ metric: 'cpu_utilization', host: 'server-002', sizeMs: 3_600_000, from: base, to: base + 3_600_000 });
+    // Assess
+    expect(series.map((w) => [w.start - base, w.count])).toEqual([[0, 60], [60_000, 60], [120_000, 60]]);
+    const minute0 = values.get('server-002@0') as number[];
+    const sorted = [...minute0].sort((a, b) => a - b);
+    expect(series[0]).toMatchObject({ min: sorted[0], max: sorted[59], last: minute0[59], lastAt: base + 59_000 });
+    expect(series[0]?.sum).toBeCloseTo(minute0.reduce((a, b) => a + b, 0), 6);
+    expect(Math.abs((series[0]?.p95 as number) - (sorted[Math.floor(0.95 * 59)] as number))).toBeLessThanOrEqual((sorted[Math.floor(0.95 * 59)] as number) * 0.01);
+    expect(fleet.map((w) => w.host)).toEqual(['server-001', 'server-002', 'server-003']);
+    expect(errors.map((w) => w.count)).toEqual([20, 20, 20]);
+    // watermark = last event (base + 179 s) - 10 s: the first minute is final (59.999 + 60 ≤ 169), the last is not
+    expect(series.map((w) => w.final)).toEqual([true, false, false]);
+    expect(hour.map((w) => [w.count, w.final])).toEqual([[180, false]]);
+    const sizes = (await scanAll(dynamo.ddb, table)).filter((i) => i.kind?.S === 'metric').map(itemSizeBytes);
+    expect(Math.max(...sizes)).toBeLessThan(1_024);
+  });
+});
+
+describe('hot path: metrics', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('publishes EMF metrics for events in, windows written, late, quarantined, duplicates, retries and event-time lag', async () => {
+    // Prepare
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const now = Date.now();
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
+    await producer.put('MetricSample', metricBody({ occurred_at: new Date(now - 1_000) }));
+    await producer.put('MetricSample', metricBody({ occurred_at: new Date(now - 7_200_000) })); // late for both sizes
+    await producer.close();
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
+    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    const handler = createKinesisBatchHandler({
+      projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
+      logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
+      metrics,
+    });
+    // Act
+    await new KinesisEventSourceMapping({ kinesis: kinesis.kinesis, streamName: stream, fn: handler, onFailure: new MemoryDestination() }).drain();
+    vi.restoreAllMocks();
+    // Assess
+    const emf = lines.map((l) => JSON.parse(l)).find((o) => o._aws);
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Pulse');
+    expect(emf).toMatchObject({ EventsIn: 2, WindowsWritten: 2, LateEvents: 2, QuarantinedEvents: 0, DuplicatesSkipped: 0, WriteRetries: 0, EventTimeLag: 1_000 });
+  });
+});
+
+describe('hot path: reshard', () => {
+  it('windows equal the oracle across a split: the children continue the parent watermark and producer marks', async () => {
+    // Prepare
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const base = Date.now() - 600_000;
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry, lingerMs: 5 });
+    const hosts = ['server-001', 'server-002', 'server-003', 'server-004', 'server-005', 'server-006'];
+    for (let i = 0; i < 300; i++) await producer.put('MetricSample', metricBody({ host: hosts[i % 6], value: i, occurred_at: new Date(base + i * 1_000) }));
+    await producer.flush();
+    await kinesis.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await waitActive(kinesis.kinesis, stream);
+    // after the split: in-order events and some an hour old (late against the parent's watermark)
+    for (let i = 300; i < 500; i++) {
+      const t = i % 10 === 0 ? base - 3_600_000 : base + i * 1_000;
+      await producer.put('MetricSample', metricBody({ host: hosts[i % 6], value: i, occurred_at: new Date(t) }));
+      if (i === 320) await producer.flush();
+    }
+    await producer.close();
+    const decoder = new StreamDecoder(registry);
+    const shards = await listShards(kinesis.kinesis, stream);
+    const logs: ShardLog[] = [];
+    for (const s of shards) {
+      const parents = [s.ParentShardId, s.AdjacentParentShardId].filter(Boolean).map((p) => shards.findIndex((x) => x.ShardId === p));
+      const items: ShardLog['items'] = [];
+      for (const r of await readShard(kinesis.kinesis, stream, s.ShardId as string)) {
+        for (const event of decoder.events(r)) items.push({ kind: 'event', event, arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0 });
+      }
+      logs.push({ parents, items });
+    }
+    const expected = oracle(logs, config);
+    // Act
+    const projection = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, parentsOf: kinesisParentsOf(kinesis.kinesis, stream) });
+    const handler = createKinesisBatchHandler({
+      projection,
+      logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' }),
+    });
+    await new KinesisEventSourceMapping({ kinesis: kinesis.kinesis, streamName: stream, fn: handler, onFailure: new MemoryDestination(), batchSize: 40 }).drain();
+    // Assess
+    expect(shards.length).toBe(3);
+    expect(expected.late.get(60_000)).toBeGreaterThan(0);
+    const actual = await storedWindows(dynamo.ddb, table);
+    expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
+  });
+});
