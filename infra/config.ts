@@ -3,6 +3,7 @@
  * synth with messages that name the key and the accepted values.
  */
 import { STAGE_PATTERN } from '../core/resources.js';
+import { type WindowingConfig, windowingConfig } from '../core/windows/config.js';
 import { APP_DEFAULTS } from './defaults.js';
 
 /** Validated configuration. */
@@ -11,6 +12,17 @@ export interface PulseConfig {
   streamMode: 'on-demand' | 'provisioned';
   shardCount: number;
   retentionHours: number;
+  /** Hot-path event source mapping and function. */
+  hotPath: {
+    batchSize: number;
+    maxBatchingWindowSeconds: number;
+    retryAttempts: number;
+    maxRecordAgeSeconds: number;
+    memoryMb: number;
+    timeoutSeconds: number;
+  };
+  /** Windowing (see core/windows/config.ts for meaning and defaults). */
+  windowing: WindowingConfig;
 }
 
 /** A context value is missing or wrong. */
@@ -52,10 +64,37 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
       "context 'shardCount' applies only with streamMode 'provisioned': remove it or set streamMode",
     );
   }
+  const retentionHours = int('retentionHours', get('retentionHours') ?? APP_DEFAULTS.retentionHours, 24, 8760);
+  const maxRecordAgeSeconds = int('maxRecordAgeSeconds', get('maxRecordAgeSeconds') ?? APP_DEFAULTS.maxRecordAgeSeconds, 60, 604_800);
+  if (maxRecordAgeSeconds > retentionHours * 3600) {
+    throw new ConfigError(
+      `context 'maxRecordAgeSeconds' (${maxRecordAgeSeconds}) exceeds the stream retention (${retentionHours} h): records would expire first`,
+    );
+  }
+  let windowing: WindowingConfig;
+  try {
+    const sizes = get('windowSizesMs');
+    windowing = windowingConfig({
+      ...(sizes === undefined ? {} : { windowSizesMs: String(sizes).split(',').map((x) => Number(x.trim())) }),
+      ...(get('allowedLatenessMs') === undefined ? {} : { allowedLatenessMs: Number(get('allowedLatenessMs')) }),
+      ...(get('outOfOrdernessMs') === undefined ? {} : { outOfOrdernessMs: Number(get('outOfOrdernessMs')) }),
+    });
+  } catch (error) {
+    throw new ConfigError(`context windowing: ${(error as Error).message}`);
+  }
   return {
     stage,
     streamMode,
     shardCount: int('shardCount', rawShards ?? APP_DEFAULTS.shardCount, 1, 500),
-    retentionHours: int('retentionHours', get('retentionHours') ?? APP_DEFAULTS.retentionHours, 24, 8760),
+    retentionHours,
+    hotPath: {
+      batchSize: int('batchSize', get('batchSize') ?? APP_DEFAULTS.batchSize, 1, 10_000),
+      maxBatchingWindowSeconds: int('maxBatchingWindowSeconds', get('maxBatchingWindowSeconds') ?? APP_DEFAULTS.maxBatchingWindowSeconds, 0, 300),
+      retryAttempts: int('retryAttempts', get('retryAttempts') ?? APP_DEFAULTS.retryAttempts, 0, 10_000),
+      maxRecordAgeSeconds,
+      memoryMb: int('memoryMb', get('memoryMb') ?? APP_DEFAULTS.memoryMb, 128, 10_240),
+      timeoutSeconds: int('timeoutSeconds', get('timeoutSeconds') ?? APP_DEFAULTS.timeoutSeconds, 10, 900),
+    },
+    windowing,
   };
 }

@@ -11,11 +11,31 @@ export const STREAM_DEFAULTS = {
   retentionHours: 168,
 } as const;
 
+/** Defaults of the hot path's event source mapping and function. */
+export const HOT_PATH_DEFAULTS = {
+  /** Records per invocation: large batches mean fewer writes per event (one per window per batch). */
+  batchSize: 1_000,
+  /** Seconds Lambda waits to fill a batch: trades ≤ 1 s of latency for fuller batches. */
+  maxBatchingWindowSeconds: 1,
+  /** Retries of the same records before they go to the failure bucket (bisection does not count). */
+  retryAttempts: 10,
+  /** Records older than this go to the failure bucket instead of blocking the shard: 1 day. */
+  maxRecordAgeSeconds: 86_400,
+  /** Memory of the function, MB (CPU scales with it; decode and windowing are CPU-bound). */
+  memoryMb: 1_024,
+  /** Function timeout, seconds. */
+  timeoutSeconds: 60,
+} as const;
+
 /** Defaults of the whole app. */
 export const APP_DEFAULTS = {
   stage: 'dev',
   ...STREAM_DEFAULTS,
+  ...HOT_PATH_DEFAULTS,
 } as const;
+
+/** Days Lambda and API logs are kept. */
+export const LOG_RETENTION_DAYS = 30;
 
 /** Node.js runtime of every Lambda (nodejs20.x is closed for creation). */
 export const LAMBDA_RUNTIME_NAME = 'nodejs22.x';

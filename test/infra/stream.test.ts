@@ -5,7 +5,7 @@ import { readConfig } from '../../infra/config.js';
 import { PulseStack } from '../../infra/pulse-stack.js';
 
 function synth(context: Record<string, unknown> = {}): Template {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new PulseStack(app, 'Test', { config: readConfig((k) => context[k]) });
   return Template.fromStack(stack);
 }

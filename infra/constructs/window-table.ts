@@ -1,0 +1,51 @@
+/**
+ * The window table (windows, checkpoints, side outputs), from the shared
+ * definition in core/projections/table.ts: on demand, PITR, TTL, deletion protection.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { WINDOW_TABLE } from '../../core/projections/table.js';
+
+/** Props of {@link WindowTable}. */
+export interface WindowTableProps {
+  tableName: string;
+}
+
+/** The DynamoDB table of the hot path. */
+export class WindowTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: WindowTableProps) {
+    super(scope, id);
+    const { partitionKey, sortKey, ttlAttribute, byMetricIndex } = WINDOW_TABLE;
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: ttlAttribute,
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: byMetricIndex.name,
+      partitionKey: { name: byMetricIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: byMetricIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+
+  /** Exactly what the hot path does: read-modify-write items, batch side outputs, query checkpoints. */
+  grantProjectionWrite(grantee: iam.IGrantable): void {
+    this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query');
+  }
+
+  /** What the read API needs: queries on the table and its index. */
+  grantRead(grantee: iam.IGrantable): void {
+    this.table.grant(grantee, 'dynamodb:Query', 'dynamodb:GetItem');
+  }
+}

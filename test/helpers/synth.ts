@@ -1,0 +1,12 @@
+/** Synthesizes the Pulse stack for template assertions (without bundling the functions). */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readConfig } from '../../infra/config.js';
+import { PulseStack } from '../../infra/pulse-stack.js';
+
+/** The stack's template for the given context values. */
+export function synthTemplate(context: Record<string, unknown> = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new PulseStack(app, 'Test', { config: readConfig((k) => context[k]) });
+  return Template.fromStack(stack);
+}

@@ -1,0 +1,109 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../infra/config.js';
+import { synthTemplate } from '../helpers/synth.js';
+
+describe('hot-path infrastructure', () => {
+  const t = synthTemplate();
+
+  it('runs the handler on nodejs22.x, arm64, with its table, stream and windowing in the environment', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 1024,
+      Timeout: 60,
+      Environment: {
+        Variables: Match.objectLike({
+          PULSE_WINDOW_TABLE: { Ref: Match.stringLikeRegexp('^WindowsTable') },
+          PULSE_STREAM_NAME: { Ref: Match.stringLikeRegexp('^EventsStream') },
+          PULSE_SCHEMAS_DIR: '/var/task/schemas',
+          PULSE_WINDOW_SIZES_MS: '60000,3600000',
+          PULSE_ALLOWED_LATENESS_MS: '300000',
+        }),
+      },
+    });
+  });
+
+  it('maps the stream with partial batch failures, bisect, bounded retries, max record age and an S3 failure destination', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsStream'), 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86400,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HotPathFailureBucket'), 'Arn'] } } },
+    });
+  });
+
+  it('takes batch size and batching window from config', () => {
+    synthTemplate({ batchSize: '250', maxBatchingWindowSeconds: '5' }).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 250,
+      MaximumBatchingWindowInSeconds: 5,
+    });
+  });
+
+  it('keeps windows in an on-demand table with PITR, TTL, deletion protection and the by-metric index', () => {
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'pulse-dev-windows',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'by-metric',
+          KeySchema: [
+            { AttributeName: 'gpk', KeyType: 'HASH' },
+            { AttributeName: 'gsk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ],
+    });
+  });
+
+  it('grants the function exactly the table actions it uses, and no wildcard action anywhere', () => {
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+            Effect: 'Allow',
+            Resource: Match.arrayWith([{ 'Fn::GetAtt': [Match.stringLikeRegexp('^WindowsTable'), 'Arn'] }]),
+          }),
+        ]),
+      },
+    });
+    const actions = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement.flatMap((s) => s.Action),
+    );
+    expect(actions.filter((a) => a.endsWith(':*') || a === '*')).toEqual([]);
+  });
+
+  it('keeps failed batches in an encrypted, versioned, TLS-only, private bucket; logs expire', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('rejects a max record age beyond the stream retention', () => {
+    expect(() => readConfig((k) => ({ retentionHours: '24', maxRecordAgeSeconds: '90000' })[k])).toThrow(
+      "context 'maxRecordAgeSeconds' (90000) exceeds the stream retention (24 h): records would expire first",
+    );
+  });
+});
