@@ -17,7 +17,7 @@ import type { SchemaRegistry } from '../contract/registry.js';
 import { addSample } from '../windows/aggregates.js';
 import { mergeSketch, newSketch } from '../windows/sketch.js';
 import type { WindowingConfig } from '../windows/config.js';
-import { type Contribution, type DecodedRecord, foldRecords, itemId } from '../windows/fold.js';
+import { type Contribution, type DecodedRecord, type EventTable, itemId, WindowFold } from '../windows/fold.js';
 import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
 import { isServiceError, SideOutputStore } from './side-outputs.js';
@@ -118,8 +118,10 @@ export class WindowProjection {
 
   /** Decodes a record once; poison user records stay with their bytes. */
   decodeRecord(r: BatchRecord): DecodedRecord {
-    const { events, poison } = this.decoder.decode(r.record);
     const raw = 'kinesis' in r.record ? Buffer.from(r.record.kinesis.data, 'base64') : Buffer.from(r.record.Data ?? []);
+    const partitionKey = 'kinesis' in r.record ? r.record.kinesis.partitionKey : (r.record.PartitionKey ?? '');
+    // base64 is decoded once, here; the decoder reads the bytes in place
+    const { events, poison } = this.decoder.decode({ Data: raw, SequenceNumber: r.sequenceNumber, PartitionKey: partitionKey });
     const subs = new Map<number, Buffer>();
     return {
       sequenceNumber: r.sequenceNumber,
@@ -172,8 +174,9 @@ export class WindowProjection {
     const fresh = batch.filter((r) => cp.sequenceNumber === '' || compareSeq(r.sequenceNumber, cp.sequenceNumber) > 0);
     counters.recordsAlreadyApplied = batch.length - fresh.length;
     if (fresh.length === 0) return { counters };
-    const records = fresh.map((r) => this.decodeRecord(r));
-    const fold = foldRecords(cp.state, records, this.o.config);
+    const folder = new WindowFold(cp.state, this.o.config);
+    for (const r of fresh) folder.add(this.decodeRecord(r)); // each decoded record is garbage right after
+    const fold = folder.finish();
     counters.eventsIn = fold.eventsIn;
     counters.late = fold.late.length;
     counters.quarantined = fold.quarantined.length;
@@ -186,17 +189,18 @@ export class WindowProjection {
     };
     for (const f of await this.sideOutputs.write(shardId, fold.quarantined, fold.late)) fail(f.sequenceNumber);
 
-    const contributions = [...fold.contributions.values()];
+    const contributions = fold.contributions;
+    const table = fold.table;
     let crash: unknown;
     let next = 0;
     const worker = async () => {
       while (next < contributions.length && crash === undefined) {
         const c = contributions[next++] as Contribution;
         try {
-          const outcome = await this.applyContribution(shardId, c, counters);
+          const outcome = await this.applyContribution(shardId, c, table, counters);
           if (outcome === 'failed') {
             counters.failedWrites++;
-            fail(this.lowestPending(shardId, c) ?? (c.seqs[0] as string));
+            fail(this.lowestPending(shardId, c, table) ?? (table.seqs[c.events[0] as number] as string));
           }
         } catch (error) {
           crash = error;
@@ -214,10 +218,13 @@ export class WindowProjection {
     let lastSeq = (fresh[fresh.length - 1] as BatchRecord).sequenceNumber;
     if (failedAt !== undefined) {
       const stop = failedAt;
-      const prefix = records.filter((r) => compareSeq(r.sequenceNumber, stop) < 0);
+      const prefix = fresh.filter((r) => compareSeq(r.sequenceNumber, stop) < 0);
       if (prefix.length === 0) return { failedSequenceNumber: failedAt, counters };
-      state = foldRecords(cp.state, prefix, this.o.config).state;
-      lastSeq = (prefix[prefix.length - 1] as DecodedRecord).sequenceNumber;
+      // Rare path: decode the prefix again rather than keep every event of every batch alive.
+      const again = new WindowFold(cp.state, this.o.config);
+      for (const r of prefix) again.add(this.decodeRecord(r));
+      state = again.finish().state;
+      lastSeq = (prefix[prefix.length - 1] as BatchRecord).sequenceNumber;
     }
     const next_: Checkpoint = { ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 };
     if (!(await this.checkpoints.put(next_, cp.version))) return 'stale-checkpoint';
@@ -229,18 +236,19 @@ export class WindowProjection {
     return failedAt === undefined ? { counters } : { failedSequenceNumber: failedAt, counters };
   }
 
-  private lowestPending(shardId: string, c: Contribution): string | undefined {
+  private lowestPending(shardId: string, c: Contribution, table: EventTable): string | undefined {
     const fence = this.cache.get(itemId(c.key))?.fences.get(shardId);
-    if (!fence) return c.seqs[0];
+    const first = table.seqs[c.events[0] as number];
+    if (!fence) return first;
     const f = parsePosition(fence);
-    for (let i = 0; i < c.seqs.length; i++) {
-      if (comparePosition(c.seqs[i] as string, c.subs[i] as number, f.seq, f.sub) > 0) return c.seqs[i];
+    for (const i of c.events) {
+      if (comparePosition(table.seqs[i] as string, table.subs[i] as number, f.seq, f.sub) > 0) return table.seqs[i];
     }
     return undefined;
   }
 
   /** Applies the events of `c` above the item's fence with one conditional write (retried on conflict). */
-  private async applyContribution(shardId: string, c: Contribution, counters: BatchCounters): Promise<'ok' | 'failed'> {
+  private async applyContribution(shardId: string, c: Contribution, table: EventTable, counters: BatchCounters): Promise<'ok' | 'failed'> {
     const id = itemId(c.key);
     const key = itemKey(c.key);
     let current = this.cache.get(id) ?? null; // null: unknown; try as new and learn on conflict
@@ -252,13 +260,13 @@ export class WindowProjection {
       let applied = 0;
       let lastSeq = '';
       let lastSub = 0;
-      for (let i = 0; i < c.seqs.length; i++) {
-        const seq = c.seqs[i] as string;
-        const sub = c.subs[i] as number;
+      for (const i of c.events) {
+        const seq = table.seqs[i] as string;
+        const sub = table.subs[i] as number;
         if (f && comparePosition(seq, sub, f.seq, f.sub) <= 0) continue;
         applied++;
         next.count++;
-        if (next.metric) addSample(next.metric, c.values[i] as number, c.ats[i] as number);
+        if (next.metric) addSample(next.metric, table.values[i] as number, table.ats[i] as number);
         lastSeq = seq;
         lastSub = sub;
       }

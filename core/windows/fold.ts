@@ -51,15 +51,20 @@ export interface WindowItemKey {
   start: number;
 }
 
-/** Events one window item receives from the records, in stream order. */
-export interface Contribution {
-  key: WindowItemKey;
+/** The applied events of a fold, as columns indexed by event number (stream order). */
+export interface EventTable {
   seqs: string[];
   subs: number[];
-  /** Metric values (empty for logs). */
+  /** Metric value (0 for logs). */
   values: number[];
-  /** Event times (metrics). */
+  /** Event time, epoch ms. */
   ats: number[];
+}
+
+/** Events one window item receives from the records: indexes into the fold's {@link EventTable}, ascending. */
+export interface Contribution {
+  key: WindowItemKey;
+  events: number[];
 }
 
 /** An event routed to a side output. */
@@ -79,7 +84,8 @@ export interface SideOutputEvent {
 
 /** Result of folding records. */
 export interface FoldResult {
-  contributions: Map<string, Contribution>;
+  contributions: Contribution[];
+  table: EventTable;
   late: SideOutputEvent[];
   quarantined: SideOutputEvent[];
   duplicates: number;
@@ -99,50 +105,68 @@ export function initialState(): ShardState {
   return { watermark: NO_WATERMARK, marks: new Map() };
 }
 
-function contribute(
-  out: Map<string, Contribution>,
-  kind: WindowItemKey['kind'],
-  a: string,
-  b: string,
-  size: number,
-  start: number,
-  seq: string,
-  sub: number,
-  value: number,
-  at: number,
-): void {
-  const id = `${kind}|${a}|${b}|${size}|${start}`;
-  let c = out.get(id);
+/**
+ * Contributions by kind → series (a) → b → window size index → window start.
+ * Nested maps keyed by the decoded strings themselves: no key string is built per event.
+ */
+type Index = Map<string, Map<string, Map<number, Contribution>[]>>;
+
+function contributionFor(index: Index, out: Contribution[], kind: WindowItemKey['kind'], a: string, b: string, sizeIndex: number, size: number, start: number): Contribution {
+  let byA = index.get(a);
+  if (!byA) index.set(a, (byA = new Map()));
+  let bySize = byA.get(b);
+  if (!bySize) byA.set(b, (bySize = []));
+  let byStart = bySize[sizeIndex];
+  if (!byStart) bySize[sizeIndex] = byStart = new Map();
+  let c = byStart.get(start);
   if (!c) {
-    c = { key: { kind, a, b, size, start }, seqs: [], subs: [], values: [], ats: [] };
-    out.set(id, c);
+    c = { key: { kind, a, b, size, start }, events: [] };
+    byStart.set(start, c);
+    out.push(c);
   }
-  c.seqs.push(seq);
-  c.subs.push(sub);
-  if (kind === 'metric') {
-    c.values.push(value);
-    c.ats.push(at);
-  }
+  return c;
 }
 
-/** Folds records (in stream order) onto `state`; `state` itself is not modified. */
-export function foldRecords(state: ShardState, records: readonly DecodedRecord[], config: WindowingConfig): FoldResult {
-  const marks = new Map(state.marks);
-  let watermark = state.watermark;
-  const result: FoldResult = {
-    contributions: new Map(),
-    late: [],
-    quarantined: [],
-    duplicates: 0,
-    eventsIn: 0,
-    maxEventTime: Number.NEGATIVE_INFINITY,
-    state: { watermark, marks },
-  };
-  const sizes = config.windowSizesMs;
-  let lastArrival = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
+/**
+ * Folds records one at a time (in stream order) onto a starting state, which is
+ * not modified. Records can be dropped after {@link WindowFold.add}: only the
+ * applied events' columns are kept, so a large batch does not keep every decoded
+ * event alive (which made garbage collection the hot path's largest cost).
+ */
+export class WindowFold {
+  private readonly marks: Map<string, ProducerMark>;
+  private watermark: number;
+  private lastArrival = Number.NEGATIVE_INFINITY;
+  private readonly table: EventTable = { seqs: [], subs: [], values: [], ats: [] };
+  private readonly metricIndex: Index = new Map();
+  private readonly serviceIndex: Index = new Map();
+  private readonly hostIndex: Index = new Map();
+  private readonly result: FoldResult;
+
+  constructor(
+    state: ShardState,
+    private readonly config: WindowingConfig,
+  ) {
+    this.marks = new Map(state.marks);
+    this.watermark = state.watermark;
+    this.result = {
+      contributions: [],
+      table: this.table,
+      late: [],
+      quarantined: [],
+      duplicates: 0,
+      eventsIn: 0,
+      maxEventTime: Number.NEGATIVE_INFINITY,
+      state,
+    };
+  }
+
+  /** Folds one record. */
+  add(r: DecodedRecord): void {
+    const { config, marks, table, result } = this;
+    const sizes = config.windowSizesMs;
     const seq = r.sequenceNumber;
-    if (r.arrivalMs > lastArrival) lastArrival = r.arrivalMs;
+    if (r.arrivalMs > this.lastArrival) this.lastArrival = r.arrivalMs;
     for (const p of r.poison) {
       result.eventsIn++;
       result.quarantined.push({
@@ -181,37 +205,59 @@ export function foldRecords(state: ShardState, records: readonly DecodedRecord[]
         });
         continue;
       }
-      for (const size of sizes) {
+      const n = table.seqs.length;
+      let indexed = false;
+      for (let si = 0; si < sizes.length; si++) {
+        const size = sizes[si] as number;
         const start = windowStart(t, size);
-        if (isWindowFinal(start + size, watermark, config.allowedLatenessMs)) {
+        if (isWindowFinal(start + size, this.watermark, config.allowedLatenessMs)) {
           result.late.push({
             sequenceNumber: seq,
             subSequenceNumber: e.subSequenceNumber,
             partitionKey: e.partitionKey,
             data: r.rawOf(e.subSequenceNumber),
             code: 'late',
-            reason: `window [${start}, ${start + size}) was final at watermark ${watermark}`,
+            reason: `window [${start}, ${start + size}) was final at watermark ${this.watermark}`,
             windowSizeMs: size,
             occurredAt: t,
             eventType: e.type,
           });
           continue;
         }
+        if (!indexed) {
+          indexed = true;
+          table.seqs.push(seq);
+          table.subs.push(e.subSequenceNumber);
+          table.values.push(e.type === 'MetricSample' ? (ev as MetricSample).value : 0);
+          table.ats.push(t);
+        }
+        const out = result.contributions;
         if (e.type === 'MetricSample') {
           const m = ev as MetricSample;
-          contribute(result.contributions, 'metric', m.metric, m.host, size, start, seq, e.subSequenceNumber, m.value, t);
+          contributionFor(this.metricIndex, out, 'metric', m.metric, m.host, si, size, start).events.push(n);
         } else {
           const l = ev as LogEvent;
-          contribute(result.contributions, 'log-service', l.service, l.level, size, start, seq, e.subSequenceNumber, 0, t);
-          contribute(result.contributions, 'log-host', l.host, l.level, size, start, seq, e.subSequenceNumber, 0, t);
+          contributionFor(this.serviceIndex, out, 'log-service', l.service, l.level, si, size, start).events.push(n);
+          contributionFor(this.hostIndex, out, 'log-host', l.host, l.level, si, size, start).events.push(n);
         }
       }
       if (t > result.maxEventTime) result.maxEventTime = t;
-      watermark = advanceWatermark(watermark, t, config.outOfOrdernessMs);
+      this.watermark = advanceWatermark(this.watermark, t, config.outOfOrdernessMs);
     }
   }
-  // Forget producers not seen for producerMarkTtlMs (bounded checkpoint size).
-  for (const [id, m] of marks) if (m.seenAt < lastArrival - config.producerMarkTtlMs) marks.delete(id);
-  result.state = { watermark, marks };
-  return result;
+
+  /** The result; the fold must not be used afterwards. */
+  finish(): FoldResult {
+    // Forget producers not seen for producerMarkTtlMs (bounded checkpoint size).
+    for (const [id, m] of this.marks) if (m.seenAt < this.lastArrival - this.config.producerMarkTtlMs) this.marks.delete(id);
+    this.result.state = { watermark: this.watermark, marks: this.marks };
+    return this.result;
+  }
+}
+
+/** Folds records (in stream order) onto `state`; `state` itself is not modified. */
+export function foldRecords(state: ShardState, records: readonly DecodedRecord[], config: WindowingConfig): FoldResult {
+  const fold = new WindowFold(state, config);
+  for (const r of records) fold.add(r);
+  return fold.finish();
 }

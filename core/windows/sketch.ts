@@ -40,41 +40,58 @@ interface Bins {
   merge(other: Bins): void;
 }
 
-function writeVarint(out: number[], n: number): void {
+function writeVarint(out: Buffer, pos: number, n: number): number {
   while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
+    out[pos++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
   }
-  out.push(n);
+  out[pos++] = n;
+  return pos;
 }
 
 function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
-function writeStore(out: number[], store: Bins): void {
-  const pairs: number[] = [];
-  let prev = 0;
+interface KeyRange {
+  minKey: number;
+  maxKey: number;
+}
+
+/** Writes the non-empty bins of a store (only its [minKey, maxKey] range is scanned). */
+function writeStore(out: Buffer, pos: number, store: Bins & KeyRange): number {
+  const countAt = pos;
+  pos += 5; // room for the pair count, fixed width so it can be filled in afterwards
   let n = 0;
-  store.bins.forEach((count, i) => {
-    if (count > 0) {
-      const key = i + store.offset;
-      pairs.push(zigzag(key - prev), count);
-      prev = key;
-      n++;
+  let prev = 0;
+  if (store.count > 0) {
+    for (let key = store.minKey; key <= store.maxKey; key++) {
+      const c = store.bins[key - store.offset] as number;
+      if (c > 0) {
+        pos = writeVarint(out, pos, zigzag(key - prev));
+        pos = writeVarint(out, pos, c);
+        prev = key;
+        n++;
+      }
     }
-  });
-  writeVarint(out, n);
-  for (const p of pairs) writeVarint(out, p);
+  }
+  for (let i = 0; i < 5; i++) out[countAt + i] = i < 4 ? ((n >>> (7 * i)) & 0x7f) | 0x80 : (n >>> 28) & 0x7f;
+  return pos;
 }
 
 /** Encodes a sketch's bins (format 1): zero count, positive bins, negative bins. */
 export function encodeSketch(sketch: DDSketch): Buffer {
-  const out: number[] = [1];
-  writeVarint(out, sketch.zeroCount);
-  writeStore(out, sketch.store as unknown as Bins);
-  writeStore(out, sketch.negativeStore as unknown as Bins);
-  return Buffer.from(out);
+  const pos = sketch.store as unknown as Bins & KeyRange;
+  const neg = sketch.negativeStore as unknown as Bins & KeyRange;
+  const span = (st: Bins & KeyRange) => (st.count > 0 ? st.maxKey - st.minKey + 1 : 0);
+  const bound = 1 + 10 + 5 + 5 + 20 * (span(pos) + span(neg));
+  const out = Buffer.allocUnsafe(Math.min(bound, 1 << 20));
+  let at = 0;
+  out[at++] = 1;
+  at = writeVarint(out, at, sketch.zeroCount);
+  at = writeStore(out, at, pos);
+  at = writeStore(out, at, neg);
+  return Buffer.from(out.subarray(0, at));
 }
 
 /** Decodes {@link encodeSketch} output; `min`, `max`, `sum` are the caller's to set. */

@@ -1,0 +1,195 @@
+/**
+ * Hot-path benchmark, one core, excluding I/O: Lambda-shaped batches of KPL
+ * records go through the real projection (base64, de-aggregation, decode, the
+ * windowing fold, read-modify-write of each window item with its sketch, item
+ * serialisation) against an in-memory DynamoDB stand-in that answers at once and
+ * counts writes. Beside it, the writes a per-event design makes (one item per
+ * event) for the same events. Ends with one JSON line.
+ *
+ *   npm run bench:hot-path [-- --hosts 50 --seconds 600 --batch 1000]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { eventId } from '../core/contract/events.js';
+import { AggregateBuilder } from '../core/contract/kpl.js';
+import { SchemaRegistry } from '../core/contract/registry.js';
+import { SingleObjectEncoder } from '../core/contract/single-object.js';
+import type { LambdaKinesisEventRecord } from '../core/local/event-source-mapping.js';
+import { type BatchRecord, WindowProjection } from '../core/projections/window-projection.js';
+import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { windowingConfig } from '../core/windows/config.js';
+import { windowStart } from '../core/windows/assign-window.js';
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '600' },
+    batch: { type: 'string', default: '100' },
+    'events-per-record': { type: 'string', default: '500' },
+    measure: { type: 'string' },
+  },
+});
+const HOSTS = Number(values.hosts);
+const SECONDS = Number(values.seconds);
+const BATCH = Number(values.batch);
+const PER_RECORD = Number(values['events-per-record']);
+
+const registry = SchemaRegistry.load();
+const config = windowingConfig();
+
+/**
+ * The batches are generated in this process and measured in a fresh one, as a Lambda
+ * process only ever decodes: encoding hundreds of thousands of events first would leave
+ * the JIT and the heap in a state no Lambda sees.
+ */
+if (!values.measure) {
+  const encoder = new SingleObjectEncoder();
+  const fleet = new SyntheticFleet({ hosts: HOSTS });
+  const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+  const metricV = registry.latest('MetricSample');
+  const logV = registry.latest('LogEvent');
+
+  // One event per host per metric per second (plus one log line), aggregated PER_RECORD events per record.
+  const records: LambdaKinesisEventRecord[] = [];
+  const distinctPerBatch: Set<string>[] = [];
+  let seq = 0;
+  let events = 0;
+  let builder = new AggregateBuilder();
+  let keys = new Set<string>();
+  const flushRecord = () => {
+    if (builder.count === 0) return;
+    const n = records.length;
+    records.push({
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `shardId-000000000000:${String(49_650_000_000_000n * 10n ** 42n + BigInt(n))}`,
+      eventName: 'aws:kinesis:record',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/bench',
+      awsRegion: 'us-east-1',
+      invokeIdentityArn: 'arn:aws:iam::000000000000:role/bench',
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: 'server-001',
+        sequenceNumber: String(49_650_000_000_000n * 10n ** 42n + BigInt(n)),
+        data: builder.build().toString('base64'),
+        approximateArrivalTimestamp: (start + SECONDS * 1_000) / 1000,
+      },
+    });
+    if (n % BATCH === 0) distinctPerBatch.push((keys = new Set()));
+    builder = new AggregateBuilder();
+  };
+  let pending = new Set<string>();
+  for (let s = 0; s < SECONDS; s++) {
+    const at = new Date(start + s * 1_000);
+    const { metrics, logs } = fleet.tick(at);
+    for (const m of metrics) {
+      seq++;
+      builder.add({ partitionKey: m.host, data: encoder.encode(metricV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...m }) });
+      for (const size of config.windowSizesMs) pending.add(`m|${m.metric}|${m.host}|${size}|${windowStart(at.getTime(), size)}`);
+      events++;
+      if (builder.count === PER_RECORD) {
+        flushRecord();
+        for (const k of pending) keys.add(k);
+        pending = new Set();
+      }
+    }
+    for (const l of logs) {
+      seq++;
+      builder.add({ partitionKey: l.host, data: encoder.encode(logV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...l }) });
+      for (const size of config.windowSizesMs) {
+        pending.add(`s|${l.service}|${l.level}|${size}|${windowStart(at.getTime(), size)}`);
+        pending.add(`h|${l.host}|${l.level}|${size}|${windowStart(at.getTime(), size)}`);
+      }
+      events++;
+      if (builder.count === PER_RECORD) {
+        flushRecord();
+        for (const k of pending) keys.add(k);
+        pending = new Set();
+      }
+    }
+  }
+  flushRecords();
+  function flushRecords() {
+    flushRecord();
+    for (const k of pending) keys.add(k);
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
+  const file = join(dir, 'batches.json');
+  writeFileSync(file, JSON.stringify({ records, distinct: distinctPerBatch.map((s) => s.size), events, start }));
+  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', file, '--batch', String(BATCH), '--seconds', String(SECONDS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stdout.write(out);
+  process.exit(0);
+}
+const input = JSON.parse(readFileSync(values.measure, 'utf8')) as { records: LambdaKinesisEventRecord[]; distinct: number[]; events: number; start: number };
+const { records, events, start } = input;
+/** DynamoDB stand-in: every call answers at once; writes are counted, reads find nothing. */
+const counts = { windowPuts: 0, checkpointPuts: 0, gets: 0, batchWrites: 0 };
+const ddb = {
+  async send(command: unknown) {
+    if (command instanceof PutItemCommand) {
+      if (command.input.Item?.pk?.S === 'CHECKPOINT') counts.checkpointPuts++;
+      else counts.windowPuts++;
+      return {};
+    }
+    if (command instanceof GetItemCommand) {
+      counts.gets++;
+      return {};
+    }
+    if (command instanceof BatchWriteItemCommand) {
+      counts.batchWrites++;
+      return { UnprocessedItems: {} };
+    }
+    return {};
+  },
+} as unknown as Pick<DynamoDBClient, 'send'>;
+
+const batches: BatchRecord[][] = [];
+for (let i = 0; i < records.length; i += BATCH) {
+  batches.push(
+    records.slice(i, i + BATCH).map((r) => ({ record: r, sequenceNumber: r.kinesis.sequenceNumber, arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000 })),
+  );
+}
+
+async function run(): Promise<number> {
+  const projection = new WindowProjection({ ddb, tableName: 'bench', registry, config, now: () => start + SECONDS * 1_000 });
+  const t0 = process.hrtime.bigint();
+  for (const b of batches) await projection.processBatch('shardId-000000000000', b);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+await run(); // warm-up (JIT)
+let best = Number.POSITIVE_INFINITY;
+for (let r = 0; r < 3; r++) {
+  for (const k of Object.keys(counts)) counts[k as keyof typeof counts] = 0;
+  best = Math.min(best, await run());
+}
+const distinct = input.distinct.reduce((n, s) => n + s, 0);
+const figures = {
+  bench: 'hot-path',
+  events,
+  kinesis_records: records.length,
+  batches: batches.length,
+  events_per_s: Math.round(events / best),
+  window_writes: counts.windowPuts,
+  distinct_key_window_pairs_per_batch_sum: distinct,
+  writes_equal_distinct_pairs: counts.windowPuts === distinct,
+  checkpoint_writes: counts.checkpointPuts,
+  writes_per_1000_events: Math.round(((counts.windowPuts + counts.checkpointPuts) / events) * 1000 * 100) / 100,
+  per_event_baseline_writes_per_1000_events: 1000,
+  target_events_per_s: 500_000,
+  meets_target: events / best >= 500_000,
+};
+process.stderr.write(
+  `${events} events in ${records.length} records, ${batches.length} batches: ${figures.events_per_s.toLocaleString('en-US')} events/s; ` +
+    `${counts.windowPuts} window writes (distinct pairs: ${distinct}), ${figures.writes_per_1000_events} writes per 1,000 events vs 1,000 per-event\n`,
+);
+console.log(JSON.stringify(figures));
