@@ -162,13 +162,16 @@ for (let i = 0; i < records.length; i += BATCH) {
 async function run(): Promise<number> {
   const projection = new WindowProjection({ ddb, tableName: 'bench', registry, config, now: () => start + SECONDS * 1_000 });
   const t0 = process.hrtime.bigint();
-  for (const b of batches) await projection.processBatch('shardId-000000000000', b);
+  for (const b of batches) {
+    const r = await projection.processBatch('shardId-000000000000', b);
+    if (process.env.BENCH_DEBUG) console.error(JSON.stringify(r.counters));
+  }
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 await run(); // warm-up (JIT)
 let best = Number.POSITIVE_INFINITY;
-for (let r = 0; r < 3; r++) {
+for (let r = 0; r < 5; r++) {
   for (const k of Object.keys(counts)) counts[k as keyof typeof counts] = 0;
   best = Math.min(best, await run());
 }

@@ -45,6 +45,27 @@ export function parseSchema(schema: avro.Schema): avro.Type {
   return avro.Type.forSchema(schema, { logicalTypes: LOGICAL_TYPES, wrapUnions: false });
 }
 
+/**
+ * A reader schema that keeps only some fields of a version: reading with it,
+ * Avro resolution skips the other fields' bytes instead of decoding them (how
+ * the hot path avoids building strings and maps it never looks at).
+ * @throws SchemaError naming a field the version does not have
+ */
+export function projectVersion(version: SchemaVersion, fields: readonly string[]): SchemaVersion {
+  const schema = version.schema as { fields: { name: string }[] } & Record<string, unknown>;
+  for (const f of fields) {
+    if (!schema.fields.some((x) => x.name === f)) throw new SchemaError(`${version.name} v${version.version} has no field '${f}' to project`);
+  }
+  const projected = { ...schema, fields: schema.fields.filter((f) => fields.includes(f.name)) } as avro.Schema;
+  return {
+    ...version,
+    schema: projected,
+    type: parseSchema(projected),
+    canonical: parsingCanonicalForm(projected),
+    fingerprintHex: `${version.fingerprintHex}[${fields.join(',')}]`,
+  };
+}
+
 /** Reads every `<dir>/<type>/v<N>.avsc` file. */
 export function readSchemaFiles(dir: string): { file: string; version: number; schema: avro.Schema }[] {
   const out: { file: string; version: number; schema: avro.Schema }[] = [];
@@ -74,7 +95,8 @@ export class SchemaRegistry {
   private readonly byName = new Map<EventType, SchemaVersion[]>();
   /** Fingerprint lookup keyed by the low 32 bits (as read from the wire), then checked on the high 32. */
   private readonly byLow = new Map<number, SchemaVersion[]>();
-  private readonly resolvers = new Map<string, avro.Resolver | null>();
+  /** Resolvers by reader object, then writer object: projections are distinct readers even with equal names. */
+  private readonly resolvers = new WeakMap<SchemaVersion, Map<SchemaVersion, avro.Resolver>>();
 
   constructor(entries: { file: string; version: number; schema: avro.Schema }[]) {
     for (const e of entries) this.add(e);
@@ -126,6 +148,19 @@ export class SchemaRegistry {
     this.byLow.set(low, [...(this.byLow.get(low) ?? []), version]);
   }
 
+  private readonly projections = new Map<string, SchemaVersion>();
+
+  /** The latest version of a type projected onto some fields (see {@link projectVersion}); one object per projection. */
+  projection(name: EventType, fields: readonly string[]): SchemaVersion {
+    const key = `${name}:${fields.join(',')}`;
+    let p = this.projections.get(key);
+    if (!p) {
+      p = projectVersion(this.latest(name), fields);
+      this.projections.set(key, p);
+    }
+    return p;
+  }
+
   /** Every version of one event type, oldest first. */
   versions(name: EventType): readonly SchemaVersion[] {
     return this.byName.get(name) ?? [];
@@ -174,8 +209,9 @@ export class SchemaRegistry {
    */
   resolver(writer: SchemaVersion, reader: SchemaVersion): avro.Resolver | null {
     if (writer === reader) return null;
-    const key = `${writer.fingerprintHex}>${reader.fingerprintHex}`;
-    let r = this.resolvers.get(key);
+    let byWriter = this.resolvers.get(reader);
+    if (!byWriter) this.resolvers.set(reader, (byWriter = new Map()));
+    let r = byWriter.get(writer);
     if (r === undefined) {
       try {
         r = reader.type.createResolver(writer.type);
@@ -185,7 +221,7 @@ export class SchemaRegistry {
           { cause },
         );
       }
-      this.resolvers.set(key, r);
+      byWriter.set(writer, r);
     }
     return r;
   }

@@ -66,8 +66,11 @@ export interface DecodedObject<T extends EventType = EventType> {
   writer: SchemaVersion;
 }
 
-/** Which reader version to use per event type; the default is the latest. */
-export type ReaderVersions = Partial<Record<EventType, number>>;
+/**
+ * Which reader to use per event type: a version number, or a projection of the
+ * latest version onto some fields (`{ fields: [...] }`); the default is the latest.
+ */
+export type ReaderVersions = Partial<Record<EventType, number | { fields: readonly string[] }>>;
 
 /**
  * Decodes single-object bytes, resolving any registered writer version to the
@@ -85,7 +88,14 @@ export class SingleObjectDecoder {
     for (const v of registry.all()) {
       if (!this.readers.has(v.name)) {
         const want = readers[v.name];
-        this.readers.set(v.name, want === undefined ? registry.latest(v.name) : registry.version(v.name, want));
+        this.readers.set(
+          v.name,
+          want === undefined
+            ? registry.latest(v.name)
+            : typeof want === 'number'
+              ? registry.version(v.name, want)
+              : registry.projection(v.name, want.fields),
+        );
       }
     }
   }

@@ -14,7 +14,7 @@ import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } fr
 import { type EventBody, type EventIdentity, type EventOf, type EventType, eventId } from '../contract/events.js';
 import { AggregateBuilder, KINESIS_MAX_RECORD_BYTES } from '../contract/kpl.js';
 import type { SchemaRegistry, SchemaVersion } from '../contract/registry.js';
-import { type ReaderVersions, SingleObjectEncoder } from '../contract/single-object.js';
+import { SingleObjectEncoder } from '../contract/single-object.js';
 import { EventsDroppedError, OversizedEventError, ProducerClosedError } from './errors.js';
 import { ShardMap } from './shard-map.js';
 
@@ -33,7 +33,7 @@ export interface ProducerOptions {
   /** First producer_seq (default 1). */
   firstSeq?: number;
   /** Schema version to write per event type (default: latest). */
-  writerVersions?: ReaderVersions;
+  writerVersions?: Partial<Record<EventType, number>>;
   /** How long an aggregate may wait for more events before it is sent (default 100 ms). */
   lingerMs?: number;
   /** Largest aggregated record, data plus partition key (default and maximum 1 MiB). */

@@ -63,8 +63,10 @@ export function toAttributes(item: WindowItem, ttlSeconds: number): Record<strin
   const k = item.key;
   const fence: Record<string, AttributeValue> = {};
   for (const [shard, pos] of item.fences) fence[shard] = { S: pos };
+  const key = itemKey(k);
   const attrs: Record<string, AttributeValue> = {
-    ...itemKey(k),
+    pk: key.pk,
+    sk: key.sk,
     kind: { S: k.kind },
     a: { S: k.a },
     b: { S: k.b },

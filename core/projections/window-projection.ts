@@ -17,7 +17,7 @@ import type { SchemaRegistry } from '../contract/registry.js';
 import { addSample } from '../windows/aggregates.js';
 import { mergeSketch, newSketch } from '../windows/sketch.js';
 import type { WindowingConfig } from '../windows/config.js';
-import { type Contribution, type DecodedRecord, type EventTable, itemId, WindowFold } from '../windows/fold.js';
+import { type Contribution, type DecodedRecord, type EventTable, itemId, WINDOW_READERS, WindowFold } from '../windows/fold.js';
 import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
 import { isServiceError, SideOutputStore } from './side-outputs.js';
@@ -110,7 +110,7 @@ export class WindowProjection {
       now: Date.now,
       ...options,
     };
-    this.decoder = new StreamDecoder(options.registry);
+    this.decoder = new StreamDecoder(options.registry, WINDOW_READERS);
     this.checkpoints = new CheckpointStore(options.ddb, options.tableName);
     this.sideOutputs = new SideOutputStore(options.ddb, options.tableName, options.config.ttlDays);
     this.cache = new ItemCache(this.o.cacheSize);
