@@ -49,6 +49,7 @@ export function parseSchema(schema: avro.Schema): avro.Type {
  * A reader schema that keeps only some fields of a version: reading with it,
  * Avro resolution skips the other fields' bytes instead of decoding them (how
  * the hot path avoids building strings and maps it never looks at).
+ * `timestamp-millis` fields come back as epoch-ms numbers, not Dates.
  * @throws SchemaError naming a field the version does not have
  */
 export function projectVersion(version: SchemaVersion, fields: readonly string[]): SchemaVersion {
@@ -56,7 +57,12 @@ export function projectVersion(version: SchemaVersion, fields: readonly string[]
   for (const f of fields) {
     if (!schema.fields.some((x) => x.name === f)) throw new SchemaError(`${version.name} v${version.version} has no field '${f}' to project`);
   }
-  const projected = { ...schema, fields: schema.fields.filter((f) => fields.includes(f.name)) } as avro.Schema;
+  // Timestamps stay epoch-ms numbers in a projection: no Date is built per event.
+  const plain = (f: { name: string; type?: unknown }) =>
+    typeof f.type === 'object' && f.type !== null && (f.type as { logicalType?: string }).logicalType === 'timestamp-millis'
+      ? { ...f, type: 'long' }
+      : f;
+  const projected = { ...schema, fields: schema.fields.filter((f) => fields.includes(f.name)).map(plain) } as avro.Schema;
   return {
     ...version,
     schema: projected,

@@ -18,7 +18,8 @@ import { advanceWatermark, isWindowFinal, NO_WATERMARK } from './watermark.js';
 /**
  * The fields the windows read. The hot path decodes with these projections of
  * the latest schemas, so Avro skips every other field's bytes (event_id, tags,
- * message, …) instead of building strings and maps it would throw away.
+ * message, …) instead of building strings and maps it would throw away, and
+ * `occurred_at` comes back as epoch ms rather than a Date.
  */
 export const WINDOW_READERS = {
   MetricSample: { fields: ['producer_id', 'producer_seq', 'occurred_at', 'host', 'metric', 'value'] },
@@ -197,7 +198,9 @@ export class WindowFold {
         continue;
       }
       marks.set(ev.producer_id, { seq: ev.producer_seq, seenAt: r.arrivalMs });
-      const t = ev.occurred_at.getTime();
+      // Projected readers (WINDOW_READERS) give epoch ms; full readers give a Date.
+      const at = ev.occurred_at as Date | number;
+      const t = typeof at === 'number' ? at : at.getTime();
       const invalid = e.type === 'MetricSample' ? invalidMetric(ev as MetricSample) : invalidLog(ev as LogEvent);
       const future = t > r.arrivalMs + config.maxFutureSkewMs;
       if (invalid || future) {
