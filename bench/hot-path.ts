@@ -90,8 +90,17 @@ if (!values.measure) {
     const { metrics, logs } = fleet.tick(at);
     for (const m of metrics) {
       seq++;
-      builder.add({ partitionKey: m.host, data: encoder.encode(metricV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...m }) });
-      for (const size of config.windowSizesMs) pending.add(`m|${m.metric}|${m.host}|${size}|${windowStart(at.getTime(), size)}`);
+      builder.add({
+        partitionKey: m.host,
+        data: encoder.encode(metricV, {
+          event_id: eventId('bench', seq),
+          producer_id: 'bench',
+          producer_seq: seq,
+          ...m,
+        }),
+      });
+      for (const size of config.windowSizesMs)
+        pending.add(`m|${m.metric}|${m.host}|${size}|${windowStart(at.getTime(), size)}`);
       events++;
       if (builder.count === PER_RECORD) {
         flushRecord();
@@ -101,7 +110,10 @@ if (!values.measure) {
     }
     for (const l of logs) {
       seq++;
-      builder.add({ partitionKey: l.host, data: encoder.encode(logV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...l }) });
+      builder.add({
+        partitionKey: l.host,
+        data: encoder.encode(logV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...l }),
+      });
       for (const size of config.windowSizesMs) {
         pending.add(`s|${l.service}|${l.level}|${size}|${windowStart(at.getTime(), size)}`);
         pending.add(`h|${l.host}|${l.level}|${size}|${windowStart(at.getTime(), size)}`);
@@ -123,13 +135,31 @@ if (!values.measure) {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-'));
   const file = join(dir, 'batches.json');
   writeFileSync(file, JSON.stringify({ records, distinct: distinctPerBatch.map((s) => s.size), events, start }));
-  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--measure', file, '--batch', String(BATCH), '--seconds', String(SECONDS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const out = execFileSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--measure',
+      file,
+      '--batch',
+      String(BATCH),
+      '--seconds',
+      String(SECONDS),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   process.stdout.write(out);
   process.exit(0);
 }
-const input = JSON.parse(readFileSync(values.measure, 'utf8')) as { records: LambdaKinesisEventRecord[]; distinct: number[]; events: number; start: number };
+const input = JSON.parse(readFileSync(values.measure, 'utf8')) as {
+  records: LambdaKinesisEventRecord[];
+  distinct: number[];
+  events: number;
+  start: number;
+};
 const { records, events, start } = input;
 /** DynamoDB stand-in: every call answers at once; writes are counted, reads find nothing. */
 const counts = { windowPuts: 0, checkpointPuts: 0, gets: 0, batchWrites: 0 };
@@ -155,12 +185,22 @@ const ddb = {
 const batches: BatchRecord[][] = [];
 for (let i = 0; i < records.length; i += BATCH) {
   batches.push(
-    records.slice(i, i + BATCH).map((r) => ({ record: r, sequenceNumber: r.kinesis.sequenceNumber, arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000 })),
+    records.slice(i, i + BATCH).map((r) => ({
+      record: r,
+      sequenceNumber: r.kinesis.sequenceNumber,
+      arrivalMs: r.kinesis.approximateArrivalTimestamp * 1000,
+    })),
   );
 }
 
 async function run(): Promise<number> {
-  const projection = new WindowProjection({ ddb, tableName: 'bench', registry, config, now: () => start + SECONDS * 1_000 });
+  const projection = new WindowProjection({
+    ddb,
+    tableName: 'bench',
+    registry,
+    config,
+    now: () => start + SECONDS * 1_000,
+  });
   const t0 = process.hrtime.bigint();
   for (const b of batches) {
     const r = await projection.processBatch('shardId-000000000000', b);

@@ -65,7 +65,12 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
     );
   }
   const retentionHours = int('retentionHours', get('retentionHours') ?? APP_DEFAULTS.retentionHours, 24, 8760);
-  const maxRecordAgeSeconds = int('maxRecordAgeSeconds', get('maxRecordAgeSeconds') ?? APP_DEFAULTS.maxRecordAgeSeconds, 60, 604_800);
+  const maxRecordAgeSeconds = int(
+    'maxRecordAgeSeconds',
+    get('maxRecordAgeSeconds') ?? APP_DEFAULTS.maxRecordAgeSeconds,
+    60,
+    604_800,
+  );
   if (maxRecordAgeSeconds > retentionHours * 3600) {
     throw new ConfigError(
       `context 'maxRecordAgeSeconds' (${maxRecordAgeSeconds}) exceeds the stream retention (${retentionHours} h): records would expire first`,
@@ -75,7 +80,13 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
   try {
     const sizes = get('windowSizesMs');
     windowing = windowingConfig({
-      ...(sizes === undefined ? {} : { windowSizesMs: String(sizes).split(',').map((x) => Number(x.trim())) }),
+      ...(sizes === undefined
+        ? {}
+        : {
+            windowSizesMs: String(sizes)
+              .split(',')
+              .map((x) => Number(x.trim())),
+          }),
       ...(get('allowedLatenessMs') === undefined ? {} : { allowedLatenessMs: Number(get('allowedLatenessMs')) }),
       ...(get('outOfOrdernessMs') === undefined ? {} : { outOfOrdernessMs: Number(get('outOfOrdernessMs')) }),
     });
@@ -89,7 +100,12 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
     retentionHours,
     hotPath: {
       batchSize: int('batchSize', get('batchSize') ?? APP_DEFAULTS.batchSize, 1, 10_000),
-      maxBatchingWindowSeconds: int('maxBatchingWindowSeconds', get('maxBatchingWindowSeconds') ?? APP_DEFAULTS.maxBatchingWindowSeconds, 0, 300),
+      maxBatchingWindowSeconds: int(
+        'maxBatchingWindowSeconds',
+        get('maxBatchingWindowSeconds') ?? APP_DEFAULTS.maxBatchingWindowSeconds,
+        0,
+        300,
+      ),
       retryAttempts: int('retryAttempts', get('retryAttempts') ?? APP_DEFAULTS.retryAttempts, 0, 10_000),
       maxRecordAgeSeconds,
       memoryMb: int('memoryMb', get('memoryMb') ?? APP_DEFAULTS.memoryMb, 128, 10_240),

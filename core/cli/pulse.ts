@@ -22,7 +22,9 @@ Usage:
   pulse schemas check       prove every schema version is full-transitive compatible
   pulse --help              this text`,
   start: `pulse start: start a local Kinesis server, produce the synthetic fleet through the
-producer, read every shard back with the consumer API and print the counts.
+producer, read every shard back with the consumer API, then run the hot path (the real
+handler behind a local event source mapping) into a local DynamoDB and print the counts.
+Exit 0 only if every event was read back once and produced = windowed + late + quarantined.
 The last line of output is one JSON summary.
 
 Options:
@@ -75,7 +77,10 @@ async function start(args: string[]): Promise<number> {
     `consumed ${summary.consumed} of ${summary.produced} events (${summary.metric_samples} metric samples, ${summary.log_events} log events) from ${summary.hosts} hosts; poison ${summary.poison}, duplicates ${summary.duplicates}, out of order ${summary.out_of_order}`,
   );
   console.log(JSON.stringify(summary));
-  const ok = summary.consumed === summary.produced && summary.poison + summary.duplicates + summary.out_of_order === 0;
+  const ok =
+    summary.consumed === summary.produced &&
+    summary.poison + summary.duplicates + summary.out_of_order === 0 &&
+    summary.windowed + summary.late + summary.quarantined === summary.produced;
   return ok ? 0 : 1;
 }
 

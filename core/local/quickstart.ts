@@ -9,7 +9,31 @@ import type { SchemaRegistry } from '../contract/registry.js';
 import { Producer } from '../produce/producer.js';
 import { resourceNames } from '../resources.js';
 import { SyntheticFleet } from '../sources/synthetic-fleet.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
+import { createDynamoClient } from '../clients/dynamodb.js';
+import { WindowProjection } from '../projections/window-projection.js';
+import { SideOutputStore } from '../projections/side-outputs.js';
+import { WindowReader } from '../projections/window-reader.js';
+import { windowingConfig } from '../windows/config.js';
+import { type LocalDynamo, startDynamoServer } from './dynamodb-server.js';
+import { KinesisEventSourceMapping, MemoryDestination } from './event-source-mapping.js';
 import { startKinesisServer } from './kinesis-server.js';
+import { ensureWindowTable } from './tables.js';
+
+/** EMF goes to CloudWatch in AWS; on a terminal it would bury the summary, so local runs do not print it. */
+function quietMetrics(): Metrics {
+  const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  try {
+    return new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
+  } finally {
+    if (previous === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = previous;
+  }
+}
 import { createStream, listShards, readShard } from './streams.js';
 
 /** Options of {@link runQuickstart}. */
@@ -25,8 +49,18 @@ export interface QuickstartOptions {
   log?: (line: string) => void;
 }
 
-/** The counts `npm start` prints; `produced` must equal `consumed`, and the rest must be 0. */
+/**
+ * The counts `npm start` prints. `consumed` must equal `produced`; poison, duplicates and
+ * out-of-order must be 0; and `produced = windowed + late + quarantined` (finest windows).
+ */
 export interface QuickstartSummary {
+  /** Events counted in the finest (1-minute) windows by the hot path. */
+  windowed: number;
+  late: number;
+  quarantined: number;
+  /** Window items written (finest size). */
+  windows: number;
+  dynamodb: 'dynamodb-local' | 'dynalite';
   produced: number;
   consumed: number;
   metric_samples: number;
@@ -45,6 +79,8 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartSum
   const log = o.log ?? (() => {});
   const server = await startKinesisServer({ port: o.port ?? 0 });
   const kinesis = createKinesisClient({ endpoint: server.endpoint });
+  let dynamo: LocalDynamo | undefined;
+  let ddb: DynamoDBClient | undefined;
   try {
     const streamName = resourceNames('local').stream;
     await createStream(kinesis, streamName, o.shards);
@@ -79,6 +115,11 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartSum
       poison: 0,
       duplicates: 0,
       out_of_order: 0,
+      windowed: 0,
+      late: 0,
+      quarantined: 0,
+      windows: 0,
+      dynamodb: 'dynalite',
       events_per_s: Math.round(stats.eventsAccepted / Math.max(seconds, 0.001)),
     };
     const hosts = new Set<string>();
@@ -102,9 +143,53 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartSum
       log(`consumed ${shard.ShardId}: ${records.length} records`);
     }
     summary.hosts = hosts.size;
+
+    // The hot path: the real handler behind a local event source mapping, into a local DynamoDB.
+    dynamo = await startDynamoServer();
+    ddb = createDynamoClient({ endpoint: dynamo.endpoint });
+    summary.dynamodb = dynamo.kind;
+    const tableName = resourceNames('local').windowTable;
+    await ensureWindowTable(ddb, tableName);
+    log(
+      `dynamodb ${dynamo.endpoint} (${dynamo.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite: no Java 17 found'})  table ${tableName}`,
+    );
+    const config = windowingConfig();
+    const projection = new WindowProjection({ ddb, tableName, registry: o.registry, config });
+    const handler = createKinesisBatchHandler({
+      projection,
+      logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
+      metrics: quietMetrics(),
+    });
+    const mapping = new KinesisEventSourceMapping({
+      kinesis,
+      streamName,
+      fn: handler,
+      onFailure: new MemoryDestination(),
+      batchSize: 100,
+    });
+    await mapping.drain();
+    const finest = config.windowSizesMs[0] as number;
+    const totals = await new WindowReader(ddb, tableName, config).countWindowed(finest);
+    // Side outputs are keyed by stream position: counting them is exact, whatever was redelivered.
+    const sideOutputs = new SideOutputStore(ddb, tableName, config.ttlDays);
+    let late = 0;
+    let quarantined = 0;
+    for (const shard of await listShards(kinesis, streamName)) {
+      late += (await sideOutputs.late(shard.ShardId as string, finest)).length;
+      quarantined += (await sideOutputs.quarantined(shard.ShardId as string)).length;
+    }
+    summary.windowed = totals.events;
+    summary.windows = totals.windows;
+    summary.late = late;
+    summary.quarantined = quarantined;
+    log(
+      `hot path: ${mapping.stats.invocations} invocations; ${totals.events} events in ${totals.windows} one-minute windows; late ${late}, quarantined ${quarantined}`,
+    );
     return summary;
   } finally {
     kinesis.destroy();
+    ddb?.destroy();
+    await dynamo?.stop();
     await server.stop();
   }
 }

@@ -1,5 +1,10 @@
 /** Creates the window table in a local DynamoDB from the shared definition (projections/table.ts). */
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../projections/table.js';
 
 /** Creates the table if it does not exist and waits until it is ACTIVE. */

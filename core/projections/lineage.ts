@@ -8,7 +8,10 @@ export function kinesisParentsOf(kinesis: KinesisClient, streamName: string): (s
   return async (shardId) => {
     if (!cache.has(shardId)) {
       for (const s of await listShards(kinesis, streamName)) {
-        cache.set(s.ShardId as string, [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p));
+        cache.set(
+          s.ShardId as string,
+          [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
+        );
       }
     }
     return cache.get(shardId) ?? [];

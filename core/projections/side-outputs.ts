@@ -3,7 +3,12 @@
  * overwrites instead of counting twice: quarantined records (raw bytes, shard,
  * sequence number, reason) and late events (raw bytes, the window they missed).
  */
-import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { SideOutputEvent } from '../windows/fold.js';
 import { positionSortKey } from '../windows/position.js';
 
@@ -63,7 +68,8 @@ export class SideOutputStore {
    */
   async write(shardId: string, quarantined: SideOutputEvent[], late: SideOutputEvent[]): Promise<SideOutputFailure[]> {
     const items: { seq: string; item: Record<string, AttributeValue> }[] = [];
-    for (const q of quarantined) for (const item of this.quarantineItems(shardId, q)) items.push({ seq: q.sequenceNumber, item });
+    for (const q of quarantined)
+      for (const item of this.quarantineItems(shardId, q)) items.push({ seq: q.sequenceNumber, item });
     for (const l of late) items.push({ seq: l.sequenceNumber, item: this.lateItem(shardId, l) });
     const failures: SideOutputFailure[] = [];
     // Quarantine parts can be 350 KB: batch by size (16 MB per call) as well as by count (25).
@@ -85,7 +91,9 @@ export class SideOutputStore {
     return failures;
   }
 
-  private async writeBatch(batch: { seq: string; item: Record<string, AttributeValue> }[]): Promise<SideOutputFailure[]> {
+  private async writeBatch(
+    batch: { seq: string; item: Record<string, AttributeValue> }[],
+  ): Promise<SideOutputFailure[]> {
     let pending = batch;
     for (let attempt = 0; attempt < 5 && pending.length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
@@ -106,14 +114,25 @@ export class SideOutputStore {
   }
 
   /** Quarantined records of a shard (parts joined), oldest first. */
-  async quarantined(shardId: string): Promise<{ sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; bytes: Buffer }[]> {
+  async quarantined(
+    shardId: string,
+  ): Promise<{ sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; bytes: Buffer }[]> {
     const rows = await this.queryAll(`QUARANTINE#${shardId}`);
-    const byPos = new Map<string, { sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; parts: Buffer[] }>();
+    const byPos = new Map<
+      string,
+      { sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; parts: Buffer[] }
+    >();
     for (const r of rows) {
       const key = `${r.seq?.S}:${r.sub?.N}`;
       let q = byPos.get(key);
       if (!q) {
-        q = { sequenceNumber: r.seq?.S ?? '', subSequenceNumber: Number(r.sub?.N), code: r.code?.S ?? '', reason: r.reason?.S ?? '', parts: [] };
+        q = {
+          sequenceNumber: r.seq?.S ?? '',
+          subSequenceNumber: Number(r.sub?.N),
+          code: r.code?.S ?? '',
+          reason: r.reason?.S ?? '',
+          parts: [],
+        };
         byPos.set(key, q);
       }
       q.parts[Number(r.part?.N)] = Buffer.from(r.bytes?.B ?? new Uint8Array());
@@ -122,7 +141,10 @@ export class SideOutputStore {
   }
 
   /** Late events of a shard for one window size. */
-  async late(shardId: string, sizeMs: number): Promise<{ sequenceNumber: string; subSequenceNumber: number; occurredAt: number; bytes: Buffer }[]> {
+  async late(
+    shardId: string,
+    sizeMs: number,
+  ): Promise<{ sequenceNumber: string; subSequenceNumber: number; occurredAt: number; bytes: Buffer }[]> {
     const rows = await this.queryAll(`LATE#${shardId}`, `${sizeMs}#`);
     return rows.map((r) => ({
       sequenceNumber: r.seq?.S ?? '',

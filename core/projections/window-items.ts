@@ -38,7 +38,13 @@ export function itemKey(k: WindowItemKey): { pk: AttributeValue; sk: AttributeVa
 
 /** A new, empty item. */
 export function emptyItem(key: WindowItemKey): WindowItem {
-  return { key, version: 0, fences: new Map(), count: 0, ...(key.kind === 'metric' ? { metric: emptyMetricAggregate() } : {}) };
+  return {
+    key,
+    version: 0,
+    fences: new Map(),
+    count: 0,
+    ...(key.kind === 'metric' ? { metric: emptyMetricAggregate() } : {}),
+  };
 }
 
 /** Formats micro-units as an exact decimal string (DynamoDB numbers keep 38 digits). */
@@ -104,7 +110,13 @@ export function fromAttributes(attrs: Record<string, AttributeValue>): WindowIte
   if (kind !== 'metric' && kind !== 'log-service' && kind !== 'log-host') {
     throw new CorruptItemError(`item ${attrs.pk?.S}/${attrs.sk?.S} is not a window item`);
   }
-  const key: WindowItemKey = { kind, a: attrs.a?.S ?? '', b: attrs.b?.S ?? '', size: num(attrs, 'size'), start: num(attrs, 'ws') };
+  const key: WindowItemKey = {
+    kind,
+    a: attrs.a?.S ?? '',
+    b: attrs.b?.S ?? '',
+    size: num(attrs, 'size'),
+    start: num(attrs, 'ws'),
+  };
   const fences = new Map<string, string>();
   for (const [shard, v] of Object.entries(attrs.fence?.M ?? {})) if (v.S) fences.set(shard, v.S);
   const item: WindowItem = { key, version: num(attrs, 'v'), fences, count: num(attrs, 'n') };
@@ -131,7 +143,8 @@ export function itemSizeBytes(attrs: Record<string, AttributeValue>): number {
     if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
     if (v.B !== undefined) return v.B.length;
     if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-    if (v.M !== undefined) return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + Buffer.byteLength(k) + size(x) + 1, 0);
+    if (v.M !== undefined)
+      return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + Buffer.byteLength(k) + size(x) + 1, 0);
     if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + size(x) + 1, 0);
     return 0;
   };

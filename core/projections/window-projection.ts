@@ -17,7 +17,14 @@ import type { SchemaRegistry } from '../contract/registry.js';
 import { addSample } from '../windows/aggregates.js';
 import { mergeSketch, newSketch } from '../windows/sketch.js';
 import type { WindowingConfig } from '../windows/config.js';
-import { type Contribution, type DecodedRecord, type EventTable, itemId, WINDOW_READERS, WindowFold } from '../windows/fold.js';
+import {
+  type Contribution,
+  type DecodedRecord,
+  type EventTable,
+  itemId,
+  WINDOW_READERS,
+  WindowFold,
+} from '../windows/fold.js';
 import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
 import { isServiceError, SideOutputStore } from './side-outputs.js';
@@ -121,7 +128,11 @@ export class WindowProjection {
     const raw = 'kinesis' in r.record ? Buffer.from(r.record.kinesis.data, 'base64') : Buffer.from(r.record.Data ?? []);
     const partitionKey = 'kinesis' in r.record ? r.record.kinesis.partitionKey : (r.record.PartitionKey ?? '');
     // base64 is decoded once, here; the decoder reads the bytes in place
-    const { events, poison } = this.decoder.decode({ Data: raw, SequenceNumber: r.sequenceNumber, PartitionKey: partitionKey });
+    const { events, poison } = this.decoder.decode({
+      Data: raw,
+      SequenceNumber: r.sequenceNumber,
+      PartitionKey: partitionKey,
+    });
     const subs = new Map<number, Buffer>();
     return {
       sequenceNumber: r.sequenceNumber,
@@ -248,7 +259,12 @@ export class WindowProjection {
   }
 
   /** Applies the events of `c` above the item's fence with one conditional write (retried on conflict). */
-  private async applyContribution(shardId: string, c: Contribution, table: EventTable, counters: BatchCounters): Promise<'ok' | 'failed'> {
+  private async applyContribution(
+    shardId: string,
+    c: Contribution,
+    table: EventTable,
+    counters: BatchCounters,
+  ): Promise<'ok' | 'failed'> {
     const id = itemId(c.key);
     const key = itemKey(c.key);
     let current = this.cache.get(id) ?? null; // null: unknown; try as new and learn on conflict
@@ -309,7 +325,9 @@ export class WindowProjection {
   }
 
   private async read(key: { pk: AttributeValue; sk: AttributeValue }): Promise<WindowItem | null> {
-    const out = await this.o.ddb.send(new GetItemCommand({ TableName: this.o.tableName, Key: key, ConsistentRead: true }));
+    const out = await this.o.ddb.send(
+      new GetItemCommand({ TableName: this.o.tableName, Key: key, ConsistentRead: true }),
+    );
     return out.Item ? fromAttributes(out.Item) : null;
   }
 

@@ -8,7 +8,7 @@
  * passed its end plus the allowed lateness. Writing a `final` flag would cost a
  * second write per window; the watermarks already say it exactly.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { percentiles, sumOf } from '../windows/aggregates.js';
 import type { WindowingConfig } from '../windows/config.js';
 import { isWindowFinal, NO_WATERMARK } from '../windows/watermark.js';
@@ -105,6 +105,33 @@ export class WindowReader {
     return this.views(items);
   }
 
+  /**
+   * Events counted in windows of one size (metric windows plus log windows by
+   * service), by scanning the table: for local runs and conservation checks.
+   */
+  async countWindowed(sizeMs: number): Promise<{ events: number; windows: number }> {
+    let events = 0;
+    let windows = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.ddb.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#size = :s AND (kind = :m OR kind = :l)',
+          ExpressionAttributeNames: { '#size': 'size' },
+          ExpressionAttributeValues: { ':s': { N: String(sizeMs) }, ':m': { S: 'metric' }, ':l': { S: 'log-service' } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        events += Number(item.n?.N ?? 0);
+        windows++;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return { events, windows };
+  }
+
   private async views(items: Record<string, AttributeValue>[]): Promise<WindowView[]> {
     const watermark = items.length > 0 ? await this.watermark() : NO_WATERMARK;
     return items.map((attrs) => {
@@ -130,11 +157,15 @@ export class WindowReader {
     });
   }
 
-  private async query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<Record<string, AttributeValue>[]> {
+  private async query(
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>,
+  ): Promise<Record<string, AttributeValue>[]> {
     const out: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.ddb.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }));
+      const page = await this.ddb.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
+      );
       out.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);

@@ -71,7 +71,8 @@ export function windowingConfigFromEnv(env: NodeJS.ProcessEnv): WindowingConfig 
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
     const n = Number(raw);
-    if (!Number.isFinite(n)) throw new WindowingConfigError(`environment variable ${name} must be a number, got '${raw}'`);
+    if (!Number.isFinite(n))
+      throw new WindowingConfigError(`environment variable ${name} must be a number, got '${raw}'`);
     return n;
   };
   const sizes = env.PULSE_WINDOW_SIZES_MS;

@@ -122,7 +122,16 @@ export function initialState(): ShardState {
  */
 type Index = Map<string, Map<string, Map<number, Contribution>[]>>;
 
-function contributionFor(index: Index, out: Contribution[], kind: WindowItemKey['kind'], a: string, b: string, sizeIndex: number, size: number, start: number): Contribution {
+function contributionFor(
+  index: Index,
+  out: Contribution[],
+  kind: WindowItemKey['kind'],
+  a: string,
+  b: string,
+  sizeIndex: number,
+  size: number,
+  start: number,
+): Contribution {
   let byA = index.get(a);
   if (!byA) index.set(a, (byA = new Map()));
   let bySize = byA.get(b);
@@ -262,7 +271,8 @@ export class WindowFold {
   /** The result; the fold must not be used afterwards. */
   finish(): FoldResult {
     // Forget producers not seen for producerMarkTtlMs (bounded checkpoint size).
-    for (const [id, m] of this.marks) if (m.seenAt < this.lastArrival - this.config.producerMarkTtlMs) this.marks.delete(id);
+    for (const [id, m] of this.marks)
+      if (m.seenAt < this.lastArrival - this.config.producerMarkTtlMs) this.marks.delete(id);
     this.result.state = { watermark: this.watermark, marks: this.marks };
     return this.result;
   }

@@ -26,7 +26,9 @@ const COUNT_METRICS: [keyof BatchCounters, string][] = [
 ];
 
 /** Builds the Lambda handler for one projection. */
-export function createKinesisBatchHandler(deps: KinesisBatchDeps): (event: LambdaKinesisEvent) => Promise<BatchResponse> {
+export function createKinesisBatchHandler(
+  deps: KinesisBatchDeps,
+): (event: LambdaKinesisEvent) => Promise<BatchResponse> {
   return async (event) => {
     const first = event.Records[0];
     if (!first) return { batchItemFailures: [] };

@@ -28,7 +28,11 @@ export interface HotPathProps {
 }
 
 /** Builds a Node.js function of this repo: ESM bundle, schemas copied beside it. */
-export function pulseFunction(scope: Construct, id: string, props: { entry: string; memoryMb: number; timeoutSeconds: number; description: string }): nodejs.NodejsFunction {
+export function pulseFunction(
+  scope: Construct,
+  id: string,
+  props: { entry: string; memoryMb: number; timeoutSeconds: number; description: string },
+): nodejs.NodejsFunction {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: LOG_RETENTION_DAYS as logs.RetentionDays,
     removalPolicy: RemovalPolicy.DESTROY,
@@ -92,7 +96,9 @@ export class HotPath extends Construct {
       versioned: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] }],
+      lifecycleRules: [
+        { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] },
+      ],
     });
     this.fn.addEventSource(
       new KinesisEventSource(props.stream, {

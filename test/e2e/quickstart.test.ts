@@ -7,7 +7,7 @@ import { runQuickstart } from '../../core/local/quickstart.js';
 const run = promisify(execFile);
 
 describe('npm start (quickstart)', () => {
-  it('consumes exactly what it produced: every event once, in order per host, nothing poison', async () => {
+  it('consumes exactly what it produced, and the hot path windows every event once', async () => {
     // Act
     const summary = await runQuickstart({ registry: SchemaRegistry.load(), events: 3_000, hosts: 7, shards: 3 });
     // Assess: 7 hosts × (5 metrics + 1 log) = 42 events per tick; 72 ticks ≥ 3000
@@ -20,7 +20,13 @@ describe('npm start (quickstart)', () => {
       poison: 0,
       duplicates: 0,
       out_of_order: 0,
+      windowed: 3_024,
+      late: 0,
+      quarantined: 0,
+      dynamodb: 'dynamodb-local',
     });
+    // 7 hosts × 5 metrics per minute touched, plus (service, level) log windows
+    expect(summary.windows).toBeGreaterThanOrEqual(35);
   });
 
   it('the CLI ends with one JSON summary line and exit code 0', async () => {
@@ -28,7 +34,7 @@ describe('npm start (quickstart)', () => {
     const { stdout } = await run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--events', '600', '--hosts', '10']);
     // Assess
     const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
-    expect(last).toMatchObject({ produced: 600, consumed: 600, hosts: 10, poison: 0 });
+    expect(last).toMatchObject({ produced: 600, consumed: 600, hosts: 10, poison: 0, windowed: 600 });
   });
 
   it('the CLI names a bad flag value and exits 2', async () => {

@@ -46,7 +46,11 @@ export interface FaultCounts {
  * A DynamoDB client whose writes fail as chosen: throttling is a DynamoDB answer
  * (an error with `$metadata`), a crash is a plain error that ends the invocation.
  */
-export function faultyDynamo(real: DynamoDBClient, random: () => number, faults: DynamoFaults): Pick<DynamoDBClient, 'send'> & { counts: FaultCounts } {
+export function faultyDynamo(
+  real: DynamoDBClient,
+  random: () => number,
+  faults: DynamoFaults,
+): Pick<DynamoDBClient, 'send'> & { counts: FaultCounts } {
   const counts: FaultCounts = { throttled: 0, crashes: 0 };
   return {
     counts,
@@ -111,7 +115,15 @@ export async function storedWindows(ddb: DynamoDBClient, tableName: string): Pro
     out.set(
       itemId(item.key),
       m
-        ? { count: m.count, sumMicros: m.sumMicros, min: m.min, max: m.max, last: m.last, lastAt: m.lastAt, ...(percentiles(m) as { p50: number; p95: number; p99: number }) }
+        ? {
+            count: m.count,
+            sumMicros: m.sumMicros,
+            min: m.min,
+            max: m.max,
+            last: m.last,
+            lastAt: m.lastAt,
+            ...(percentiles(m) as { p50: number; p95: number; p99: number }),
+          }
         : { count: item.count, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity },
     );
   }
@@ -119,7 +131,10 @@ export async function storedWindows(ddb: DynamoDBClient, tableName: string): Pro
 }
 
 /** Number of distinct side-output positions stored, by kind. */
-export async function sideOutputCounts(ddb: DynamoDBClient, tableName: string): Promise<{ late: Map<number, number>; quarantined: number }> {
+export async function sideOutputCounts(
+  ddb: DynamoDBClient,
+  tableName: string,
+): Promise<{ late: Map<number, number>; quarantined: number }> {
   const late = new Map<number, number>();
   const quarantined = new Set<string>();
   for (const attrs of await scanAll(ddb, tableName)) {

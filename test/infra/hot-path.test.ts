@@ -35,15 +35,20 @@ describe('hot-path infrastructure', () => {
       MaximumRetryAttempts: 10,
       MaximumRecordAgeInSeconds: 86400,
       ParallelizationFactor: 1,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HotPathFailureBucket'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HotPathFailureBucket'), 'Arn'] } },
+      },
     });
   });
 
   it('takes batch size and batching window from config', () => {
-    synthTemplate({ batchSize: '250', maxBatchingWindowSeconds: '5' }).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 250,
-      MaximumBatchingWindowInSeconds: 5,
-    });
+    synthTemplate({ batchSize: '250', maxBatchingWindowSeconds: '5' }).hasResourceProperties(
+      'AWS::Lambda::EventSourceMapping',
+      {
+        BatchSize: 250,
+        MaximumBatchingWindowInSeconds: 5,
+      },
+    );
   });
 
   it('keeps windows in an on-demand table with PITR, TTL, deletion protection and the by-metric index', () => {
@@ -84,19 +89,32 @@ describe('hot-path infrastructure', () => {
       },
     });
     const actions = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }).Properties.PolicyDocument.Statement.flatMap((s) => s.Action),
+      (
+        p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }
+      ).Properties.PolicyDocument.Statement.flatMap((s) => s.Action),
     );
     expect(actions.filter((a) => a.endsWith(':*') || a === '*')).toEqual([]);
   });
 
   it('keeps failed batches in an encrypted, versioned, TLS-only, private bucket; logs expire', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });

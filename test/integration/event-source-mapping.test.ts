@@ -13,7 +13,10 @@ const local = useLocalKinesis();
 /** Puts `n` records 'r0'…'r{n-1}' on one partition key (one shard, in order). */
 async function putRecords(stream: string, n: number, key = 'server-001', from = 0): Promise<void> {
   for (let i = 0; i < n; i += 500) {
-    const Records = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ PartitionKey: key, Data: Buffer.from(`r${from + i + j}`) }));
+    const Records = Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
+      PartitionKey: key,
+      Data: Buffer.from(`r${from + i + j}`),
+    }));
     await local.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records }));
   }
 }
@@ -56,7 +59,11 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
       fn: async (e) => {
         batches.push(payloads(e));
         if (batches.length > 1) return { batchItemFailures: [] };
-        return { batchItemFailures: [e.Records[5], e.Records[3]].map((r) => ({ itemIdentifier: r?.kinesis.sequenceNumber ?? '' })) };
+        return {
+          batchItemFailures: [e.Records[5], e.Records[3]].map((r) => ({
+            itemIdentifier: r?.kinesis.sequenceNumber ?? '',
+          })),
+        };
       },
     });
     // Act
@@ -90,9 +97,12 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     const stats = await mapping.drain();
     // Assess
     expect(delivered).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r6', 'r7']);
-    expect(destination.batches.map((b) => ({ reason: b.reason, records: b.records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()) }))).toEqual([
-      { reason: 'RetryAttemptsExhausted', records: ['r5'] },
-    ]);
+    expect(
+      destination.batches.map((b) => ({
+        reason: b.reason,
+        records: b.records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString()),
+      })),
+    ).toEqual([{ reason: 'RetryAttemptsExhausted', records: ['r5'] }]);
     // r0–r7 fails → r0–r3 ok, r4–r7 fails → r4–r5 fails → r4 ok, r5 fails once + 2 retries; r6–r7 ok
     expect(stats.bisections).toBe(3);
     expect(stats.functionErrors).toBe(6);
@@ -146,7 +156,13 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     // Prepare
     const stream = await local.newStream(1);
     await putRecords(stream, 5, 'a');
-    await local.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await local.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
     await waitActive(local.kinesis, stream);
     await putRecords(stream, 5, 'a', 5);
     const order: string[] = [];

@@ -19,36 +19,72 @@ import { oracle, type ShardLog } from '../helpers/window-oracle.js';
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();
 const dynamo = useLocalDynamo();
-const config = windowingConfig({ windowSizesMs: [60_000, 3_600_000], outOfOrdernessMs: 20_000, allowedLatenessMs: 60_000, maxFutureSkewMs: 300_000 });
+const config = windowingConfig({
+  windowSizesMs: [60_000, 3_600_000],
+  outOfOrdernessMs: 20_000,
+  allowedLatenessMs: 60_000,
+  maxFutureSkewMs: 300_000,
+});
 
-type Body = { type: 'MetricSample'; body: EventBody<'MetricSample'> } | { type: 'LogEvent'; body: EventBody<'LogEvent'> };
+type Body =
+  { type: 'MetricSample'; body: EventBody<'MetricSample'> } | { type: 'LogEvent'; body: EventBody<'LogEvent'> };
 
 /** An event relative to the run's base time: offsets span out-of-order, late (hours back) and future-dated. */
 const arbEvent = (base: number): fc.Arbitrary<Body> =>
-  fc.oneof(
-    { weight: 4, arbitrary: fc.integer({ min: -120_000, max: 30_000 }) },
-    { weight: 1, arbitrary: fc.integer({ min: -4 * 3_600_000, max: -3_600_000 }) },
-    { weight: 1, arbitrary: fc.constant(900_000) },
-  ).chain((offset) =>
-    fc.oneof(
-      { weight: 3, arbitrary: fc.record({
-        host: fc.constantFrom('server-001', 'server-002', 'server-003', 'server-004'),
-        metric: fc.constantFrom('cpu_utilization', 'memory_usage'),
-        value: fc.integer({ min: 0, max: 10_000 }).map((v) => v / 100),
-      }).map(({ host, metric, value }): Body => ({
-        type: 'MetricSample',
-        body: { occurred_at: new Date(base + offset), host, metric, value, unit: 'percent', region: 'us-east-1', environment: 'test', tags: {} },
-      })) },
-      { weight: 1, arbitrary: fc.record({
-        host: fc.constantFrom('server-001', 'server-003'),
-        service: fc.constantFrom('api', 'auth'),
-        level: fc.constantFrom('INFO', 'ERROR'),
-      }).map(({ host, service, level }): Body => ({
-        type: 'LogEvent',
-        body: { occurred_at: new Date(base + offset), host, service, level, message: 'm', region: 'us-east-1', environment: 'test', attributes: {} },
-      })) },
-    ),
-  );
+  fc
+    .oneof(
+      { weight: 4, arbitrary: fc.integer({ min: -120_000, max: 30_000 }) },
+      { weight: 1, arbitrary: fc.integer({ min: -4 * 3_600_000, max: -3_600_000 }) },
+      { weight: 1, arbitrary: fc.constant(900_000) },
+    )
+    .chain((offset) =>
+      fc.oneof(
+        {
+          weight: 3,
+          arbitrary: fc
+            .record({
+              host: fc.constantFrom('server-001', 'server-002', 'server-003', 'server-004'),
+              metric: fc.constantFrom('cpu_utilization', 'memory_usage'),
+              value: fc.integer({ min: 0, max: 10_000 }).map((v) => v / 100),
+            })
+            .map(({ host, metric, value }): Body => ({
+              type: 'MetricSample',
+              body: {
+                occurred_at: new Date(base + offset),
+                host,
+                metric,
+                value,
+                unit: 'percent',
+                region: 'us-east-1',
+                environment: 'test',
+                tags: {},
+              },
+            })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .record({
+              host: fc.constantFrom('server-001', 'server-003'),
+              service: fc.constantFrom('api', 'auth'),
+              level: fc.constantFrom('INFO', 'ERROR'),
+            })
+            .map(({ host, service, level }): Body => ({
+              type: 'LogEvent',
+              body: {
+                occurred_at: new Date(base + offset),
+                host,
+                service,
+                level,
+                message: 'm',
+                region: 'us-east-1',
+                environment: 'test',
+                attributes: {},
+              },
+            })),
+        },
+      ),
+    );
 
 /** What the stream holds, per shard in order, decoded with the consumer API: the oracle's input. */
 async function streamContent(streamName: string): Promise<ShardLog[]> {
@@ -61,7 +97,10 @@ async function streamContent(streamName: string): Promise<ShardLog[]> {
       const { events, poison } = decoder.decode(r);
       // Poison and events interleave by sub-sequence number inside a record.
       const all = [
-        ...events.map((event) => ({ sub: event.subSequenceNumber, item: { kind: 'event' as const, event, arrivalMs } })),
+        ...events.map((event) => ({
+          sub: event.subSequenceNumber,
+          item: { kind: 'event' as const, event, arrivalMs },
+        })),
         ...poison.map((p) => ({ sub: p.subSequenceNumber, item: { kind: 'poison' as const } })),
       ].sort((a, b) => a.sub - b.sub);
       log.items.push(...all.map((x) => x.item));
@@ -76,7 +115,14 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
     const base = Math.floor(Date.now() / 60_000) * 60_000;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ events: fc.array(arbEvent(base), { minLength: 1, maxLength: 25 }), retriedAfterSuccess: fc.boolean(), poison: fc.boolean() }), { minLength: 2, maxLength: 8 }),
+        fc.array(
+          fc.record({
+            events: fc.array(arbEvent(base), { minLength: 1, maxLength: 25 }),
+            retriedAfterSuccess: fc.boolean(),
+            poison: fc.boolean(),
+          }),
+          { minLength: 2, maxLength: 8 },
+        ),
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
         fc.integer({ min: 1, max: 15 }),
         async (chunks, seed, batchSize) => {
@@ -97,7 +143,13 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
               return out;
             },
           };
-          const producer = await Producer.create({ kinesis: timeoutAfterSuccess, streamName: stream, registry, baseBackoffMs: 1, maxBackoffMs: 2 });
+          const producer = await Producer.create({
+            kinesis: timeoutAfterSuccess,
+            streamName: stream,
+            registry,
+            baseBackoffMs: 1,
+            maxBackoffMs: 2,
+          });
           const encoder = new SingleObjectEncoder();
           let poisonCount = 0;
           for (const [i, chunk] of chunks.entries()) {
@@ -107,10 +159,15 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
             if (chunk.poison) {
               const unknown = encoder.encode(registry.version('MetricSample', 1), metricSample(1));
               unknown.writeBigUInt64LE(7n, 2);
-              await kinesis.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: [
-                { PartitionKey: 'server-001', Data: Buffer.from('not an event at all') },
-                { PartitionKey: 'server-002', Data: aggregate([{ partitionKey: 'server-002', data: unknown }]) },
-              ] }));
+              await kinesis.kinesis.send(
+                new PutRecordsCommand({
+                  StreamName: stream,
+                  Records: [
+                    { PartitionKey: 'server-001', Data: Buffer.from('not an event at all') },
+                    { PartitionKey: 'server-002', Data: aggregate([{ partitionKey: 'server-002', data: unknown }]) },
+                  ],
+                }),
+              );
               poisonCount += 2;
             }
           }
@@ -146,8 +203,17 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
           expect(outputs.quarantined).toBe(expected.quarantined);
           for (const size of config.windowSizesMs) {
             expect(outputs.late.get(size) ?? 0).toBe(expected.late.get(size));
-            const windowed = [...actual].filter(([id]) => id.endsWith(`|${size}|${id.split('|')[4]}`) && !id.startsWith('log-host') && id.split('|')[3] === String(size)).reduce((n, [, w]) => n + w.count, 0);
-            expect(windowed + (outputs.late.get(size) ?? 0) + outputs.quarantined).toBe(expected.uniqueEvents + poisonCount);
+            const windowed = [...actual]
+              .filter(
+                ([id]) =>
+                  id.endsWith(`|${size}|${id.split('|')[4]}`) &&
+                  !id.startsWith('log-host') &&
+                  id.split('|')[3] === String(size),
+              )
+              .reduce((n, [, w]) => n + w.count, 0);
+            expect(windowed + (outputs.late.get(size) ?? 0) + outputs.quarantined).toBe(
+              expected.uniqueEvents + poisonCount,
+            );
           }
           expect(stats.discardedRecords).toBe(0);
         },

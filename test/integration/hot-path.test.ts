@@ -31,7 +31,13 @@ const encoder = new SingleObjectEncoder();
 
 async function drain(stream: string, table: string, batchSize = 50) {
   const { fn, projection } = hotPathFunction({ ddb: dynamo.ddb, tableName: table, registry, config });
-  const mapping = new KinesisEventSourceMapping({ kinesis: kinesis.kinesis, streamName: stream, fn, onFailure: new MemoryDestination(), batchSize });
+  const mapping = new KinesisEventSourceMapping({
+    kinesis: kinesis.kinesis,
+    streamName: stream,
+    fn,
+    onFailure: new MemoryDestination(),
+    batchSize,
+  });
   await mapping.drain();
   return projection;
 }
@@ -54,7 +60,10 @@ describe('hot path: quarantine', () => {
         StreamName: stream,
         Records: [
           { PartitionKey: 'server-001', Data: garbage },
-          { PartitionKey: 'server-001', Data: aggregate([unknown, invalid, future, good].map((data) => ({ partitionKey: 'server-001', data }))) },
+          {
+            PartitionKey: 'server-001',
+            Data: aggregate([unknown, invalid, future, good].map((data) => ({ partitionKey: 'server-001', data }))),
+          },
         ],
       }),
     );
@@ -63,9 +72,18 @@ describe('hot path: quarantine', () => {
     projection.reset();
     await drain(stream, table); // a full redelivery, from a cold process: the assertions below hold after both
     // Assess
-    const [first, second] = (await readShard(kinesis.kinesis, stream, 'shardId-000000000000')).map((r) => r.SequenceNumber);
+    const [first, second] = (await readShard(kinesis.kinesis, stream, 'shardId-000000000000')).map(
+      (r) => r.SequenceNumber,
+    );
     const quarantined = await new SideOutputStore(dynamo.ddb, table, 30).quarantined('shardId-000000000000');
-    expect(quarantined.map((q) => ({ seq: q.sequenceNumber, sub: q.subSequenceNumber, code: q.code, bytes: q.bytes.toString('hex') }))).toEqual([
+    expect(
+      quarantined.map((q) => ({
+        seq: q.sequenceNumber,
+        sub: q.subSequenceNumber,
+        code: q.code,
+        bytes: q.bytes.toString('hex'),
+      })),
+    ).toEqual([
       { seq: first, sub: 0, code: 'bad-magic', bytes: garbage.toString('hex') },
       { seq: second, sub: 0, code: 'unknown-fingerprint', bytes: unknown.toString('hex') },
       { seq: second, sub: 1, code: 'invalid-event', bytes: invalid.toString('hex') },
@@ -98,25 +116,64 @@ describe('hot path: read API and item size', () => {
         values.set(key, [...(values.get(key) ?? []), value]);
       }
       await producer.put('LogEvent', {
-        occurred_at: new Date(base + s * 1_000), host: 'server-001', service: 'api', level: s % 3 === 0 ? 'ERROR' : 'INFO',
-        message: 'x', region: 'us-east-1', environment: 'test', attributes: {},
+        occurred_at: new Date(base + s * 1_000),
+        host: 'server-001',
+        service: 'api',
+        level: s % 3 === 0 ? 'ERROR' : 'INFO',
+        message: 'x',
+        region: 'us-east-1',
+        environment: 'test',
+        attributes: {},
       } satisfies EventBody<'LogEvent'>);
     }
     await producer.close();
     await drain(stream, table, 100);
     const reader = new WindowReader(dynamo.ddb, table, config);
     // Act
-    const series = await reader.series({ metric: 'cpu_utilization', host: 'server-002', sizeMs: 60_000, from: base, to: base + 180_000 });
-    const fleet = await reader.metricAcrossHosts({ metric: 'cpu_utilization', sizeMs: 60_000, from: base + 60_000, to: base + 120_000 });
-    const errors = await reader.logCounts({ by: 'service', name: 'api', level: 'ERROR', sizeMs: 60_000, from: base, to: base + 180_000 });
-    const hour = await reader.series({ metric: 'cpu_utilization', host: 'server-002', sizeMs: 3_600_000, from: base, to: base + 3_600_000 });
+    const series = await reader.series({
+      metric: 'cpu_utilization',
+      host: 'server-002',
+      sizeMs: 60_000,
+      from: base,
+      to: base + 180_000,
+    });
+    const fleet = await reader.metricAcrossHosts({
+      metric: 'cpu_utilization',
+      sizeMs: 60_000,
+      from: base + 60_000,
+      to: base + 120_000,
+    });
+    const errors = await reader.logCounts({
+      by: 'service',
+      name: 'api',
+      level: 'ERROR',
+      sizeMs: 60_000,
+      from: base,
+      to: base + 180_000,
+    });
+    const hour = await reader.series({
+      metric: 'cpu_utilization',
+      host: 'server-002',
+      sizeMs: 3_600_000,
+      from: base,
+      to: base + 3_600_000,
+    });
     // Assess
-    expect(series.map((w) => [w.start - base, w.count])).toEqual([[0, 60], [60_000, 60], [120_000, 60]]);
+    expect(series.map((w) => [w.start - base, w.count])).toEqual([
+      [0, 60],
+      [60_000, 60],
+      [120_000, 60],
+    ]);
     const minute0 = values.get('server-002@0') as number[];
     const sorted = [...minute0].sort((a, b) => a - b);
     expect(series[0]).toMatchObject({ min: sorted[0], max: sorted[59], last: minute0[59], lastAt: base + 59_000 });
-    expect(series[0]?.sum).toBeCloseTo(minute0.reduce((a, b) => a + b, 0), 6);
-    expect(Math.abs((series[0]?.p95 as number) - (sorted[Math.floor(0.95 * 59)] as number))).toBeLessThanOrEqual((sorted[Math.floor(0.95 * 59)] as number) * 0.01);
+    expect(series[0]?.sum).toBeCloseTo(
+      minute0.reduce((a, b) => a + b, 0),
+      6,
+    );
+    expect(Math.abs((series[0]?.p95 as number) - (sorted[Math.floor(0.95 * 59)] as number))).toBeLessThanOrEqual(
+      (sorted[Math.floor(0.95 * 59)] as number) * 0.01,
+    );
     expect(fleet.map((w) => w.host)).toEqual(['server-001', 'server-002', 'server-003']);
     expect(errors.map((w) => w.count)).toEqual([20, 20, 20]);
     // watermark = last event (base + 179 s) - 10 s: the first minute is final (59.999 + 60 ≤ 169), the last is not
@@ -154,12 +211,25 @@ describe('hot path: metrics', () => {
       metrics,
     });
     // Act
-    await new KinesisEventSourceMapping({ kinesis: kinesis.kinesis, streamName: stream, fn: handler, onFailure: new MemoryDestination() }).drain();
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: handler,
+      onFailure: new MemoryDestination(),
+    }).drain();
     vi.restoreAllMocks();
     // Assess
     const emf = lines.map((l) => JSON.parse(l)).find((o) => o._aws);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Pulse');
-    expect(emf).toMatchObject({ EventsIn: 2, WindowsWritten: 2, LateEvents: 2, QuarantinedEvents: 0, DuplicatesSkipped: 0, WriteRetries: 0, EventTimeLag: 1_000 });
+    expect(emf).toMatchObject({
+      EventsIn: 2,
+      WindowsWritten: 2,
+      LateEvents: 2,
+      QuarantinedEvents: 0,
+      DuplicatesSkipped: 0,
+      WriteRetries: 0,
+      EventTimeLag: 1_000,
+    });
   });
 });
 
@@ -171,9 +241,19 @@ describe('hot path: reshard', () => {
     const base = Date.now() - 600_000;
     const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry, lingerMs: 5 });
     const hosts = ['server-001', 'server-002', 'server-003', 'server-004', 'server-005', 'server-006'];
-    for (let i = 0; i < 300; i++) await producer.put('MetricSample', metricBody({ host: hosts[i % 6], value: i, occurred_at: new Date(base + i * 1_000) }));
+    for (let i = 0; i < 300; i++)
+      await producer.put(
+        'MetricSample',
+        metricBody({ host: hosts[i % 6], value: i, occurred_at: new Date(base + i * 1_000) }),
+      );
     await producer.flush();
-    await kinesis.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (2n ** 127n).toString() }));
+    await kinesis.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: 'shardId-000000000000',
+        NewStartingHashKey: (2n ** 127n).toString(),
+      }),
+    );
     await waitActive(kinesis.kinesis, stream);
     // after the split: in-order events and some an hour old (late against the parent's watermark)
     for (let i = 300; i < 500; i++) {
@@ -186,22 +266,37 @@ describe('hot path: reshard', () => {
     const shards = await listShards(kinesis.kinesis, stream);
     const logs: ShardLog[] = [];
     for (const s of shards) {
-      const parents = [s.ParentShardId, s.AdjacentParentShardId].filter(Boolean).map((p) => shards.findIndex((x) => x.ShardId === p));
+      const parents = [s.ParentShardId, s.AdjacentParentShardId]
+        .filter(Boolean)
+        .map((p) => shards.findIndex((x) => x.ShardId === p));
       const items: ShardLog['items'] = [];
       for (const r of await readShard(kinesis.kinesis, stream, s.ShardId as string)) {
-        for (const event of decoder.events(r)) items.push({ kind: 'event', event, arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0 });
+        for (const event of decoder.events(r))
+          items.push({ kind: 'event', event, arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0 });
       }
       logs.push({ parents, items });
     }
     const expected = oracle(logs, config);
     // Act
-    const projection = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, parentsOf: kinesisParentsOf(kinesis.kinesis, stream) });
+    const projection = new WindowProjection({
+      ddb: dynamo.ddb,
+      tableName: table,
+      registry,
+      config,
+      parentsOf: kinesisParentsOf(kinesis.kinesis, stream),
+    });
     const handler = createKinesisBatchHandler({
       projection,
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
       metrics: new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' }),
     });
-    await new KinesisEventSourceMapping({ kinesis: kinesis.kinesis, streamName: stream, fn: handler, onFailure: new MemoryDestination(), batchSize: 40 }).drain();
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: handler,
+      onFailure: new MemoryDestination(),
+      batchSize: 40,
+    }).drain();
     // Assess
     expect(shards.length).toBe(3);
     expect(expected.late.get(60_000)).toBeGreaterThan(0);

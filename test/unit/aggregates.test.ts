@@ -14,7 +14,10 @@ import { RELATIVE_ACCURACY } from '../../core/windows/sketch.js';
 import { decimalToMicros, microsToDecimal } from '../../core/projections/window-items.js';
 
 const arbSamples = fc.array(
-  fc.record({ value: fc.integer({ min: -1_000_000, max: 1_000_000 }).map((v) => v / 100), at: fc.integer({ min: 0, max: 1_000 }) }),
+  fc.record({
+    value: fc.integer({ min: -1_000_000, max: 1_000_000 }).map((v) => v / 100),
+    at: fc.integer({ min: 0, max: 1_000 }),
+  }),
   { minLength: 1, maxLength: 60 },
 );
 
@@ -25,7 +28,15 @@ function fold(samples: { value: number; at: number }[]): MetricAggregate {
 }
 
 function comparable(a: MetricAggregate) {
-  return { count: a.count, sum: a.sumMicros, min: a.min, max: a.max, last: a.last, lastAt: a.lastAt, ...percentiles(a) };
+  return {
+    count: a.count,
+    sum: a.sumMicros,
+    min: a.min,
+    max: a.max,
+    last: a.last,
+    lastAt: a.lastAt,
+    ...percentiles(a),
+  };
 }
 
 describe('metric aggregates', () => {
@@ -47,18 +58,24 @@ describe('metric aggregates', () => {
 
   it('percentiles are within the stated relative accuracy of the exact rank value', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 100_000 }).map((v) => v / 100), { minLength: 1, maxLength: 500 }), (values) => {
-        const a = fold(values.map((value) => ({ value, at: 0 })));
-        const sorted = [...values].sort((x, y) => x - y);
-        for (const [q, got] of [
-          [0.5, percentiles(a).p50],
-          [0.95, percentiles(a).p95],
-          [0.99, percentiles(a).p99],
-        ] as const) {
-          const exact = sorted[Math.floor(q * (sorted.length - 1))] as number;
-          expect(Math.abs((got as number) - exact)).toBeLessThanOrEqual(exact * RELATIVE_ACCURACY + 1e-9);
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.integer({ min: 1, max: 100_000 }).map((v) => v / 100),
+          { minLength: 1, maxLength: 500 },
+        ),
+        (values) => {
+          const a = fold(values.map((value) => ({ value, at: 0 })));
+          const sorted = [...values].sort((x, y) => x - y);
+          for (const [q, got] of [
+            [0.5, percentiles(a).p50],
+            [0.95, percentiles(a).p95],
+            [0.99, percentiles(a).p99],
+          ] as const) {
+            const exact = sorted[Math.floor(q * (sorted.length - 1))] as number;
+            expect(Math.abs((got as number) - exact)).toBeLessThanOrEqual(exact * RELATIVE_ACCURACY + 1e-9);
+          }
+        },
+      ),
     );
   });
 

@@ -80,7 +80,9 @@ describe('windowing config', () => {
   });
 
   it('reads the environment and names a malformed variable', () => {
-    expect(windowingConfigFromEnv({ PULSE_WINDOW_SIZES_MS: '300000, 60000', PULSE_ALLOWED_LATENESS_MS: '0' })).toMatchObject({
+    expect(
+      windowingConfigFromEnv({ PULSE_WINDOW_SIZES_MS: '300000, 60000', PULSE_ALLOWED_LATENESS_MS: '0' }),
+    ).toMatchObject({
       windowSizesMs: [60_000, 300_000],
       allowedLatenessMs: 0,
     });
