@@ -179,8 +179,10 @@ describe('hot path: read API and item size', () => {
     // watermark = last event (base + 179 s) - 10 s: the first minute is final (59.999 + 60 ≤ 169), the last is not
     expect(series.map((w) => w.final)).toEqual([true, false, false]);
     expect(hour.map((w) => [w.count, w.final])).toEqual([[180, false]]);
-    const sizes = (await scanAll(dynamo.ddb, table)).filter((i) => i.kind?.S === 'metric').map(itemSizeBytes);
-    expect(Math.max(...sizes)).toBeLessThan(1_024);
+    const metricItems = (await scanAll(dynamo.ddb, table)).filter((i) => i.kind?.S === 'metric');
+    expect(Math.max(...metricItems.map(itemSizeBytes))).toBeLessThan(1_024);
+    // TTL: 30 days after the window ends, in epoch seconds
+    for (const i of metricItems) expect(Number(i.ttl?.N)).toBe(Number(i.we?.N) / 1000 + 30 * 86_400);
   });
 });
 
