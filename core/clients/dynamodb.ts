@@ -1,5 +1,5 @@
 /** The one place a DynamoDB client is built (AWS, or a local server by endpoint). */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Where to reach DynamoDB: AWS (no endpoint) or a local server. */
@@ -20,4 +20,19 @@ export function createDynamoClient(options: DynamoEndpoint = {}): DynamoDBClient
       ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
+}
+
+/** Every item a query returns, following `LastEvaluatedKey` across pages. */
+export async function queryAll(
+  ddb: Pick<DynamoDBClient, 'send'>,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): Promise<Record<string, AttributeValue>[]> {
+  const out: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    out.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
 }

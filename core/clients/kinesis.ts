@@ -2,7 +2,7 @@
  * The one place a Kinesis client is built. HTTP/1.1 (NodeHttpHandler) because the
  * SDK's default HTTP/2 handler fails against local servers such as kinesalite.
  */
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Where to reach Kinesis: AWS (no endpoint) or a local server. */
@@ -20,4 +20,16 @@ export function createKinesisClient(options: KinesisEndpoint = {}): KinesisClien
     requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
     ...(local ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
+}
+
+/** Every shard of a stream, open or closed (all ListShards pages). */
+export async function listShards(kinesis: Pick<KinesisClient, 'send'>, streamName: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let token: string | undefined;
+  do {
+    const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
+    shards.push(...(out.Shards ?? []));
+    token = out.NextToken;
+  } while (token);
+  return shards;
 }

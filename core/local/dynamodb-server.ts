@@ -9,7 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createDynamoClient } from '../clients/dynamodb.js';
-import type { LocalServer } from './kinesis-server.js';
+import { type LocalServer, listenLocal } from './kinesis-server.js';
 
 const require = createRequire(import.meta.url);
 
@@ -104,16 +104,5 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
   }
   const dynalite = require('dynalite') as (o: object) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        e.code === 'EADDRINUSE'
-          ? new Error(`port ${options.port} is in use: stop what runs there or choose another port`)
-          : e,
-      ),
-    );
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return { kind, endpoint: `http://127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  return { kind, ...(await listenLocal(server, options.port ?? 0)) };
 }

@@ -18,7 +18,7 @@ import {
   type _Record as KinesisRecord,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { listShards } from './streams.js';
+import { listShards } from '../clients/kinesis.js';
 
 /** One record of a Lambda Kinesis event. */
 export interface LambdaKinesisEventRecord {
@@ -183,7 +183,7 @@ export class KinesisEventSourceMapping {
 
   /** One round over the shards that may run; true when any records were processed. */
   private async pass(): Promise<boolean> {
-    const all = await listShards(this.o.kinesis as KinesisClient, this.o.streamName);
+    const all = await listShards(this.o.kinesis, this.o.streamName);
     for (const s of all) this.track(s);
     const ready = [...this.shards.values()].filter(
       (s) => !s.drained && s.parents.every((p) => this.shards.get(p)?.drained ?? true),

@@ -39,19 +39,25 @@ export async function startKinesisServer(options: KinesisServerOptions = {}): Pr
     updateStreamMs: ms,
     shardLimit: options.shardLimit ?? 50,
   });
+  return listenLocal(server, options.port ?? 0);
+}
+
+/**
+ * Listens on 127.0.0.1 and describes the running server.
+ * @throws Error naming the port when it is already in use
+ */
+export async function listenLocal(server: Server, port: number): Promise<LocalServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
-        e.code === 'EADDRINUSE'
-          ? new Error(`port ${options.port} is in use: stop what runs there or choose another port`)
-          : e,
+        e.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: stop what runs there or choose another port`) : e,
       ),
     );
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${bound}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

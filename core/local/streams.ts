@@ -9,9 +9,8 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
   type _Record as KinesisRecord,
-  ListShardsCommand,
-  type Shard,
 } from '@aws-sdk/client-kinesis';
+import { listShards } from '../clients/kinesis.js';
 
 /** Creates a provisioned stream with `shardCount` shards and waits until it is ACTIVE. */
 export async function createStream(kinesis: KinesisClient, streamName: string, shardCount: number): Promise<void> {
@@ -30,17 +29,8 @@ export async function waitActive(kinesis: KinesisClient, streamName: string, tim
   }
 }
 
-/** Every shard of the stream, open or closed. */
-export async function listShards(kinesis: KinesisClient, streamName: string): Promise<Shard[]> {
-  const shards: Shard[] = [];
-  let token: string | undefined;
-  do {
-    const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-    shards.push(...(out.Shards ?? []));
-    token = out.NextToken;
-  } while (token);
-  return shards;
-}
+/** Every shard of the stream (re-exported from the Kinesis client module). */
+export { listShards };
 
 /** Reads a shard from TRIM_HORIZON until it returns no more records (the shard's current end). */
 export async function readShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<KinesisRecord[]> {

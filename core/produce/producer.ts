@@ -161,7 +161,7 @@ export class Producer {
 
   /** Lists the stream's shards and returns a ready producer. */
   static async create(options: ProducerOptions): Promise<Producer> {
-    const map = await ShardMap.load(options.kinesis as KinesisClient, options.streamName);
+    const map = await ShardMap.load(options.kinesis, options.streamName);
     return new Producer(options, map);
   }
 
@@ -397,7 +397,7 @@ export class Producer {
   private refreshShards(): void {
     this.refreshing = (async () => {
       try {
-        const map = await ShardMap.load(this.o.kinesis as KinesisClient, this.o.streamName);
+        const map = await ShardMap.load(this.o.kinesis, this.o.streamName);
         const open = new Set(map.shards.map((s) => s.shardId));
         for (const [id, lane] of this.lanes) {
           if (open.has(id)) continue;

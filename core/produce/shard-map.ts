@@ -3,7 +3,8 @@
  * integer, matched against the shards' hash key ranges (as Kinesis and the KPL do).
  */
 import { createHash } from 'node:crypto';
-import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
+import { listShards } from '../clients/kinesis.js';
 
 /** An open shard and its inclusive hash key range. */
 export interface ShardRange {
@@ -40,16 +41,9 @@ export class ShardMap {
     );
   }
 
-  /** Lists the stream's shards (all pages) and builds the map. */
-  static async load(kinesis: KinesisClient, streamName: string): Promise<ShardMap> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const out = await kinesis.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: streamName }));
-      shards.push(...(out.Shards ?? []));
-      token = out.NextToken;
-    } while (token);
-    return ShardMap.fromShards(shards);
+  /** Lists the stream's shards and builds the map. */
+  static async load(kinesis: Pick<KinesisClient, 'send'>, streamName: string): Promise<ShardMap> {
+    return ShardMap.fromShards(await listShards(kinesis, streamName));
   }
 
   /** The shard owning `partitionKey` and the key's hash as a decimal string (the explicit hash key). */

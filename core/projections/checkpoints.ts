@@ -2,13 +2,8 @@
  * Shard checkpoints: per shard, the last record whose every effect is stored,
  * with the watermark and producer high-water marks as of that record.
  */
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { queryAll } from '../clients/dynamodb.js';
 import { initialState, type ShardState } from '../windows/fold.js';
 import { NO_WATERMARK } from '../windows/watermark.js';
 import { CHECKPOINT_PK } from './table.js';
@@ -70,22 +65,13 @@ export class CheckpointStore {
 
   /** Every stored checkpoint. */
   async all(): Promise<Checkpoint[]> {
-    const out: Checkpoint[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.ddb.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: CHECKPOINT_PK } },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(page.Items ?? []).map(fromItem));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.ddb, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: CHECKPOINT_PK } },
+      ConsistentRead: true,
+    });
+    return items.map(fromItem);
   }
 
   /** A fresh checkpoint for a shard, seeded from its parents' checkpoints after a reshard. */

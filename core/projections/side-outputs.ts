@@ -3,12 +3,8 @@
  * overwrites instead of counting twice: quarantined records (raw bytes, shard,
  * sequence number, reason) and late events (raw bytes, the window they missed).
  */
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { queryAll } from '../clients/dynamodb.js';
 import type { SideOutputEvent } from '../windows/fold.js';
 import { positionSortKey } from '../windows/position.js';
 
@@ -154,23 +150,13 @@ export class SideOutputStore {
     }));
   }
 
-  private async queryAll(pk: string, skPrefix?: string): Promise<Record<string, AttributeValue>[]> {
-    const out: Record<string, AttributeValue>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.ddb.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :p)' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk }, ...(skPrefix ? { ':p': { S: skPrefix } } : {}) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(pk: string, skPrefix?: string): Promise<Record<string, AttributeValue>[]> {
+    return queryAll(this.ddb, {
+      TableName: this.tableName,
+      KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :p)' : 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ...(skPrefix ? { ':p': { S: skPrefix } } : {}) },
+      ConsistentRead: true,
+    });
   }
 }
 

@@ -8,7 +8,13 @@
  * passed its end plus the allowed lateness. Writing a `final` flag would cost a
  * second write per window; the watermarks already say it exactly.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { queryAll } from '../clients/dynamodb.js';
 import { percentiles, sumOf } from '../windows/aggregates.js';
 import type { WindowingConfig } from '../windows/config.js';
 import { isWindowFinal, NO_WATERMARK } from '../windows/watermark.js';
@@ -157,18 +163,9 @@ export class WindowReader {
     });
   }
 
-  private async query(
-    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>,
+  private query(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
   ): Promise<Record<string, AttributeValue>[]> {
-    const out: Record<string, AttributeValue>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.ddb.send(
-        new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: start }),
-      );
-      out.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    return queryAll(this.ddb, { ...input, TableName: this.tableName });
   }
 }

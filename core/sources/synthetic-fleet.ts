@@ -49,8 +49,8 @@ export function hostName(i: number): string {
   return `server-${String(i + 1).padStart(3, '0')}`;
 }
 
-/** mulberry32: a small, fast, seedable PRNG (reproducible fleets; not for security). */
-function prng(seed: number): () => number {
+/** mulberry32: a small, fast, seedable PRNG (reproducible fleets and fault schedules; not for security). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -67,7 +67,7 @@ export class SyntheticFleet {
   readonly hosts: string[];
 
   constructor(private readonly options: FleetOptions = {}) {
-    this.random = prng(options.seed ?? 1);
+    this.random = seededRandom(options.seed ?? 1);
     this.hosts = Array.from({ length: options.hosts ?? 10 }, (_, i) => hostName(i));
   }
 

@@ -14,17 +14,8 @@ import type { KinesisFunction } from '../../core/local/event-source-mapping.js';
 import { scanAll } from './local-dynamo.js';
 import type { OracleWindow } from './window-oracle.js';
 
-/** mulberry32: seeded randomness for reproducible fault schedules. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded randomness for reproducible fault schedules. */
+export { seededRandom as seeded } from '../../core/sources/synthetic-fleet.js';
 
 /** Fault probabilities for DynamoDB writes. */
 export interface DynamoFaults {
