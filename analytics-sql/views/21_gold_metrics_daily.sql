@@ -1,0 +1,13 @@
+-- Gold: daily rollup per (metric, host).
+CREATE OR REPLACE VIEW gold_metrics_daily AS
+SELECT
+  metric,
+  host,
+  CAST(occurred_at AS date) AS day_start,
+  count(*) AS samples,
+  avg(value) AS avg_value,
+  min(value) AS min_value,
+  max(value) AS max_value,
+  approx_percentile(value, 0.95) AS p95_value
+FROM silver_metric_samples
+GROUP BY metric, host, CAST(occurred_at AS date)

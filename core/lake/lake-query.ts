@@ -1,0 +1,118 @@
+/**
+ * Athena-dialect SQL on DuckDB over the local lake: the compatibility macros,
+ * bronze views over the Parquet files (hive partitions), then the silver and
+ * gold views of analytics-sql/, in file-name order.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { SchemaRegistry } from '../contract/registry.js';
+import { EVENT_TYPES } from '../contract/events.js';
+import { LAKE_TABLES, lakeColumns } from './columns.js';
+
+/** The analytics-sql/ folder of this repo. */
+export function analyticsSqlDir(): string {
+  return fileURLToPath(new URL('../../analytics-sql/', import.meta.url));
+}
+
+/** Copies the lake's Parquet objects not yet in `cacheDir` from S3 (local or AWS). @returns files downloaded */
+export async function syncLake(s3: Pick<S3Client, 'send'>, bucket: string, cacheDir: string): Promise<number> {
+  let downloaded = 0;
+  for (const table of Object.values(LAKE_TABLES)) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: `${table}/`, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key?.endsWith('.parquet')) continue;
+        const file = join(cacheDir, o.Key);
+        if (existsSync(file)) continue;
+        const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(
+          file,
+          await (body.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+        );
+        downloaded++;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  }
+  return downloaded;
+}
+
+/** Splits a SQL file into statements (on `;` at line ends; the files hold no `;` inside strings). */
+export function statements(sql: string): string[] {
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+/** A JSON-safe row: BigInts become numbers, timestamps ISO strings. */
+export type Row = Record<string, string | number | boolean | null | unknown[] | Record<string, unknown>>;
+
+/** An open DuckDB session over a lake directory. */
+export class LakeQuery {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  /**
+   * Opens DuckDB over `lakeDir` (holding `<table>/year=…/*.parquet`) and creates the
+   * macros, bronze views and analytics-sql views.
+   */
+  static async open(registry: SchemaRegistry, lakeDir: string, sqlDir = analyticsSqlDir()): Promise<LakeQuery> {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const q = new LakeQuery(instance, connection);
+    await q.runFile(join(sqlDir, 'duckdb', 'compat.sql'));
+    for (const type of EVENT_TYPES) {
+      const table = LAKE_TABLES[type];
+      const dir = join(lakeDir, table);
+      const hasFiles =
+        existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.parquet'));
+      if (hasFiles) {
+        const glob = join(dir, '**', '*.parquet').replaceAll("'", "''");
+        await connection.run(
+          `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
+        );
+      } else {
+        // An empty lake still answers every query, with zero rows.
+        const cols = lakeColumns(registry, type).map((c) => `"${c.name}" ${c.duckdbType}`);
+        await connection.run(
+          `CREATE OR REPLACE TABLE ${table} (${[...cols, 'year BIGINT', 'month BIGINT', 'day BIGINT', 'hour BIGINT'].join(', ')})`,
+        );
+      }
+    }
+    const views = join(sqlDir, 'views');
+    for (const f of readdirSync(views)
+      .filter((f) => f.endsWith('.sql'))
+      .sort())
+      await q.runFile(join(views, f));
+    return q;
+  }
+
+  /** Runs every statement of a file. */
+  async runFile(file: string): Promise<void> {
+    for (const s of statements(readFileSync(file, 'utf8'))) await this.connection.run(s);
+  }
+
+  /** Runs one query and returns its rows (the last statement's, for a multi-statement text). */
+  async query(sql: string): Promise<Row[]> {
+    const list = statements(sql);
+    for (const s of list.slice(0, -1)) await this.connection.run(s);
+    const reader = await this.connection.runAndReadAll(list[list.length - 1] ?? sql);
+    return reader.getRowObjectsJson() as unknown as Row[];
+  }
+
+  /** Closes the session. */
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

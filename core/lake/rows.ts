@@ -1,0 +1,40 @@
+/**
+ * Lake rows: one flat JSON object per event with the lake column names, and the
+ * event-time partition keys. Timestamps are epoch milliseconds (Firehose's Hive
+ * JSON deserializer reads them with `TimestampFormats: ["millis"]`).
+ */
+import type { EventOf, EventType } from '../contract/events.js';
+
+/** Partition keys of a row: UTC year, month, day, hour of `occurred_at`, zero-padded. */
+export interface PartitionKeys {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Event-time partition keys (Firehose's own `!{timestamp}` would be arrival time). */
+export function partitionKeysOf(occurredAtMs: number): PartitionKeys {
+  const d = new Date(occurredAtMs);
+  return {
+    year: String(d.getUTCFullYear()),
+    month: pad(d.getUTCMonth() + 1),
+    day: pad(d.getUTCDate()),
+    hour: pad(d.getUTCHours()),
+  };
+}
+
+/** The hive prefix of partition keys: `year=2026/month=11/day=22/hour=07/`. */
+export function hivePrefix(k: PartitionKeys): string {
+  return `year=${k.year}/month=${k.month}/day=${k.day}/hour=${k.hour}/`;
+}
+
+/** The lake row of an event: its fields with Dates as epoch ms, plus `arrived_at`. */
+export function lakeRow<T extends EventType>(event: EventOf[T], arrivedAtMs: number): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(event)) row[k] = v instanceof Date ? v.getTime() : v;
+  row.arrived_at = arrivedAtMs;
+  return row;
+}

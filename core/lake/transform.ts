@@ -1,0 +1,69 @@
+/**
+ * The Firehose transformation: each input record (Firehose has already
+ * de-aggregated KPL) is one single-object Avro event. Events of this stream's
+ * type become one JSON row with event-time partition keys; other types are
+ * `Dropped`; bytes that do not decode are `ProcessingFailed` with the reason.
+ */
+import type { EventType } from '../contract/events.js';
+import type { SchemaRegistry } from '../contract/registry.js';
+import { SingleObjectDecoder } from '../contract/single-object.js';
+import { lakeRow, partitionKeysOf } from './rows.js';
+
+/** One record of a Firehose data-transformation event. */
+export interface FirehoseInputRecord {
+  recordId: string;
+  /** Epoch ms. */
+  approximateArrivalTimestamp: number;
+  /** Base64. */
+  data: string;
+}
+
+/** One record of the transformation's answer. */
+export interface FirehoseOutputRecord {
+  recordId: string;
+  result: 'Ok' | 'Dropped' | 'ProcessingFailed';
+  /** Base64 of the JSON row (Ok) or of the input bytes. */
+  data: string;
+  metadata?: { partitionKeys: Record<string, string> };
+  /** Why a record failed (local delivery writes it to the error prefix). */
+  errorMessage?: string;
+}
+
+/** Transforms a batch for the delivery stream of `eventType`. */
+export class LakeTransform {
+  private readonly decoder: SingleObjectDecoder;
+
+  constructor(
+    registry: SchemaRegistry,
+    private readonly eventType: EventType,
+  ) {
+    this.decoder = new SingleObjectDecoder(registry);
+  }
+
+  /** One output per input record id, in order. */
+  transform(records: readonly FirehoseInputRecord[]): FirehoseOutputRecord[] {
+    return records.map((r) => {
+      const bytes = Buffer.from(r.data, 'base64');
+      let decoded: ReturnType<SingleObjectDecoder['decode']>;
+      try {
+        decoded = this.decoder.decode(bytes);
+      } catch (error) {
+        return {
+          recordId: r.recordId,
+          result: 'ProcessingFailed',
+          data: r.data,
+          errorMessage: (error as Error).message,
+        };
+      }
+      if (decoded.type !== this.eventType) return { recordId: r.recordId, result: 'Dropped', data: r.data };
+      const occurredAt = (decoded.event.occurred_at as Date).getTime();
+      const row = lakeRow(decoded.event, r.approximateArrivalTimestamp);
+      return {
+        recordId: r.recordId,
+        result: 'Ok',
+        data: Buffer.from(`${JSON.stringify(row)}\n`).toString('base64'),
+        metadata: { partitionKeys: { ...partitionKeysOf(occurredAt) } },
+      };
+    });
+  }
+}
