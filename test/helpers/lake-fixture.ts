@@ -39,8 +39,10 @@ export function lakeFixture(registry: SchemaRegistry, start = Date.UTC(2026, 10,
   const close = () => {
     if (builder.count === 0) return;
     const arrivedAt = last + 1_000 + (seq % 4) * 1_000;
-    for (const p of pending)
-      (p.type === 'MetricSample' ? fixture.metrics : fixture.logs)[p.index]!.arrivedAt = arrivedAt;
+    for (const p of pending) {
+      const e = (p.type === 'MetricSample' ? fixture.metrics : fixture.logs)[p.index];
+      if (e) e.arrivedAt = arrivedAt;
+    }
     const record = {
       Data: builder.build(),
       PartitionKey: 'server-001',

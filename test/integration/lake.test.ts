@@ -100,7 +100,7 @@ describe('local delivery writes a lake DuckDB reads', () => {
     for (const o of errors.Contents ?? []) {
       const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
       lines.push(
-        ...(await body.Body?.transformToString())!
+        ...((await body.Body?.transformToString()) ?? '')
           .trim()
           .split('\n')
           .map((l) => JSON.parse(l)),
