@@ -13,5 +13,9 @@ export function resourceNames(stage: string) {
     stream: `pulse-${stage}-events`,
     /** The DynamoDB table of windows, checkpoints and side outputs. */
     windowTable: `pulse-${stage}-windows`,
+    /** The Glue database of the lake tables. */
+    glueDatabase: `pulse_${stage.replaceAll('-', '_')}`,
+    /** The lake bucket in local mode (AWS names buckets itself: they are global). */
+    lakeBucket: `pulse-${stage}-lake`,
   } as const;
 }

@@ -78,7 +78,7 @@ export interface EventSourceMappingOptions {
   maxBatchingWindowMs?: number;
   /** Split a failing batch in two and retry each half (default true). */
   bisectBatchOnError?: boolean;
-  /** Retries of the same records before discarding them (default 3; -1: until they expire). */
+  /** Retries of the same records before discarding them (default -1, as Lambda: until they expire). */
   retryAttempts?: number;
   /** Discard records older than this (default -1: never). */
   maxRecordAgeMs?: number;
@@ -135,7 +135,7 @@ export class KinesisEventSourceMapping {
       batchSize: 100,
       maxBatchingWindowMs: 0,
       bisectBatchOnError: true,
-      retryAttempts: 3,
+      retryAttempts: -1,
       maxRecordAgeMs: -1,
       pollIntervalMs: 200,
       now: Date.now,

@@ -9,7 +9,19 @@ import type { SchemaRegistry } from '../contract/registry.js';
 import { Producer } from '../produce/producer.js';
 import { resourceNames } from '../resources.js';
 import { SyntheticFleet } from '../sources/synthetic-fleet.js';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { _Record } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createS3Client } from '../clients/s3.js';
+import { EVENT_TYPES } from '../contract/events.js';
+import { lakeColumns } from '../lake/columns.js';
+import { LakeQuery, syncLake } from '../lake/lake-query.js';
+import { LocalDelivery } from '../lake/local-delivery.js';
+import { LakeTransform } from '../lake/transform.js';
+import { ensureBucket, startS3Server } from './s3-server.js';
+import type { LocalServer } from './kinesis-server.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
@@ -45,6 +57,8 @@ export interface QuickstartOptions {
   shards: number;
   /** Kinesis port (0: any free port). */
   port?: number;
+  /** Where the local S3 and the lake cache live (default `.data`). */
+  dataDir?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -60,6 +74,9 @@ export interface QuickstartSummary {
   quarantined: number;
   /** Window items written (finest size). */
   windows: number;
+  /** Distinct event identities of this run in the lake (silver tables). */
+  parquet_rows: number;
+  parquet_files: number;
   dynamodb: 'dynamodb-local' | 'dynalite';
   produced: number;
   consumed: number;
@@ -81,6 +98,9 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartSum
   const kinesis = createKinesisClient({ endpoint: server.endpoint });
   let dynamo: LocalDynamo | undefined;
   let ddb: DynamoDBClient | undefined;
+  let s3Server: LocalServer | undefined;
+  let s3: S3Client | undefined;
+  let duck: DuckDBInstance | undefined;
   try {
     const streamName = resourceNames('local').stream;
     await createStream(kinesis, streamName, o.shards);
@@ -119,12 +139,16 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartSum
       late: 0,
       quarantined: 0,
       windows: 0,
+      parquet_rows: 0,
+      parquet_files: 0,
       dynamodb: 'dynalite',
       events_per_s: Math.round(stats.eventsAccepted / Math.max(seconds, 0.001)),
     };
     const hosts = new Set<string>();
+    const allRecords: _Record[] = [];
     for (const shard of await listShards(kinesis, streamName)) {
       const records = await readShard(kinesis, streamName, shard.ShardId as string);
+      allRecords.push(...records);
       summary.kinesis_records += records.length;
       for (const r of records) {
         const { events, poison } = decoder.decode(r);
@@ -185,11 +209,53 @@ export async function runQuickstart(o: QuickstartOptions): Promise<QuickstartSum
     log(
       `hot path: ${mapping.stats.invocations} invocations; ${totals.events} events in ${totals.windows} one-minute windows; late ${late}, quarantined ${quarantined}`,
     );
+
+    // The cold path: local delivery streams (the Firehose transform, Parquet) into a local S3.
+    const dataDir = o.dataDir ?? '.data';
+    s3Server = await startS3Server({ directory: join(dataDir, 's3') });
+    s3 = createS3Client({ endpoint: s3Server.endpoint });
+    const bucket = resourceNames('local').lakeBucket;
+    await ensureBucket(s3, bucket);
+    duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    for (const type of EVENT_TYPES) {
+      const transform = new LakeTransform(o.registry, type);
+      const delivery = new LocalDelivery({
+        s3,
+        bucket,
+        eventType: type,
+        columns: lakeColumns(o.registry, type),
+        transform: async (event) => ({ records: transform.transform(event.records) }),
+        duck: connection,
+      });
+      await delivery.put(allRecords);
+      await delivery.flush();
+      summary.parquet_files += delivery.stats.parquetFiles;
+    }
+    connection.closeSync();
+    const lakeDir = join(dataDir, 'lake');
+    await syncLake(s3, bucket, lakeDir);
+    const lake = await LakeQuery.open(o.registry, lakeDir);
+    try {
+      const id = producer.producerId.replaceAll("'", "''");
+      const rows = await lake.query(
+        `SELECT (SELECT count(*) FROM silver_metric_samples WHERE producer_id = '${id}') + (SELECT count(*) FROM silver_log_events WHERE producer_id = '${id}') AS n`,
+      );
+      summary.parquet_rows = Number(rows[0]?.n ?? 0);
+    } finally {
+      lake.close();
+    }
+    log(
+      `lake: ${summary.parquet_files} Parquet files in ${s3Server.endpoint}/${bucket}; ${summary.parquet_rows} events of this run`,
+    );
     return summary;
   } finally {
     kinesis.destroy();
     ddb?.destroy();
+    s3?.destroy();
+    duck?.closeSync();
     await dynamo?.stop();
+    await s3Server?.stop();
     await server.stop();
   }
 }

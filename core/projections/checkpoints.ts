@@ -2,6 +2,7 @@
  * Shard checkpoints: per shard, the last record whose every effect is stored,
  * with the watermark and producer high-water marks as of that record.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { queryAll } from '../clients/dynamodb.js';
 import { initialState, type ShardState } from '../windows/fold.js';
@@ -20,15 +21,26 @@ export interface Checkpoint {
   parents: string[];
 }
 
-function encodeMarks(state: ShardState): string {
-  const out: Record<string, [number, number]> = {};
-  for (const [id, m] of state.marks) out[id] = [m.seq, m.seenAt];
-  return JSON.stringify(out);
+/**
+ * Most producer marks a checkpoint keeps (about 30 bytes each once deflated, far under
+ * DynamoDB's 400 KB item limit). Past it the least recently seen are dropped: a
+ * duplicate from one of those (a retry arriving after 50,000 newer producer-host pairs)
+ * would be counted again.
+ */
+export const MAX_PRODUCER_MARKS = 50_000;
+
+function encodeMarks(state: ShardState): Buffer {
+  let entries = [...state.marks];
+  if (entries.length > MAX_PRODUCER_MARKS) {
+    entries = entries.sort((a, b) => b[1].seenAt - a[1].seenAt).slice(0, MAX_PRODUCER_MARKS);
+  }
+  return deflateRawSync(JSON.stringify(entries.map(([id, m]) => [id, m.seq, m.seenAt])));
 }
 
-function decodeMarks(s: string | undefined): ShardState['marks'] {
+function decodeMarks(b: Uint8Array | undefined): ShardState['marks'] {
   const marks: ShardState['marks'] = new Map();
-  for (const [id, [seq, seenAt]] of Object.entries(JSON.parse(s ?? '{}') as Record<string, [number, number]>)) {
+  if (!b) return marks;
+  for (const [id, seq, seenAt] of JSON.parse(inflateRawSync(b).toString('utf8')) as [string, number, number][]) {
     marks.set(id, { seq, seenAt });
   }
   return marks;
@@ -38,7 +50,7 @@ function fromItem(item: Record<string, AttributeValue>): Checkpoint {
   return {
     shardId: item.sk?.S ?? '',
     sequenceNumber: item.seq?.S ?? '',
-    state: { watermark: Number(item.watermark?.N ?? NO_WATERMARK), marks: decodeMarks(item.marks?.S) },
+    state: { watermark: Number(item.watermark?.N ?? NO_WATERMARK), marks: decodeMarks(item.marks?.B) },
     version: Number(item.v?.N ?? 0),
     parents: item.parents?.L?.map((p) => p.S ?? '') ?? [],
   };
@@ -107,7 +119,7 @@ export class CheckpointStore {
             sk: { S: cp.shardId },
             seq: { S: cp.sequenceNumber },
             watermark: { N: String(cp.state.watermark) },
-            marks: { S: encodeMarks(cp.state) },
+            marks: { B: encodeMarks(cp.state) },
             v: { N: String(cp.version) },
             parents: { L: cp.parents.map((p) => ({ S: p })) },
             updatedAt: { N: String(Date.now()) },

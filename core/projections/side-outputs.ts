@@ -53,7 +53,8 @@ export class SideOutputStore {
       occurredAt: { N: String(e.occurredAt) },
       type: { S: e.eventType ?? '' },
       reason: { S: e.reason },
-      bytes: { B: e.data },
+      // A late event over the item limit keeps its position only: its bytes are in the stream and the lake.
+      ...(e.data.length <= CHUNK ? { bytes: { B: e.data } } : { bytesOmitted: { N: String(e.data.length) } }),
       ttl: { N: String(expires) },
     };
   }

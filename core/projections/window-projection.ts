@@ -106,7 +106,6 @@ export class WindowProjection {
   private readonly checkpoints: CheckpointStore;
   private readonly sideOutputs: SideOutputStore;
   private readonly cache: ItemCache;
-  private readonly warmCheckpoints = new Map<string, Checkpoint>();
   private readonly o: Required<Omit<WindowProjectionOptions, 'parentsOf'>> & Pick<WindowProjectionOptions, 'parentsOf'>;
 
   constructor(options: WindowProjectionOptions) {
@@ -153,13 +152,15 @@ export class WindowProjection {
     };
   }
 
+  /**
+   * The shard's checkpoint, read (strongly consistent) at the start of every batch:
+   * Lambda may run a shard's consecutive batches in different processes, so a
+   * checkpoint cached from an earlier batch could be stale, and decisions taken from
+   * a stale state would be written before any conditional check could catch them.
+   */
   private async checkpoint(shardId: string): Promise<Checkpoint> {
-    const warm = this.warmCheckpoints.get(shardId);
-    if (warm) return warm;
     const stored = await this.checkpoints.get(shardId);
-    const cp = stored ?? (await this.checkpoints.seed(shardId, (await this.o.parentsOf?.(shardId)) ?? []));
-    this.warmCheckpoints.set(shardId, cp);
-    return cp;
+    return stored ?? (await this.checkpoints.seed(shardId, (await this.o.parentsOf?.(shardId)) ?? []));
   }
 
   /**
@@ -171,7 +172,6 @@ export class WindowProjection {
       const result = await this.tryBatch(shardId, batch);
       if (result !== 'stale-checkpoint') return result;
       // Another invocation moved this shard's checkpoint: reload everything and replay.
-      this.warmCheckpoints.delete(shardId);
       this.cache.clear();
       if (attempt >= 2) {
         return { failedSequenceNumber: batch[0]?.sequenceNumber, counters: emptyCounters(batch.length) };
@@ -239,7 +239,6 @@ export class WindowProjection {
     }
     const next_: Checkpoint = { ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 };
     if (!(await this.checkpoints.put(next_, cp.version))) return 'stale-checkpoint';
-    this.warmCheckpoints.set(shardId, next_);
     if (Number.isFinite(fold.maxEventTime)) {
       counters.maxEventTime = fold.maxEventTime;
       counters.eventTimeLagMs = Math.max(0, this.o.now() - fold.maxEventTime);
@@ -317,7 +316,13 @@ export class WindowProjection {
         }
         counters.writeRetries++;
         const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-        current = old ? fromAttributes(old) : await this.read(key);
+        try {
+          current = old ? fromAttributes(old) : await this.read(key);
+        } catch (readError) {
+          if (!isServiceError(readError)) throw readError;
+          this.cache.delete(id);
+          return 'failed';
+        }
       }
     }
     this.cache.delete(id);
@@ -334,7 +339,6 @@ export class WindowProjection {
   /** Forgets warm state (tests: a new process). */
   reset(): void {
     this.cache.clear();
-    this.warmCheckpoints.clear();
   }
 }
 

@@ -97,5 +97,6 @@ export function restoreMetricAggregate(fields: {
   const sketch = decodeSketch(fields.sketch);
   sketch.min = fields.min;
   sketch.max = fields.max;
+  sketch.sum = Number(fields.sumMicros) / SUM_SCALE;
   return { ...fields, sketch };
 }

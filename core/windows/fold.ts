@@ -38,7 +38,7 @@ export interface DecodedRecord {
   rawOf: (sub: number) => Buffer;
 }
 
-/** A producer's high-water mark on this shard. */
+/** A producer's high-water mark for one host on this shard. */
 export interface ProducerMark {
   seq: number;
   /** Arrival time of the record that last advanced it (for expiry). */
@@ -201,12 +201,16 @@ export class WindowFold {
     for (const e of r.events) {
       result.eventsIn++;
       const ev = e.event;
-      const mark = marks.get(ev.producer_id);
-      if (mark !== undefined && ev.producer_seq <= mark.seq) {
+      // Marks are per (producer, host): a host's events always leave the producer in order,
+      // even when a merge makes two of its shard lanes deliver into one child shard.
+      const markKey = `${ev.producer_id}\u0000${ev.host}`;
+      const mark = marks.get(markKey);
+      // A mark unseen for producerMarkTtlMs before this record is expired, whatever the batching.
+      if (mark !== undefined && ev.producer_seq <= mark.seq && mark.seenAt >= r.arrivalMs - config.producerMarkTtlMs) {
         result.duplicates++;
         continue;
       }
-      marks.set(ev.producer_id, { seq: ev.producer_seq, seenAt: r.arrivalMs });
+      marks.set(markKey, { seq: ev.producer_seq, seenAt: r.arrivalMs });
       // Projected readers (WINDOW_READERS) give epoch ms; full readers give a Date.
       const at = ev.occurred_at as Date | number;
       const t = typeof at === 'number' ? at : at.getTime();

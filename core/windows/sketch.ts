@@ -17,19 +17,28 @@ export function newSketch(): DDSketch {
 
 /**
  * Merges `b` into `a` in place. Written here because the library's `merge()`
- * (2.1.1) drops the negative-value store: merged sketches of negative samples
- * answered wrong quantiles (found by test/unit/aggregates.test.ts).
+ * (2.1.1) drops the negative-value store, and its store merge mishandles bin key 0
+ * (values in (0.99, 1]): merged sketches answered wrong quantiles. Bins are added
+ * one by one through `add`, which extends the range correctly.
  */
 export function mergeSketch(a: DDSketch, b: DDSketch): void {
   if (a.mapping.gamma !== b.mapping.gamma) throw new Error('cannot merge sketches of different relative accuracy');
   if (b.count === 0) return;
-  (a.store as unknown as Bins).merge(b.store as unknown as Bins);
-  (a.negativeStore as unknown as Bins).merge(b.negativeStore as unknown as Bins);
+  addBins(a.store as unknown as Bins & KeyRange, b.store as unknown as Bins & KeyRange);
+  addBins(a.negativeStore as unknown as Bins & KeyRange, b.negativeStore as unknown as Bins & KeyRange);
   a.zeroCount += b.zeroCount;
   a.count += b.count;
   a.sum += b.sum;
   if (b.min < a.min) a.min = b.min;
   if (b.max > a.max) a.max = b.max;
+}
+
+function addBins(into: Bins & KeyRange, from: Bins & KeyRange): void {
+  if (from.count === 0) return;
+  for (let key = from.minKey; key <= from.maxKey; key++) {
+    const c = from.bins[key - from.offset] as number;
+    if (c > 0) into.add(key, c);
+  }
 }
 
 interface Bins {

@@ -306,3 +306,68 @@ describe('hot path: reshard', () => {
     expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
   });
 });
+
+describe('hot path: consecutive batches in different processes', () => {
+  it('two processes taking turns on one shard still equal the oracle (no stale warm checkpoint)', async () => {
+    // Prepare: in-order events, producer duplicates (a record re-sent) and late events, in 12 records
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const base = Date.now() - 3_600_000;
+    const records: { Data: Buffer; PartitionKey: string }[] = [];
+    for (let r = 0; r < 10; r++) {
+      const data = aggregate(
+        Array.from({ length: 5 }, (_, i) => {
+          const seq = r * 5 + i + 1;
+          const t = r === 6 && i === 0 ? base - 7_200_000 : base + seq * 10_000; // one late event
+          return {
+            partitionKey: 'server-001',
+            data: encoder.encode(
+              registry.version('MetricSample', 1),
+              metricSample(seq, { occurred_at: new Date(t), value: seq }),
+            ),
+          };
+        }),
+      );
+      records.push({ Data: data, PartitionKey: 'server-001' });
+      if (r === 2 || r === 5) records.push({ Data: data, PartitionKey: 'server-001' }); // the producer retried
+    }
+    for (const rec of records)
+      await kinesis.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: [rec] }));
+    const stored = await readShard(kinesis.kinesis, stream, 'shardId-000000000000');
+    const decoder = new StreamDecoder(registry);
+    const expected = oracle(
+      [
+        {
+          items: stored.flatMap((r) =>
+            decoder
+              .events(r)
+              .map((event) => ({
+                kind: 'event' as const,
+                event,
+                arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+              })),
+          ),
+        },
+      ],
+      config,
+    );
+    const a = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
+    const b = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
+    // Act: batches of 3 records, processes A, B, A, B
+    for (let i = 0; i < stored.length; i += 3) {
+      const batch = stored
+        .slice(i, i + 3)
+        .map((r) => ({
+          record: r,
+          sequenceNumber: r.SequenceNumber as string,
+          arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+        }));
+      const result = await ((i / 3) % 2 === 0 ? a : b).processBatch('shardId-000000000000', batch);
+      expect(result.failedSequenceNumber).toBeUndefined();
+    }
+    // Assess
+    expect(expected.late.get(60_000)).toBe(1);
+    const actual = await storedWindows(dynamo.ddb, table);
+    expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
+  });
+});

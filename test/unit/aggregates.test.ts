@@ -79,6 +79,18 @@ describe('metric aggregates', () => {
     );
   });
 
+  it.each([
+    [[0.7], [0.5, 1.0]],
+    [[-0.7], [-0.5, -1.0]],
+    [[5], [1, 0, -1]],
+  ])('merging %j with %j equals one pass (bin key 0 and negative bins)', (a, b) => {
+    const merged = fold(a.map((value) => ({ value, at: 0 })));
+    mergeInto(merged, fold(b.map((value) => ({ value, at: 0 }))));
+    const whole = fold([...a, ...b].map((value) => ({ value, at: 0 })));
+    expect(comparable(merged)).toEqual(comparable(whole));
+    expect(comparable(restoreMetricAggregate({ ...merged, sketch: sketchBytes(merged) }))).toEqual(comparable(whole));
+  });
+
   it('the stored form restores the same aggregate (sketch bins included)', () => {
     fc.assert(
       fc.property(arbSamples, (samples) => {
