@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -85,9 +85,12 @@ describe('npm start (quickstart)', () => {
   });
 
   it('the CLI names a bad data dir and a bad query format, exit 2', async () => {
-    await expect(run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--data-dir', '/proc/pulse'])).rejects.toMatchObject({
+    // a path under a regular file can never be a directory (root can write anywhere else)
+    const file = join(mkdtempSync(join(tmpdir(), 'pulse-file-')), 'not-a-dir');
+    writeFileSync(file, '');
+    await expect(run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--data-dir', join(file, 'data')])).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringContaining("pulse: data dir '/proc/pulse' is not writable: choose another with --data-dir"),
+      stderr: expect.stringContaining(`pulse: data dir '${join(file, 'data')}' is not writable: choose another with --data-dir`),
     });
     await expect(
       run('npx', ['tsx', 'core/cli/pulse.ts', 'query', '--format', 'xml', 'SELECT 1']),
