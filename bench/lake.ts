@@ -27,8 +27,17 @@ const inputs: { recordId: string; approximateArrivalTimestamp: number; data: str
 for (let t = 0; inputs.length < N; t++) {
   for (const m of fleet.tick(new Date(start + t * 10_000)).metrics) {
     const seq = inputs.length + 1;
-    const bytes = encoder.encode(writer, { event_id: eventId(producerId, seq), producer_id: producerId, producer_seq: seq, ...m });
-    inputs.push({ recordId: String(seq), approximateArrivalTimestamp: start + t * 10_000 + 1_500, data: bytes.toString('base64') });
+    const bytes = encoder.encode(writer, {
+      event_id: eventId(producerId, seq),
+      producer_id: producerId,
+      producer_seq: seq,
+      ...m,
+    });
+    inputs.push({
+      recordId: String(seq),
+      approximateArrivalTimestamp: start + t * 10_000 + 1_500,
+      data: bytes.toString('base64'),
+    });
     if (inputs.length === N) break;
   }
 }

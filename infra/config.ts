@@ -23,6 +23,13 @@ export interface PulseConfig {
   };
   /** Windowing (see core/windows/config.ts for meaning and defaults). */
   windowing: WindowingConfig;
+  /** Cold path: Firehose buffering, Athena guard, workflow schedule. */
+  lake: {
+    bufferSizeMb: number;
+    bufferIntervalSeconds: number;
+    bytesScannedCutoffGb: number;
+    workflowSchedule: string;
+  };
 }
 
 /** A context value is missing or wrong. */
@@ -112,5 +119,21 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
       timeoutSeconds: int('timeoutSeconds', get('timeoutSeconds') ?? APP_DEFAULTS.timeoutSeconds, 10, 900),
     },
     windowing,
+    lake: {
+      bufferSizeMb: int('bufferSizeMb', get('bufferSizeMb') ?? APP_DEFAULTS.bufferSizeMb, 64, 128),
+      bufferIntervalSeconds: int(
+        'bufferIntervalSeconds',
+        get('bufferIntervalSeconds') ?? APP_DEFAULTS.bufferIntervalSeconds,
+        60,
+        900,
+      ),
+      bytesScannedCutoffGb: int(
+        'bytesScannedCutoffGb',
+        get('bytesScannedCutoffGb') ?? APP_DEFAULTS.bytesScannedCutoffGb,
+        1,
+        10_000,
+      ),
+      workflowSchedule: String(get('workflowSchedule') ?? APP_DEFAULTS.workflowSchedule),
+    },
   };
 }

@@ -27,11 +27,24 @@ export const HOT_PATH_DEFAULTS = {
   timeoutSeconds: 60,
 } as const;
 
+/** Defaults of the cold path (Firehose, lake, Athena). */
+export const LAKE_DEFAULTS = {
+  /** Firehose buffer size, MB: record format conversion needs at least 64. */
+  bufferSizeMb: 128,
+  /** Firehose buffer interval, seconds: larger means fewer, bigger Parquet files. */
+  bufferIntervalSeconds: 300,
+  /** Athena refuses a query that would scan more than this, GB (a cost guard). */
+  bytesScannedCutoffGb: 10,
+  /** When the gold workflow runs (EventBridge schedule expression, UTC). */
+  workflowSchedule: 'cron(15 1 * * ? *)',
+} as const;
+
 /** Defaults of the whole app. */
 export const APP_DEFAULTS = {
   stage: 'dev',
   ...STREAM_DEFAULTS,
   ...HOT_PATH_DEFAULTS,
+  ...LAKE_DEFAULTS,
 } as const;
 
 /** Days Lambda and API logs are kept. */

@@ -88,9 +88,13 @@ describe('npm start (quickstart)', () => {
     // a path under a regular file can never be a directory (root can write anywhere else)
     const file = join(mkdtempSync(join(tmpdir(), 'pulse-file-')), 'not-a-dir');
     writeFileSync(file, '');
-    await expect(run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--data-dir', join(file, 'data')])).rejects.toMatchObject({
+    await expect(
+      run('npx', ['tsx', 'core/cli/pulse.ts', 'start', '--data-dir', join(file, 'data')]),
+    ).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringContaining(`pulse: data dir '${join(file, 'data')}' is not writable: choose another with --data-dir`),
+      stderr: expect.stringContaining(
+        `pulse: data dir '${join(file, 'data')}' is not writable: choose another with --data-dir`,
+      ),
     });
     await expect(
       run('npx', ['tsx', 'core/cli/pulse.ts', 'query', '--format', 'xml', 'SELECT 1']),

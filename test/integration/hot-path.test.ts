@@ -339,13 +339,11 @@ describe('hot path: consecutive batches in different processes', () => {
       [
         {
           items: stored.flatMap((r) =>
-            decoder
-              .events(r)
-              .map((event) => ({
-                kind: 'event' as const,
-                event,
-                arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
-              })),
+            decoder.events(r).map((event) => ({
+              kind: 'event' as const,
+              event,
+              arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+            })),
           ),
         },
       ],
@@ -355,13 +353,11 @@ describe('hot path: consecutive batches in different processes', () => {
     const b = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
     // Act: batches of 3 records, processes A, B, A, B
     for (let i = 0; i < stored.length; i += 3) {
-      const batch = stored
-        .slice(i, i + 3)
-        .map((r) => ({
-          record: r,
-          sequenceNumber: r.SequenceNumber as string,
-          arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
-        }));
+      const batch = stored.slice(i, i + 3).map((r) => ({
+        record: r,
+        sequenceNumber: r.SequenceNumber as string,
+        arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+      }));
       const result = await ((i / 3) % 2 === 0 ? a : b).processBatch('shardId-000000000000', batch);
       expect(result.failedSequenceNumber).toBeUndefined();
     }

@@ -1,0 +1,164 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { SchemaRegistry } from '../../core/contract/registry.js';
+import { lakeColumns } from '../../core/lake/columns.js';
+import { analyticsFiles } from '../../infra/constructs/analytics.js';
+import { synthTemplate } from '../helpers/synth.js';
+
+const registry = SchemaRegistry.load();
+
+describe('cold-path infrastructure', () => {
+  const t = synthTemplate();
+
+  it('has one delivery stream per event type reading the stream, with the transform, Parquet conversion and dynamic partitioning', () => {
+    expect(Object.keys(t.findResources('AWS::KinesisFirehose::DeliveryStream')).length).toBe(2);
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: {
+        KinesisStreamARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsStream'), 'Arn'] },
+      },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix:
+          'metric_samples/year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/',
+        ErrorOutputPrefix: Match.stringLikeRegexp('^errors/metric_samples/!\\{firehose:error-output-type\\}/'),
+        CompressionFormat: 'UNCOMPRESSED',
+        BufferingHints: { SizeInMBs: 128, IntervalInSeconds: 300 },
+        DynamicPartitioningConfiguration: { Enabled: true, RetryOptions: { DurationInSeconds: 300 } },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [
+            Match.objectLike({
+              Type: 'Lambda',
+              Parameters: Match.arrayWith([Match.objectLike({ ParameterName: 'LambdaArn' })]),
+            }),
+          ],
+        },
+        DataFormatConversionConfiguration: Match.objectLike({
+          Enabled: true,
+          InputFormatConfiguration: { Deserializer: { HiveJsonSerDe: { TimestampFormats: ['millis'] } } },
+          OutputFormatConfiguration: {
+            Serializer: { ParquetSerDe: { Compression: 'SNAPPY', EnableDictionaryCompression: true } },
+          },
+          SchemaConfiguration: Match.objectLike({
+            DatabaseName: 'pulse_dev',
+            TableName: 'metric_samples',
+            VersionId: 'LATEST',
+          }),
+        }),
+      }),
+    });
+  });
+
+  it('takes buffering from config and refuses less than 64 MB (conversion needs it)', () => {
+    synthTemplate({ bufferSizeMb: '64', bufferIntervalSeconds: '60' }).hasResourceProperties(
+      'AWS::KinesisFirehose::DeliveryStream',
+      {
+        ExtendedS3DestinationConfiguration: Match.objectLike({
+          BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 },
+        }),
+      },
+    );
+    expect(() => synthTemplate({ bufferSizeMb: '32' })).toThrow(
+      'context \'bufferSizeMb\' must be an integer from 64 to 128, got "32"',
+    );
+  });
+
+  it('defines the Glue tables with the columns generated from the .avsc and partition projection (no crawler)', () => {
+    for (const [type, table] of [
+      ['MetricSample', 'metric_samples'],
+      ['LogEvent', 'log_events'],
+    ] as const) {
+      t.hasResourceProperties('AWS::Glue::Table', {
+        DatabaseName: 'pulse_dev',
+        TableInput: Match.objectLike({
+          Name: table,
+          PartitionKeys: ['year', 'month', 'day', 'hour'].map((n) => ({ Name: n, Type: 'int' })),
+          Parameters: Match.objectLike({
+            'projection.enabled': 'true',
+            'projection.hour.range': '0,23',
+            'projection.hour.digits': '2',
+          }),
+          StorageDescriptor: Match.objectLike({
+            Columns: lakeColumns(registry, type).map((c) => ({ Name: c.name, Type: c.glueType, Comment: c.comment })),
+            SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          }),
+        }),
+      });
+    }
+    expect(Object.keys(t.findResources('AWS::Glue::Crawler'))).toEqual([]);
+  });
+
+  it('keeps the lake in an encrypted, versioned, TLS-only, private bucket with lifecycle tiers', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Transitions: [
+              { StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: 30 },
+              { StorageClass: 'GLACIER_IR', TransitionInDays: 180 },
+            ],
+          }),
+        ]),
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  it('has an Athena workgroup with enforced settings, encrypted results and a bytes-scanned cutoff', () => {
+    t.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'pulse-dev',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+      }),
+    });
+  });
+
+  it('has one named query per file in analytics-sql/', () => {
+    const files = analyticsFiles();
+    expect(files.length).toBe(14);
+    const named = Object.values(t.findResources('AWS::Athena::NamedQuery')).map(
+      (r) => (r as { Properties: { Name: string; QueryString: string } }).Properties,
+    );
+    expect(named.map((n) => n.Name).sort()).toEqual(files.map((f) => f.name).sort());
+    expect(named.find((n) => n.Name === 'queries/cpu_by_host_day')?.QueryString).toBe(
+      files.find((f) => f.name === 'queries/cpu_by_host_day')?.sql,
+    );
+  });
+
+  it('runs the gold workflow daily with retries and a failure notification', () => {
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(15 1 * * ? *)' });
+    const [sm] = Object.values(t.findResources('AWS::StepFunctions::StateMachine')) as {
+      Properties: { DefinitionString: unknown };
+    }[];
+    const definition = JSON.stringify(sm?.Properties.DefinitionString);
+    expect(definition).toContain('athena:startQueryExecution.sync');
+    expect(definition).toContain('Athena.TooManyRequestsException');
+    expect(definition).toContain(':states:::sns:publish');
+    expect(definition).toContain('GoldRollupsFailed');
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('gives the delivery role only Glue table reads, and no policy anywhere a wildcard action', () => {
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['glue:GetTable', 'glue:GetTableVersion', 'glue:GetTableVersions'] }),
+        ]),
+      },
+    });
+    const actions = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (
+        p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }
+      ).Properties.PolicyDocument.Statement.flatMap((s) => s.Action),
+    );
+    expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+});
