@@ -4,7 +4,9 @@ import { SingleObjectEncoder } from '../../core/contract/single-object.js';
 import { metricSample } from '../helpers/events.js';
 
 describe('handlers/firehose-transform', () => {
-  let handler: (event: { records: { recordId: string; approximateArrivalTimestamp: number; data: string }[] }) => Promise<{ records: Record<string, unknown>[] }>;
+  let handler: (event: {
+    records: { recordId: string; approximateArrivalTimestamp: number; data: string }[];
+  }) => Promise<{ records: Record<string, unknown>[] }>;
 
   beforeAll(async () => {
     process.env.PULSE_EVENT_TYPE = 'MetricSample';
