@@ -30,18 +30,24 @@ export interface Checkpoint {
 export const MAX_PRODUCER_MARKS = 50_000;
 
 function encodeMarks(state: ShardState): Buffer {
-  let entries = [...state.marks];
-  if (entries.length > MAX_PRODUCER_MARKS) {
-    entries = entries.sort((a, b) => b[1].seenAt - a[1].seenAt).slice(0, MAX_PRODUCER_MARKS);
-  }
-  return deflateRawSync(JSON.stringify(entries.map(([id, m]) => [id, m.seq, m.seenAt])));
+  let entries: [string, string, number, number][] = [];
+  for (const [id, hosts] of state.marks) for (const [host, m] of hosts) entries.push([id, host, m.seq, m.seenAt]);
+  if (entries.length > MAX_PRODUCER_MARKS) entries = entries.sort((a, b) => b[3] - a[3]).slice(0, MAX_PRODUCER_MARKS);
+  return deflateRawSync(JSON.stringify(entries));
 }
 
 function decodeMarks(b: Uint8Array | undefined): ShardState['marks'] {
   const marks: ShardState['marks'] = new Map();
   if (!b) return marks;
-  for (const [id, seq, seenAt] of JSON.parse(inflateRawSync(b).toString('utf8')) as [string, number, number][]) {
-    marks.set(id, { seq, seenAt });
+  for (const [id, host, seq, seenAt] of JSON.parse(inflateRawSync(b).toString('utf8')) as [
+    string,
+    string,
+    number,
+    number,
+  ][]) {
+    let hosts = marks.get(id);
+    if (!hosts) marks.set(id, (hosts = new Map()));
+    hosts.set(host, { seq, seenAt });
   }
   return marks;
 }
@@ -96,9 +102,13 @@ export class CheckpointStore {
       // still recognised as a duplicate).
       state.watermark = Math.min(...found.map((c) => c.state.watermark));
       for (const c of found) {
-        for (const [id, m] of c.state.marks) {
-          const have = state.marks.get(id);
-          if (!have || m.seq > have.seq) state.marks.set(id, m);
+        for (const [id, hosts] of c.state.marks) {
+          let mine = state.marks.get(id);
+          if (!mine) state.marks.set(id, (mine = new Map()));
+          for (const [host, m] of hosts) {
+            const have = mine.get(host);
+            if (!have || m.seq > have.seq) mine.set(host, m);
+          }
         }
       }
     }

@@ -48,7 +48,8 @@ export interface ProducerMark {
 /** Per-shard state persisted in the checkpoint item. */
 export interface ShardState {
   watermark: number;
-  marks: Map<string, ProducerMark>;
+  /** Marks by producer_id, then host. */
+  marks: Map<string, Map<string, ProducerMark>>;
 }
 
 /** Which window item a contribution goes to. */
@@ -154,7 +155,9 @@ function contributionFor(
  * event alive (which made garbage collection the hot path's largest cost).
  */
 export class WindowFold {
-  private readonly marks: Map<string, ProducerMark>;
+  private readonly marks: Map<string, Map<string, ProducerMark>>;
+  /** Producers whose host map this fold has copied (copy on write keeps the starting state intact). */
+  private readonly copied = new Set<string>();
   private watermark: number;
   private lastArrival = Number.NEGATIVE_INFINITY;
   private readonly table: EventTable = { seqs: [], subs: [], values: [], ats: [] };
@@ -203,14 +206,19 @@ export class WindowFold {
       const ev = e.event;
       // Marks are per (producer, host): a host's events always leave the producer in order,
       // even when a merge makes two of its shard lanes deliver into one child shard.
-      const markKey = `${ev.producer_id}\u0000${ev.host}`;
-      const mark = marks.get(markKey);
+      let hosts = marks.get(ev.producer_id);
+      const mark = hosts?.get(ev.host);
       // A mark unseen for producerMarkTtlMs before this record is expired, whatever the batching.
       if (mark !== undefined && ev.producer_seq <= mark.seq && mark.seenAt >= r.arrivalMs - config.producerMarkTtlMs) {
         result.duplicates++;
         continue;
       }
-      marks.set(markKey, { seq: ev.producer_seq, seenAt: r.arrivalMs });
+      if (!hosts || !this.copied.has(ev.producer_id)) {
+        hosts = new Map(hosts);
+        marks.set(ev.producer_id, hosts);
+        this.copied.add(ev.producer_id);
+      }
+      hosts.set(ev.host, { seq: ev.producer_seq, seenAt: r.arrivalMs });
       // Projected readers (WINDOW_READERS) give epoch ms; full readers give a Date.
       const at = ev.occurred_at as Date | number;
       const t = typeof at === 'number' ? at : at.getTime();
@@ -274,9 +282,18 @@ export class WindowFold {
 
   /** The result; the fold must not be used afterwards. */
   finish(): FoldResult {
-    // Forget producers not seen for producerMarkTtlMs (bounded checkpoint size).
-    for (const [id, m] of this.marks)
-      if (m.seenAt < this.lastArrival - this.config.producerMarkTtlMs) this.marks.delete(id);
+    // Drop expired marks from the checkpoint. Lookups already ignore them; the extra hour keeps
+    // this from depending on where a batch ends when arrival times wobble.
+    const horizon = this.lastArrival - this.config.producerMarkTtlMs - 3_600_000;
+    for (const [id, hosts] of this.marks) {
+      let keep = false;
+      for (const m of hosts.values()) if (m.seenAt >= horizon) keep = true;
+      if (!keep) this.marks.delete(id);
+      else if ([...hosts.values()].some((m) => m.seenAt < horizon)) {
+        const live = new Map([...hosts].filter(([, m]) => m.seenAt >= horizon));
+        this.marks.set(id, live);
+      }
+    }
     this.result.state = { watermark: this.watermark, marks: this.marks };
     return this.result;
   }

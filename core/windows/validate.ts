@@ -5,6 +5,8 @@
 import { LOG_LEVELS, type LogEvent, type MetricSample } from '../contract/events.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+/** Metric names already checked: a fleet has few, and the hot path checks every event. */
+const validNames = new Set<string>();
 
 /** Why a metric sample cannot be windowed, or undefined. */
 export function invalidMetric(e: MetricSample): string | undefined {
@@ -14,7 +16,10 @@ export function invalidMetric(e: MetricSample): string | undefined {
     return 'value must be 0 or between 1e-6 and 1e15 in magnitude';
   }
   if (e.host.length === 0 || e.host.length > 128) return 'host must be 1-128 characters';
-  if (!NAME.test(e.metric)) return 'metric must be snake_case (a-z, 0-9, _), 1-64 characters';
+  if (!validNames.has(e.metric)) {
+    if (!NAME.test(e.metric)) return 'metric must be snake_case (a-z, 0-9, _), 1-64 characters';
+    if (validNames.size < 10_000) validNames.add(e.metric);
+  }
   if (e.host.includes('#')) return "host must not contain '#'";
   return undefined;
 }
