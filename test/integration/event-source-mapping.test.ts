@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../core/clients/s3.js';
+import { S3FailureDestination } from '../../core/local/failure-destination.js';
+import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
 import { describe, expect, it } from 'vitest';
 import {
   KinesisEventSourceMapping,
@@ -182,5 +189,51 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     expect(parent.map((o) => o.split('/')[1])).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
     expect(order.slice(0, 5)).toEqual(parent);
     expect(order.slice(5).map((o) => o.split('/')[1])).toEqual(['r5', 'r6', 'r7', 'r8', 'r9']);
+  });
+});
+
+describe('S3 on-failure destination', () => {
+  it('keeps a discarded batch with its payload in the local S3, as Lambda does', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-dest-'));
+    const s3server = await startS3Server({ directory: dir });
+    const s3 = createS3Client({ endpoint: s3server.endpoint });
+    try {
+      await ensureBucket(s3, 'failures');
+      const stream = await local.newStream(1);
+      await putRecords(stream, 2);
+      const destination = new S3FailureDestination(
+        s3,
+        'failures',
+        'mapping-1',
+        `arn:aws:kinesis:local:000000000000:stream/${stream}`,
+      );
+      const mapping = new KinesisEventSourceMapping({
+        kinesis: local.kinesis,
+        streamName: stream,
+        onFailure: destination,
+        bisectBatchOnError: false,
+        retryAttempts: 0,
+        fn: async () => {
+          throw new Error('down');
+        },
+      });
+      // Act
+      await mapping.drain();
+      // Assess
+      const listed = await s3.send(
+        new ListObjectsV2Command({ Bucket: 'failures', Prefix: 'aws/lambda/mapping-1/shardId-000000000000/' }),
+      );
+      expect(listed.Contents?.length).toBe(1);
+      const object = await s3.send(new GetObjectCommand({ Bucket: 'failures', Key: listed.Contents?.[0]?.Key }));
+      const body = JSON.parse((await object.Body?.transformToString()) ?? '{}');
+      expect(body.requestContext.condition).toBe('RetryAttemptsExhausted');
+      expect(body.KinesisBatchInfo).toMatchObject({ shardId: 'shardId-000000000000', batchSize: 2 });
+      const payload = JSON.parse(body.payload) as LambdaKinesisEvent;
+      expect(payload.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString())).toEqual(['r0', 'r1']);
+    } finally {
+      s3.destroy();
+      await s3server.stop();
+    }
   });
 });
