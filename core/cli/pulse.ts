@@ -15,7 +15,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { checkFullTransitive, describeIncompatibility } from '../contract/compatibility.js';
 import { SchemaRegistry } from '../contract/registry.js';
 import { LakeQuery } from '../lake/lake-query.js';
-import { runQuickstart } from '../local/quickstart.js';
+import { LocalPipeline } from '../local/pipeline.js';
 
 const HELP: Record<string, string> = {
   main: `pulse: streaming pipeline for infrastructure metrics and logs
@@ -26,19 +26,23 @@ Usage:
                             run Athena-dialect SQL on DuckDB over the local lake
   pulse schemas check       prove every schema version is full-transitive compatible
   pulse --help              this text`,
-  start: `pulse start: start a local Kinesis server, produce the synthetic fleet through the
-producer, read every shard back with the consumer API, then run the hot path (the real
-handler behind a local event source mapping) into a local DynamoDB and print the counts.
-Exit 0 only if every event was read back once and produced = windowed + late + quarantined.
-The last line of output is one JSON summary.
+  start: `pulse start: run the whole pipeline locally. Local servers that speak the AWS APIs
+(kinesalite, DynamoDB Local or dynalite, s3rver) on 127.0.0.1; the synthetic fleet
+through the producer; the hot-path handler behind a local event source mapping into
+DynamoDB; a local delivery stream (the Firehose transform, Parquet) into the local S3.
+On stop (duration, --events, or Ctrl-C) it drains everything the stream holds, then
+prints one JSON summary line. Exit 0 only if produced = windowed + late + quarantined
+and every produced event is in the lake.
 
 Options:
-  --events N   events to produce, at least (default 5000)
-  --hosts N    hosts in the synthetic fleet, server-001… (default 10)
-  --shards N   shards of the local stream (default 4)
-  --port N     port of the local Kinesis server (default: any free port)
-  --data-dir D where the local S3 and the lake cache live (default .data)
-  --help       this text`,
+  --duration S      seconds to produce (default 30; 0: until Ctrl-C)
+  --events N        stop after N events instead
+  --rate N          events per second from the fleet (default 1000)
+  --hosts N         hosts in the synthetic fleet, server-001… (default 10)
+  --shards N        shards of the local stream (default 4)
+  --kinesis-port N  port of the local Kinesis server (default: any free port)
+  --data-dir D      where the local S3 and the lake cache live (default .data)
+  --help            this text`,
   query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
 lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
 log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
@@ -67,10 +71,12 @@ async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      events: { type: 'string' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
       hosts: { type: 'string' },
+      events: { type: 'string' },
       shards: { type: 'string' },
-      port: { type: 'string' },
+      'kinesis-port': { type: 'string' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -79,27 +85,64 @@ async function start(args: string[]): Promise<number> {
     console.log(HELP.start);
     return 0;
   }
-  const registry = SchemaRegistry.load();
+  const durationS = positiveInt('duration', values.duration, 30, 0);
+  const maxEvents = values.events === undefined ? undefined : positiveInt('events', values.events, 0);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const summary = await runQuickstart({
-    registry,
-    events: positiveInt('events', values.events, 5_000),
-    hosts: positiveInt('hosts', values.hosts, 10),
-    shards: positiveInt('shards', values.shards, 4),
-    port: positiveInt('port', values.port, 0, 0),
+  const pipeline = await LocalPipeline.create({
+    registry: SchemaRegistry.load(),
     dataDir: writableDir(values['data-dir'] ?? '.data'),
+    hosts: positiveInt('hosts', values.hosts, 10),
+    rate: positiveInt('rate', values.rate, 1_000),
+    maxEvents,
+    shards: positiveInt('shards', values.shards, 4),
+    kinesisPort: positiveInt('kinesis-port', values['kinesis-port'], 0, 0),
     log,
   });
-  log(
-    `consumed ${summary.consumed} of ${summary.produced} events (${summary.metric_samples} metric samples, ${summary.log_events} log events) from ${summary.hosts} hosts; poison ${summary.poison}, duplicates ${summary.duplicates}, out of order ${summary.out_of_order}`,
-  );
-  console.log(JSON.stringify(summary));
-  const ok =
-    summary.consumed === summary.produced &&
-    summary.poison + summary.duplicates + summary.out_of_order === 0 &&
-    summary.windowed + summary.late + summary.quarantined === summary.produced &&
-    summary.parquet_rows === summary.produced;
-  return ok ? 0 : 1;
+  try {
+    pipeline.run();
+    const until =
+      maxEvents !== undefined
+        ? `until ${maxEvents} events`
+        : durationS === 0
+          ? 'until Ctrl-C'
+          : `for ${durationS} s (Ctrl-C stops sooner)`;
+    log(`running ${until}: synthetic fleet → producer → Kinesis → hot path (DynamoDB) + delivery (Parquet)`);
+    const progress = setInterval(() => {
+      const h = pipeline.health();
+      if (process.stderr.isTTY) {
+        log(
+          `produced ${h.produced} (${h.eventsPerS}/s) | hot path ${h.hotPathRecords} records | Parquet ${h.parquetRows} rows in ${h.parquetFiles} files | p95 ${h.p95LatencyMs} ms`,
+        );
+      }
+    }, 2_000);
+    let interrupted = false;
+    await new Promise<void>((resolve) => {
+      const onSigint = () => {
+        if (interrupted) process.exit(130); // a second Ctrl-C: give up draining
+        interrupted = true;
+        log('stopping: draining the stream into windows and Parquet (Ctrl-C again to abandon)…');
+        resolve();
+      };
+      process.once('SIGINT', onSigint);
+      process.on('SIGINT', () => interrupted && process.exit(130));
+      if (maxEvents !== undefined) void pipeline.producerDone().then(resolve);
+      else if (durationS > 0) setTimeout(resolve, durationS * 1000).unref();
+    });
+    clearInterval(progress);
+    const summary = await pipeline.stop();
+    log(
+      `produced ${summary.produced}; windowed ${summary.windowed}, late ${summary.late}, quarantined ${summary.quarantined}; ` +
+        `${summary.parquet_rows} in the lake (${summary.parquet_files} Parquet files); p95 ${summary.p95_latency_ms} ms; query it: npx pulse query "SELECT …"`,
+    );
+    console.log(JSON.stringify(summary));
+    const conserved =
+      summary.windowed + summary.late + summary.quarantined === summary.produced &&
+      summary.parquet_rows === summary.produced;
+    if (!conserved) log('conservation FAILED: produced ≠ windowed + late + quarantined, or the lake is missing events');
+    return conserved ? 0 : 1;
+  } finally {
+    await pipeline.close();
+  }
 }
 
 /** Creates the directory if needed and checks it is writable. @throws UsageError naming it */

@@ -1,0 +1,350 @@
+/**
+ * Local mode: the whole pipeline on one machine. Local servers that speak the AWS
+ * protocols (kinesalite, DynamoDB Local or dynalite, s3rver), resources created from
+ * the shared definitions, the synthetic fleet through the real producer, the real
+ * hot-path handler behind a local event source mapping, and a local delivery
+ * stream (the real Firehose transform, Parquet) reading the same stream.
+ */
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
+import { createDynamoClient } from '../clients/dynamodb.js';
+import { createKinesisClient, listShards } from '../clients/kinesis.js';
+import { createS3Client } from '../clients/s3.js';
+import { EVENT_TYPES, type EventType } from '../contract/events.js';
+import type { SchemaRegistry } from '../contract/registry.js';
+import { lakeColumns } from '../lake/columns.js';
+import { LakeQuery, syncLake } from '../lake/lake-query.js';
+import { LocalDelivery } from '../lake/local-delivery.js';
+import { LakeTransform } from '../lake/transform.js';
+import { Producer } from '../produce/producer.js';
+import { SideOutputStore } from '../projections/side-outputs.js';
+import { WindowProjection } from '../projections/window-projection.js';
+import { WindowReader } from '../projections/window-reader.js';
+import { resourceNames } from '../resources.js';
+import { SyntheticFleet } from '../sources/synthetic-fleet.js';
+import { type WindowingConfig, windowingConfig } from '../windows/config.js';
+import { type LocalDynamo, startDynamoServer } from './dynamodb-server.js';
+import { KinesisEventSourceMapping, type LambdaKinesisEvent } from './event-source-mapping.js';
+import { S3FailureDestination } from './failure-destination.js';
+import { type LocalServer, startKinesisServer } from './kinesis-server.js';
+import { ensureBucket, startS3Server } from './s3-server.js';
+import { createStream } from './streams.js';
+import { ensureWindowTable } from './tables.js';
+
+/** Settings of a local run. */
+export interface PipelineOptions {
+  registry: SchemaRegistry;
+  /** Where s3rver keeps objects and the lake cache lives. */
+  dataDir: string;
+  hosts: number;
+  /** Target events per second from the synthetic fleet. */
+  rate: number;
+  /** Stop producing after this many events (undefined: until stop()). */
+  maxEvents?: number;
+  shards: number;
+  kinesisPort?: number;
+  log?: (line: string) => void;
+}
+
+/** The final summary `pulse start` prints as its last line. */
+export interface PipelineSummary {
+  /** Events the stream accepted. */
+  produced: number;
+  /** Events counted in the finest windows. */
+  windowed: number;
+  late: number;
+  quarantined: number;
+  /** Distinct event identities of this run in the lake (silver). */
+  parquet_rows: number;
+  parquet_files: number;
+  /** Stream arrival to window written, 95th percentile. */
+  p95_latency_ms: number;
+  p50_latency_ms: number;
+  p99_latency_ms: number;
+  events_per_s: number;
+  duration_s: number;
+  windows: number;
+  dynamodb: 'dynamodb-local' | 'dynalite';
+}
+
+/** Live counters for progress lines and the dashboard. */
+export interface PipelineHealth {
+  produced: number;
+  hotPathRecords: number;
+  hotPathInvocations: number;
+  deliveredRecords: number;
+  parquetFiles: number;
+  parquetRows: number;
+  discardedRecords: number;
+  p95LatencyMs: number;
+  eventsPerS: number;
+}
+
+/** EMF goes to CloudWatch in AWS; locally it would bury the terminal, so it is switched off. */
+function quietMetrics(): Metrics {
+  const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  try {
+    return new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
+  } finally {
+    if (previous === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = previous;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))] as number;
+}
+
+/** See the module comment. */
+export class LocalPipeline {
+  private readonly latencies: number[] = [];
+  private producing: Promise<void> | undefined;
+  private stopProducing = false;
+  private hotRun: Promise<void> | undefined;
+  private lakeRun: Promise<void> | undefined;
+  private startedAt = Date.now();
+  private readonly names = resourceNames('local');
+
+  private constructor(
+    private readonly o: PipelineOptions,
+    readonly config: WindowingConfig,
+    private readonly servers: { kinesis: LocalServer; dynamo: LocalDynamo; s3: LocalServer },
+    private readonly clients: { kinesis: KinesisClient; ddb: DynamoDBClient; s3: S3Client },
+    private readonly duck: { instance: DuckDBInstance; connection: DuckDBConnection },
+    readonly producer: Producer,
+    readonly hotPath: KinesisEventSourceMapping,
+    readonly lake: KinesisEventSourceMapping,
+    readonly deliveries: Map<EventType, LocalDelivery>,
+    readonly reader: WindowReader,
+  ) {}
+
+  /** Starts the servers, creates the resources and wires every component (not yet running). */
+  static async create(o: PipelineOptions): Promise<LocalPipeline> {
+    const log = o.log ?? (() => {});
+    const names = resourceNames('local');
+    const kinesisServer = await startKinesisServer({ port: o.kinesisPort ?? 0 });
+    const dynamo = await startDynamoServer();
+    const s3Server = await startS3Server({ directory: join(o.dataDir, 's3') });
+    const kinesis = createKinesisClient({ endpoint: kinesisServer.endpoint });
+    const ddb = createDynamoClient({ endpoint: dynamo.endpoint });
+    const s3 = createS3Client({ endpoint: s3Server.endpoint });
+    await createStream(kinesis, names.stream, o.shards);
+    await ensureWindowTable(ddb, names.windowTable);
+    await ensureBucket(s3, names.lakeBucket);
+    log(`kinesis  ${kinesisServer.endpoint}  stream ${names.stream} (${o.shards} shards)`);
+    log(
+      `dynamodb ${dynamo.endpoint}  ${dynamo.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite (no Java 17+ found: install it for DynamoDB Local)'}  table ${names.windowTable}`,
+    );
+    log(`s3       ${s3Server.endpoint}  bucket ${names.lakeBucket}  (${join(o.dataDir, 's3')})`);
+
+    const config = windowingConfig();
+    const registry = o.registry;
+    const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${names.stream}`;
+    const projection = new WindowProjection({ ddb, tableName: names.windowTable, registry, config });
+    const handler = createKinesisBatchHandler({
+      projection,
+      logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
+      metrics: quietMetrics(),
+    });
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const deliveries = new Map<EventType, LocalDelivery>();
+    for (const type of EVENT_TYPES) {
+      const transform = new LakeTransform(registry, type);
+      deliveries.set(
+        type,
+        new LocalDelivery({
+          s3,
+          bucket: names.lakeBucket,
+          eventType: type,
+          columns: lakeColumns(registry, type),
+          transform: async (event) => ({ records: transform.transform(event.records) }),
+          duck: connection,
+          bufferMs: 10_000,
+        }),
+      );
+    }
+    const producer = await Producer.create({ kinesis, streamName: names.stream, registry, lingerMs: 50 });
+    let pipeline: LocalPipeline | undefined;
+    const hotPath = new KinesisEventSourceMapping({
+      kinesis,
+      streamName: names.stream,
+      batchSize: 1_000,
+      maxBatchingWindowMs: 200,
+      pollIntervalMs: 100,
+      onFailure: new S3FailureDestination(s3, names.lakeBucket, 'hot-path', streamArn),
+      fn: async (event: LambdaKinesisEvent) => {
+        const out = await handler(event);
+        const now = Date.now();
+        for (const r of event.Records) pipeline?.recordLatency(now - r.kinesis.approximateArrivalTimestamp * 1000);
+        return out;
+      },
+    });
+    const lake = new KinesisEventSourceMapping({
+      kinesis,
+      streamName: names.stream,
+      batchSize: 1_000,
+      maxBatchingWindowMs: 1_000,
+      pollIntervalMs: 200,
+      onFailure: new S3FailureDestination(s3, names.lakeBucket, 'delivery', streamArn),
+      fn: async (event: LambdaKinesisEvent) => {
+        const records = event.Records.map((r) => ({
+          Data: Buffer.from(r.kinesis.data, 'base64'),
+          PartitionKey: r.kinesis.partitionKey,
+          SequenceNumber: r.kinesis.sequenceNumber,
+          ApproximateArrivalTimestamp: new Date(r.kinesis.approximateArrivalTimestamp * 1000),
+        }));
+        for (const d of deliveries.values()) await d.put(records);
+      },
+    });
+    pipeline = new LocalPipeline(
+      o,
+      config,
+      { kinesis: kinesisServer, dynamo, s3: s3Server },
+      { kinesis, ddb, s3 },
+      { instance, connection },
+      producer,
+      hotPath,
+      lake,
+      deliveries,
+      new WindowReader(ddb, names.windowTable, config),
+    );
+    return pipeline;
+  }
+
+  private recordLatency(ms: number): void {
+    if (this.latencies.length < 200_000) this.latencies.push(ms);
+  }
+
+  /** Starts the source, the hot path and the delivery stream. */
+  run(): void {
+    this.startedAt = Date.now();
+    this.hotRun = this.hotPath.run();
+    this.lakeRun = this.lake.run();
+    this.producing = this.produce();
+  }
+
+  /** The synthetic fleet at the target rate: one tick of every host per `hosts × 6 / rate` seconds. */
+  private async produce(): Promise<void> {
+    const fleet = new SyntheticFleet({ hosts: this.o.hosts });
+    const perTick = this.o.hosts * (5 + 1);
+    const tickMs = (perTick / this.o.rate) * 1000;
+    const t0 = Date.now();
+    for (let tick = 0; !this.stopProducing; tick++) {
+      if (this.o.maxEvents !== undefined && this.producer.stats().eventsPut >= this.o.maxEvents) break;
+      const due = t0 + tick * tickMs;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const { metrics, logs } = fleet.tick(new Date(Math.max(due, t0)));
+      for (const m of metrics) await this.producer.put('MetricSample', m);
+      for (const l of logs) await this.producer.put('LogEvent', l);
+    }
+    await this.producer.flush();
+  }
+
+  /** Resolves when the producer has stopped by itself (maxEvents reached). */
+  async producerDone(): Promise<void> {
+    await this.producing;
+  }
+
+  /** Live counters. */
+  health(): PipelineHealth {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    let parquetFiles = 0;
+    let parquetRows = 0;
+    for (const d of this.deliveries.values()) {
+      parquetFiles += d.stats.parquetFiles;
+      parquetRows += d.stats.rowsWritten;
+    }
+    const produced = this.producer.stats().eventsAccepted;
+    return {
+      produced,
+      hotPathRecords: this.hotPath.stats.recordsDelivered,
+      hotPathInvocations: this.hotPath.stats.invocations,
+      deliveredRecords: this.lake.stats.recordsDelivered,
+      parquetFiles,
+      parquetRows,
+      discardedRecords: this.hotPath.stats.discardedRecords + this.lake.stats.discardedRecords,
+      p95LatencyMs: percentile(sorted, 0.95),
+      eventsPerS: Math.round(produced / Math.max(0.001, (Date.now() - this.startedAt) / 1000)),
+    };
+  }
+
+  /**
+   * Stops producing, lets the hot path and the delivery stream catch up with
+   * everything the stream holds, flushes the lake, and returns the summary. Nothing
+   * produced is left behind.
+   */
+  async stop(): Promise<PipelineSummary> {
+    this.stopProducing = true;
+    await this.producing;
+    await this.producer.close();
+    const producedAt = Date.now();
+    this.hotPath.stop();
+    this.lake.stop();
+    await Promise.all([this.hotRun, this.lakeRun]);
+    await this.hotPath.drain();
+    await this.lake.drain();
+    for (const d of this.deliveries.values()) await d.flush();
+    const finest = this.config.windowSizesMs[0] as number;
+    const totals = await this.reader.countWindowed(finest);
+    const sideOutputs = new SideOutputStore(this.clients.ddb, this.names.windowTable, this.config.ttlDays);
+    let late = 0;
+    let quarantined = 0;
+    for (const shard of await listShards(this.clients.kinesis, this.names.stream)) {
+      late += (await sideOutputs.late(shard.ShardId as string, finest)).length;
+      quarantined += (await sideOutputs.quarantined(shard.ShardId as string)).length;
+    }
+    const lakeDir = join(this.o.dataDir, 'lake');
+    await syncLake(this.clients.s3, this.names.lakeBucket, lakeDir);
+    const lake = await LakeQuery.open(this.o.registry, lakeDir);
+    let parquetRows = 0;
+    try {
+      const id = this.producer.producerId.replaceAll("'", "''");
+      const rows = await lake.query(
+        `SELECT (SELECT count(*) FROM silver_metric_samples WHERE producer_id = '${id}') + (SELECT count(*) FROM silver_log_events WHERE producer_id = '${id}') AS n`,
+      );
+      parquetRows = Number(rows[0]?.n ?? 0);
+    } finally {
+      lake.close();
+    }
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const produced = this.producer.stats().eventsAccepted;
+    const seconds = (producedAt - this.startedAt) / 1000;
+    return {
+      produced,
+      windowed: totals.events,
+      late,
+      quarantined,
+      parquet_rows: parquetRows,
+      parquet_files: this.health().parquetFiles,
+      p95_latency_ms: percentile(sorted, 0.95),
+      p50_latency_ms: percentile(sorted, 0.5),
+      p99_latency_ms: percentile(sorted, 0.99),
+      events_per_s: Math.round(produced / Math.max(seconds, 0.001)),
+      duration_s: Math.round(seconds * 10) / 10,
+      windows: totals.windows,
+      dynamodb: this.servers.dynamo.kind,
+    };
+  }
+
+  /** Stops every server and client. */
+  async close(): Promise<void> {
+    this.clients.kinesis.destroy();
+    this.clients.ddb.destroy();
+    this.clients.s3.destroy();
+    this.duck.connection.closeSync();
+    this.duck.instance.closeSync();
+    await this.servers.dynamo.stop();
+    await this.servers.s3.stop();
+    await this.servers.kinesis.stop();
+  }
+}

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { SchemaRegistry } from '../../core/contract/registry.js';
+import { LocalPipeline } from '../../core/local/pipeline.js';
+
+const run = promisify(execFile);
+
+describe('local mode (pulse start)', () => {
+  it('conserves every event: produced = windowed + late + quarantined, and every event is in the lake', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-local-'));
+    const pipeline = await LocalPipeline.create({
+      registry: SchemaRegistry.load(),
+      dataDir,
+      hosts: 7,
+      rate: 50_000,
+      maxEvents: 3_000,
+      shards: 3,
+    });
+    try {
+      // Act
+      pipeline.run();
+      await pipeline.producerDone();
+      const summary = await pipeline.stop();
+      // Assess: 7 hosts × (5 metrics + 1 log) = 42 events per tick; 72 ticks ≥ 3000
+      expect(summary).toMatchObject({
+        produced: 3_024,
+        windowed: 3_024,
+        late: 0,
+        quarantined: 0,
+        parquet_rows: 3_024,
+        parquet_files: 2,
+        dynamodb: 'dynamodb-local',
+      });
+      expect(summary.windows).toBeGreaterThanOrEqual(35);
+      expect(pipeline.health().discardedRecords).toBe(0);
+    } finally {
+      await pipeline.close();
+    }
+  });
+
+  it('the CLI ends with one JSON summary line, exit 0, and the lake answers pulse query', async () => {
+    // Act
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-cli-'));
+    const { stdout } = await run('npx', [
+      'pulse',
+      'start',
+      '--events',
+      '600',
+      '--rate',
+      '20000',
+      '--hosts',
+      '10',
+      '--data-dir',
+      dataDir,
+    ]);
+    const query = await run('npx', [
+      'pulse',
+      'query',
+      '--data-dir',
+      dataDir,
+      '--format',
+      'json',
+      'analytics-sql/queries/cpu_by_host_day.sql',
+    ]);
+    // Assess
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(last).toMatchObject({ produced: 600, windowed: 600, late: 0, quarantined: 0, parquet_rows: 600 });
+    expect(Object.keys(last)).toEqual(expect.arrayContaining(['p95_latency_ms', 'events_per_s']));
+    const rows = query.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.host, Number(r.samples)])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [`server-${String(i + 1).padStart(3, '0')}`, 10]),
+    );
+  });
+
+  it('names a bad data dir, a bad query format and a bad flag value, exit 2', async () => {
+    // a path under a regular file can never be a directory (root can write anywhere else)
+    const file = join(mkdtempSync(join(tmpdir(), 'pulse-file-')), 'not-a-dir');
+    writeFileSync(file, '');
+    await expect(run('npx', ['pulse', 'start', '--data-dir', join(file, 'data')])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        `pulse: data dir '${join(file, 'data')}' is not writable: choose another with --data-dir`,
+      ),
+    });
+    await expect(run('npx', ['pulse', 'query', '--format', 'xml', 'SELECT 1'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("pulse: --format must be table or json, got 'xml'"),
+    });
+    await expect(run('npx', ['pulse', 'start', '--rate', 'fast'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("pulse: --rate must be an integer ≥ 1, got 'fast'"),
+    });
+  });
+});
