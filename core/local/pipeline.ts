@@ -173,7 +173,8 @@ export class LocalPipeline {
       );
     }
     const producer = await Producer.create({ kinesis, streamName: names.stream, registry, lingerMs: 50 });
-    let pipeline: LocalPipeline | undefined;
+    // The mapping's function records latencies on the pipeline, which is built after it.
+    const self: { pipeline?: LocalPipeline } = {};
     const hotPath = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
@@ -184,7 +185,7 @@ export class LocalPipeline {
       fn: async (event: LambdaKinesisEvent) => {
         const out = await handler(event);
         const now = Date.now();
-        for (const r of event.Records) pipeline?.recordLatency(now - r.kinesis.approximateArrivalTimestamp * 1000);
+        for (const r of event.Records) self.pipeline?.recordLatency(now - r.kinesis.approximateArrivalTimestamp * 1000);
         return out;
       },
     });
@@ -205,7 +206,7 @@ export class LocalPipeline {
         for (const d of deliveries.values()) await d.put(records);
       },
     });
-    pipeline = new LocalPipeline(
+    self.pipeline = new LocalPipeline(
       o,
       config,
       { kinesis: kinesisServer, dynamo, s3: s3Server },
@@ -217,7 +218,7 @@ export class LocalPipeline {
       deliveries,
       new WindowReader(ddb, names.windowTable, config),
     );
-    return pipeline;
+    return self.pipeline;
   }
 
   private recordLatency(ms: number): void {
