@@ -40,6 +40,7 @@ Options:
   --rate N          events per second from the fleet (default 1000)
   --hosts N         hosts in the synthetic fleet, server-001… (default 10)
   --shards N        shards of the local stream (default 4)
+  --port N          port of the dashboard on 127.0.0.1 (default 8321; 0: any free port)
   --kinesis-port N  port of the local Kinesis server (default: any free port)
   --data-dir D      where the local S3 and the lake cache live (default .data)
   --help            this text`,
@@ -77,6 +78,7 @@ async function start(args: string[]): Promise<number> {
       events: { type: 'string' },
       shards: { type: 'string' },
       'kinesis-port': { type: 'string' },
+      port: { type: 'string' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -96,6 +98,7 @@ async function start(args: string[]): Promise<number> {
     maxEvents,
     shards: positiveInt('shards', values.shards, 4),
     kinesisPort: positiveInt('kinesis-port', values['kinesis-port'], 0, 0),
+    dashboardPort: positiveInt('port', values.port, 8321, 0),
     log,
   });
   try {

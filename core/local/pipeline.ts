@@ -24,7 +24,7 @@ import { LocalDelivery } from '../lake/local-delivery.js';
 import { LakeTransform } from '../lake/transform.js';
 import { Producer } from '../produce/producer.js';
 import { SideOutputStore } from '../projections/side-outputs.js';
-import { WindowProjection } from '../projections/window-projection.js';
+import { type BatchCounters, WindowProjection } from '../projections/window-projection.js';
 import { WindowReader } from '../projections/window-reader.js';
 import { resourceNames } from '../resources.js';
 import { SyntheticFleet } from '../sources/synthetic-fleet.js';
@@ -33,6 +33,7 @@ import { type LocalDynamo, startDynamoServer } from './dynamodb-server.js';
 import { KinesisEventSourceMapping, type LambdaKinesisEvent } from './event-source-mapping.js';
 import { S3FailureDestination } from './failure-destination.js';
 import { type LocalServer, startKinesisServer } from './kinesis-server.js';
+import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
 import { createStream } from './streams.js';
 import { ensureWindowTable } from './tables.js';
@@ -49,6 +50,10 @@ export interface PipelineOptions {
   maxEvents?: number;
   shards: number;
   kinesisPort?: number;
+  /** How far in the past event time starts (default 30 minutes; see produce()). */
+  backfillMs?: number;
+  /** Dashboard port (0: any free port; undefined: no dashboard). */
+  dashboardPort?: number;
   log?: (line: string) => void;
 }
 
@@ -84,6 +89,11 @@ export interface PipelineHealth {
   discardedRecords: number;
   p95LatencyMs: number;
   eventsPerS: number;
+  windowsWritten: number;
+  late: number;
+  quarantined: number;
+  /** Now minus the latest event time the hot path applied. */
+  lagMs: number;
 }
 
 /** EMF goes to CloudWatch in AWS; locally it would bury the terminal, so it is switched off. */
@@ -106,6 +116,10 @@ function percentile(sorted: number[], p: number): number {
 /** See the module comment. */
 export class LocalPipeline {
   private readonly latencies: number[] = [];
+  private readonly hot = { windowsWritten: 0, late: 0, quarantined: 0, lagMs: 0 };
+  /** The dashboard's address, when it runs. */
+  dashboardUrl: string | undefined;
+  private dashboard: LocalServer | undefined;
   private producing: Promise<void> | undefined;
   private stopProducing = false;
   private hotRun: Promise<void> | undefined;
@@ -153,6 +167,7 @@ export class LocalPipeline {
       projection,
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
       metrics: quietMetrics(),
+      onBatch: (c) => self.pipeline?.recordBatch(c),
     });
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
@@ -218,7 +233,29 @@ export class LocalPipeline {
       deliveries,
       new WindowReader(ddb, names.windowTable, config),
     );
-    return self.pipeline;
+    const pipeline = self.pipeline;
+    if (o.dashboardPort !== undefined) {
+      try {
+        pipeline.dashboard = await startDashboard({
+          reader: pipeline.reader,
+          port: o.dashboardPort,
+          health: async () => ({ ...pipeline.health() }),
+        });
+      } catch (error) {
+        await pipeline.close();
+        throw error;
+      }
+      pipeline.dashboardUrl = pipeline.dashboard.endpoint;
+      log(`dashboard ${pipeline.dashboardUrl}`);
+    }
+    return pipeline;
+  }
+
+  private recordBatch(c: BatchCounters): void {
+    this.hot.windowsWritten += c.windowsWritten;
+    this.hot.late += c.late;
+    this.hot.quarantined += c.quarantined;
+    if (c.eventTimeLagMs > 0) this.hot.lagMs = c.eventTimeLagMs;
   }
 
   private recordLatency(ms: number): void {
@@ -233,18 +270,26 @@ export class LocalPipeline {
     this.producing = this.produce();
   }
 
-  /** The synthetic fleet at the target rate: one tick of every host per `hosts × 6 / rate` seconds. */
+  /**
+   * The synthetic fleet at the target rate: one tick of every host per `hosts × 6 / rate`
+   * seconds. Event time starts `backfillMs` in the past and advances 10 s per tick until it
+   * reaches the present, then follows the clock: the charts have history at once, and
+   * events stay in order (nothing is late or ahead of its arrival).
+   */
   private async produce(): Promise<void> {
     const fleet = new SyntheticFleet({ hosts: this.o.hosts });
     const perTick = this.o.hosts * (5 + 1);
     const tickMs = (perTick / this.o.rate) * 1000;
     const t0 = Date.now();
+    const eventStart = t0 - (this.o.backfillMs ?? 30 * 60_000);
+    let last = 0;
     for (let tick = 0; !this.stopProducing; tick++) {
       if (this.o.maxEvents !== undefined && this.producer.stats().eventsPut >= this.o.maxEvents) break;
       const due = t0 + tick * tickMs;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const { metrics, logs } = fleet.tick(new Date(Math.max(due, t0)));
+      last = Math.max(last, Math.min(Date.now(), eventStart + tick * 10_000));
+      const { metrics, logs } = fleet.tick(new Date(last));
       for (const m of metrics) await this.producer.put('MetricSample', m);
       for (const l of logs) await this.producer.put('LogEvent', l);
     }
@@ -276,6 +321,7 @@ export class LocalPipeline {
       discardedRecords: this.hotPath.stats.discardedRecords + this.lake.stats.discardedRecords,
       p95LatencyMs: percentile(sorted, 0.95),
       eventsPerS: Math.round(produced / Math.max(0.001, (Date.now() - this.startedAt) / 1000)),
+      ...this.hot,
     };
   }
 
@@ -339,6 +385,7 @@ export class LocalPipeline {
 
   /** Stops every server and client. */
   async close(): Promise<void> {
+    await this.dashboard?.stop();
     this.clients.kinesis.destroy();
     this.clients.ddb.destroy();
     this.clients.s3.destroy();

@@ -13,6 +13,8 @@ export interface KinesisBatchDeps {
   projection: WindowProjection;
   logger: Logger;
   metrics: Metrics;
+  /** Called with each batch's counters (local mode's live view). */
+  onBatch?: (counters: BatchCounters) => void;
 }
 
 const COUNT_METRICS: [keyof BatchCounters, string][] = [
@@ -42,6 +44,7 @@ export function createKinesisBatchHandler(
       })),
     );
     const c = result.counters;
+    deps.onBatch?.(c);
     for (const [key, name] of COUNT_METRICS) deps.metrics.addMetric(name, MetricUnit.Count, c[key] as number);
     deps.metrics.addMetric('EventTimeLag', MetricUnit.Milliseconds, c.eventTimeLagMs);
     deps.metrics.publishStoredMetrics();
