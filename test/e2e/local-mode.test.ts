@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,5 +98,47 @@ describe('local mode (pulse start)', () => {
       code: 2,
       stderr: expect.stringContaining("pulse: --rate must be an integer ≥ 1, got 'fast'"),
     });
+  });
+});
+
+describe('local mode: Ctrl-C and status', () => {
+  it('Ctrl-C drains and flushes: the summary still conserves every produced event; status reads the live counters', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-sigint-'));
+    const child = spawn(
+      process.execPath,
+      ['bin/pulse.mjs', 'start', '--duration', '0', '--rate', '3000', '--port', '0', '--data-dir', dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const dashboard = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no dashboard line in: ${stderr}`)), 60_000);
+      const check = setInterval(() => {
+        const m = /dashboard (http:\/\/127\.0\.0\.1:(\d+))/.exec(stderr);
+        if (m) {
+          clearInterval(check);
+          clearTimeout(t);
+          resolve(m[2] as string);
+        }
+      }, 100);
+    });
+    await new Promise((r) => setTimeout(r, 4_000));
+    const status = await run('npx', ['pulse', 'status', '--port', dashboard]);
+    // Act: Ctrl-C
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Assess
+    expect(status.stdout).toMatch(/produced\s+\d+/);
+    expect(stderr).toContain('stopping: draining the stream');
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(summary.produced).toBeGreaterThan(1_000);
+    expect(summary.windowed + summary.late + summary.quarantined).toBe(summary.produced);
+    expect(summary.parquet_rows).toBe(summary.produced);
+    expect(code).toBe(0);
   });
 });
