@@ -1,0 +1,64 @@
+/**
+ * Local-mode benchmark on this machine: the whole pipeline (producer, kinesalite,
+ * hot path into DynamoDB Local, delivery into Parquet) at a target rate. Reports the
+ * sustained rate, how long both paths needed to catch up after producing stopped,
+ * latency from stream arrival to window written, and RSS over time. Ends with one
+ * JSON line.
+ *
+ *   npm run bench:local [-- --rate 5000 --seconds 30]
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SchemaRegistry } from '../core/contract/registry.js';
+import { LocalPipeline } from '../core/local/pipeline.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '30' }, hosts: { type: 'string', default: '50' }, 'backfill-s': { type: 'string', default: '0' } } });
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+
+const pipeline = await LocalPipeline.create({
+  registry: SchemaRegistry.load(),
+  dataDir: mkdtempSync(join(tmpdir(), 'pulse-bench-local-')),
+  hosts: Number(values.hosts),
+  rate,
+  shards: 4,
+  // Steady state by default: no compressed history (it multiplies the windows per batch).
+  backfillMs: Number(values['backfill-s']) * 1_000,
+});
+const rss: number[] = [];
+const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 1_000);
+pipeline.run();
+await new Promise((r) => setTimeout(r, seconds * 1_000));
+const stopAt = Date.now();
+const summary = await pipeline.stop();
+const catchUpS = (Date.now() - stopAt) / 1000;
+clearInterval(sampler);
+await pipeline.close();
+const mb = (b: number) => Math.round(b / 1_048_576);
+const firstHalf = rss.slice(0, Math.floor(rss.length / 2));
+const secondHalf = rss.slice(Math.floor(rss.length / 2));
+const avg = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+const figures = {
+  bench: 'local',
+  target_rate: rate,
+  seconds,
+  produced: summary.produced,
+  sustained_events_per_s: summary.events_per_s,
+  catch_up_after_stop_s: Math.round(catchUpS * 10) / 10,
+  conserved: summary.windowed + summary.late + summary.quarantined === summary.produced && summary.parquet_rows === summary.produced,
+  p50_latency_ms: summary.p50_latency_ms,
+  p95_latency_ms: summary.p95_latency_ms,
+  p99_latency_ms: summary.p99_latency_ms,
+  peak_rss_mb: mb(Math.max(...rss)),
+  rss_first_half_mb: mb(avg(firstHalf)),
+  rss_second_half_mb: mb(avg(secondHalf)),
+  targets: { sustained_events_per_s: 50_000, p95_latency_ms_at_5000: 500 },
+};
+process.stderr.write(
+  `${summary.produced} events at ${summary.events_per_s}/s (target rate ${rate}); caught up ${figures.catch_up_after_stop_s} s after stopping; ` +
+    `latency p50 ${summary.p50_latency_ms} / p95 ${summary.p95_latency_ms} / p99 ${summary.p99_latency_ms} ms; RSS peak ${figures.peak_rss_mb} MB (${figures.rss_first_half_mb} → ${figures.rss_second_half_mb} MB)\n`,
+);
+console.log(JSON.stringify(figures));
