@@ -15,7 +15,14 @@ import { SchemaRegistry } from '../core/contract/registry.js';
 import { LocalPipeline } from '../core/local/pipeline.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '30' }, hosts: { type: 'string', default: '50' }, 'backfill-s': { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '30' },
+    hosts: { type: 'string', default: '50' },
+    'backfill-s': { type: 'string', default: '0' },
+  },
+});
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
@@ -48,7 +55,9 @@ const figures = {
   produced: summary.produced,
   sustained_events_per_s: summary.events_per_s,
   catch_up_after_stop_s: Math.round(catchUpS * 10) / 10,
-  conserved: summary.windowed + summary.late + summary.quarantined === summary.produced && summary.parquet_rows === summary.produced,
+  conserved:
+    summary.windowed + summary.late + summary.quarantined === summary.produced &&
+    summary.parquet_rows === summary.produced,
   p50_latency_ms: summary.p50_latency_ms,
   p95_latency_ms: summary.p95_latency_ms,
   p99_latency_ms: summary.p99_latency_ms,

@@ -162,7 +162,13 @@ export class LocalPipeline {
     const config = windowingConfig();
     const registry = o.registry;
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${names.stream}`;
-    const projection = new WindowProjection({ ddb, tableName: names.windowTable, registry, config, writeConcurrency: 32 });
+    const projection = new WindowProjection({
+      ddb,
+      tableName: names.windowTable,
+      registry,
+      config,
+      writeConcurrency: 32,
+    });
     const handler = createKinesisBatchHandler({
       projection,
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
