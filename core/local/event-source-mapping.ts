@@ -88,6 +88,8 @@ export interface EventSourceMappingOptions {
   redeliver?: (batch: LambdaKinesisEventRecord[]) => boolean;
   /** Clock (tests pin it). */
   now?: () => number;
+  /** Called with every shard's position after records are done (persist them to resume after a restart). */
+  onCheckpoint?: (positions: Record<string, string | undefined>) => void;
   /** Called after each invocation (progress, tests). */
   onInvoke?: (info: { shardId: string; records: number; outcome: 'ok' | 'partial' | 'error' | 'redelivered' }) => void;
 }
@@ -123,8 +125,8 @@ export class KinesisEventSourceMapping {
     discardedRecords: 0,
     recordsDelivered: 0,
   };
-  private readonly o: Required<Omit<EventSourceMappingOptions, 'redeliver' | 'onInvoke'>> &
-    Pick<EventSourceMappingOptions, 'redeliver' | 'onInvoke'>;
+  private readonly o: Required<Omit<EventSourceMappingOptions, 'redeliver' | 'onInvoke' | 'onCheckpoint'>> &
+    Pick<EventSourceMappingOptions, 'redeliver' | 'onInvoke' | 'onCheckpoint'>;
   private readonly shards = new Map<string, ShardProgress>();
   private stopped = false;
   /** Record attempts by sequence number (reset when the record is done). */
@@ -324,6 +326,7 @@ export class KinesisEventSourceMapping {
     if (!last) return;
     shard.after = last.kinesis.sequenceNumber;
     for (const r of records) this.attempts.delete(r.kinesis.sequenceNumber);
+    this.o.onCheckpoint?.(this.positions());
   }
 
   /** Counts a failed attempt of `records`; true to retry them, false after discarding them. */

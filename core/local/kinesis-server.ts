@@ -1,6 +1,6 @@
 /**
- * A local Kinesis server (kinesalite) on 127.0.0.1, started and stopped by Pulse.
- * In memory: streams vanish when it stops.
+ * A local Kinesis server (kinesalite) on 127.0.0.1, started and stopped by Pulse,
+ * in memory or on disk (LevelDB) under a data directory.
  */
 
 import type { Server } from 'node:http';
@@ -24,6 +24,8 @@ export interface KinesisServerOptions {
   latencyMs?: number;
   /** Open shards allowed per account (default 50). */
   shardLimit?: number;
+  /** Keep streams on disk here (LevelDB), so a restart finds them; default: in memory. */
+  path?: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function startKinesisServer(options: KinesisServerOptions = {}): Pr
     deleteStreamMs: ms,
     updateStreamMs: ms,
     shardLimit: options.shardLimit ?? 50,
+    ...(options.path ? { path: options.path } : {}),
   });
   return listenLocal(server, options.port ?? 0);
 }

@@ -5,7 +5,8 @@
  * hot-path handler behind a local event source mapping, and a local delivery
  * stream (the real Firehose transform, Parquet) reading the same stream.
  */
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
 import { createDynamoClient } from '../clients/dynamodb.js';
 import { createKinesisClient, listShards } from '../clients/kinesis.js';
 import { createS3Client } from '../clients/s3.js';
+import { StreamDecoder } from '../contract/consumer.js';
 import { EVENT_TYPES, type EventType } from '../contract/events.js';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { lakeColumns } from '../lake/columns.js';
@@ -35,7 +37,7 @@ import { S3FailureDestination } from './failure-destination.js';
 import { type LocalServer, startKinesisServer } from './kinesis-server.js';
 import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
-import { createStream } from './streams.js';
+import { createStream, readShard } from './streams.js';
 import { ensureWindowTable } from './tables.js';
 
 /** Settings of a local run. */
@@ -59,8 +61,12 @@ export interface PipelineOptions {
 
 /** The final summary `pulse start` prints as its last line. */
 export interface PipelineSummary {
-  /** Events the stream accepted. */
+  /** Events the stream accepted in this run. */
   produced: number;
+  /** Events the stream holds, from every run on this data dir (poison records included). */
+  stream_events: number;
+  /** Stream records that do not decode (they cannot reach the lake; the hot path quarantines them). */
+  undecodable: number;
   /** Events counted in the finest windows. */
   windowed: number;
   late: number;
@@ -96,6 +102,9 @@ export interface PipelineHealth {
   lagMs: number;
 }
 
+/** How often the local delivery stream writes Parquet (Firehose's buffer interval). */
+const LAKE_FLUSH_MS = 10_000;
+
 /** EMF goes to CloudWatch in AWS; locally it would bury the terminal, so it is switched off. */
 function quietMetrics(): Metrics {
   const previous = process.env.POWERTOOLS_METRICS_DISABLED;
@@ -117,6 +126,8 @@ function percentile(sorted: number[], p: number): number {
 export class LocalPipeline {
   private readonly latencies: number[] = [];
   private readonly hot = { windowsWritten: 0, late: 0, quarantined: 0, lagMs: 0 };
+  /** True when this run continues an earlier one on the same data dir. */
+  resumed = false;
   /** The dashboard's address, when it runs. */
   dashboardUrl: string | undefined;
   private dashboard: LocalServer | undefined;
@@ -144,8 +155,9 @@ export class LocalPipeline {
   static async create(o: PipelineOptions): Promise<LocalPipeline> {
     const log = o.log ?? (() => {});
     const names = resourceNames('local');
-    const kinesisServer = await startKinesisServer({ port: o.kinesisPort ?? 0 });
-    const dynamo = await startDynamoServer();
+    // Streams, tables and objects live under the data dir: a restart on it resumes.
+    const kinesisServer = await startKinesisServer({ port: o.kinesisPort ?? 0, path: join(o.dataDir, 'kinesis') });
+    const dynamo = await startDynamoServer({ path: join(o.dataDir, 'dynamodb') });
     const s3Server = await startS3Server({ directory: join(o.dataDir, 's3') });
     const kinesis = createKinesisClient({ endpoint: kinesisServer.endpoint });
     const ddb = createDynamoClient({ endpoint: dynamo.endpoint });
@@ -189,16 +201,36 @@ export class LocalPipeline {
           columns: lakeColumns(registry, type),
           transform: async (event) => ({ records: transform.transform(event.records) }),
           duck: connection,
-          bufferMs: 10_000,
+          // The pipeline flushes on its own clock (see lakeFlushMs) so positions are saved only
+          // once everything before them is in S3, as Firehose checkpoints only after delivery.
+          bufferMs: Number.POSITIVE_INFINITY,
+          bufferBytes: Number.POSITIVE_INFINITY,
         }),
       );
     }
     const producer = await Producer.create({ kinesis, streamName: names.stream, registry, lingerMs: 50 });
+    // (positions are restored below, once both mappings exist)
     // The mapping's function records latencies on the pipeline, which is built after it.
     const self: { pipeline?: LocalPipeline } = {};
+    const positions = (name: string) => {
+      const file = join(o.dataDir, 'mappings', `${name}.json`);
+      return {
+        saved: existsSync(file)
+          ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | undefined>)
+          : undefined,
+        save: (p: Record<string, string | undefined>) => {
+          mkdirSync(dirname(file), { recursive: true });
+          writeFileSync(`${file}.tmp`, JSON.stringify(p));
+          renameSync(`${file}.tmp`, file);
+        },
+      };
+    };
+    const hotPositions = positions('hot-path');
+    const lakePositions = positions('delivery');
     const hotPath = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
+      onCheckpoint: hotPositions.save,
       batchSize: 1_000,
       maxBatchingWindowMs: 200,
       pollIntervalMs: 100,
@@ -210,9 +242,15 @@ export class LocalPipeline {
         return out;
       },
     });
+    const lakeState = { lastFlush: Date.now(), saveNext: false };
     const lake = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
+      onCheckpoint: (p) => {
+        if (!lakeState.saveNext) return;
+        lakeState.saveNext = false;
+        lakePositions.save(p);
+      },
       batchSize: 1_000,
       maxBatchingWindowMs: 1_000,
       pollIntervalMs: 200,
@@ -225,6 +263,11 @@ export class LocalPipeline {
           ApproximateArrivalTimestamp: new Date(r.kinesis.approximateArrivalTimestamp * 1000),
         }));
         for (const d of deliveries.values()) await d.put(records);
+        if (Date.now() - lakeState.lastFlush >= LAKE_FLUSH_MS) {
+          for (const d of deliveries.values()) await d.flush();
+          lakeState.lastFlush = Date.now();
+          lakeState.saveNext = true; // this batch is in S3: its position may be saved
+        }
       },
     });
     self.pipeline = new LocalPipeline(
@@ -240,6 +283,13 @@ export class LocalPipeline {
       new WindowReader(ddb, names.windowTable, config),
     );
     const pipeline = self.pipeline;
+    pipeline.saveLakePositions = lakePositions.save;
+    if (hotPositions.saved) hotPath.resumeFrom(hotPositions.saved);
+    if (lakePositions.saved) lake.resumeFrom(lakePositions.saved);
+    if (hotPositions.saved || lakePositions.saved) {
+      log(`resuming from the checkpoints in ${o.dataDir}`);
+      pipeline.resumed = true;
+    }
     if (o.dashboardPort !== undefined) {
       try {
         pipeline.dashboard = await startDashboard({
@@ -256,6 +306,8 @@ export class LocalPipeline {
     }
     return pipeline;
   }
+
+  private saveLakePositions: (p: Record<string, string | undefined>) => void = () => {};
 
   private recordBatch(c: BatchCounters): void {
     this.hot.windowsWritten += c.windowsWritten;
@@ -287,7 +339,8 @@ export class LocalPipeline {
     const perTick = this.o.hosts * (5 + 1);
     const tickMs = (perTick / this.o.rate) * 1000;
     const t0 = Date.now();
-    const eventStart = t0 - (this.o.backfillMs ?? 30 * 60_000);
+    // A resumed run continues in the present: history before it would only be late.
+    const eventStart = t0 - (this.resumed ? 0 : (this.o.backfillMs ?? 30 * 60_000));
     let last = 0;
     for (let tick = 0; !this.stopProducing; tick++) {
       if (this.o.maxEvents !== undefined && this.producer.stats().eventsPut >= this.o.maxEvents) break;
@@ -347,6 +400,7 @@ export class LocalPipeline {
     await this.hotPath.drain();
     await this.lake.drain();
     for (const d of this.deliveries.values()) await d.flush();
+    this.saveLakePositions(this.lake.positions());
     const finest = this.config.windowSizesMs[0] as number;
     const totals = await this.reader.countWindowed(finest);
     const sideOutputs = new SideOutputStore(this.clients.ddb, this.names.windowTable, this.config.ttlDays);
@@ -361,19 +415,32 @@ export class LocalPipeline {
     const lake = await LakeQuery.open(this.o.registry, lakeDir);
     let parquetRows = 0;
     try {
-      const id = this.producer.producerId.replaceAll("'", "''");
+      // Distinct event identities, every run on this data dir (silver dedups on identity).
       const rows = await lake.query(
-        `SELECT (SELECT count(*) FROM silver_metric_samples WHERE producer_id = '${id}') + (SELECT count(*) FROM silver_log_events WHERE producer_id = '${id}') AS n`,
+        'SELECT (SELECT count(*) FROM silver_metric_samples) + (SELECT count(*) FROM silver_log_events) AS n',
       );
       parquetRows = Number(rows[0]?.n ?? 0);
     } finally {
       lake.close();
+    }
+    // What the stream holds, counted with the consumer API: the reference for conservation.
+    const decoder = new StreamDecoder(this.o.registry);
+    let streamEvents = 0;
+    let undecodable = 0;
+    for (const shard of await listShards(this.clients.kinesis, this.names.stream)) {
+      for (const r of await readShard(this.clients.kinesis, this.names.stream, shard.ShardId as string)) {
+        const { events, poison } = decoder.decode(r);
+        streamEvents += events.length + poison.length;
+        undecodable += poison.length;
+      }
     }
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const produced = this.producer.stats().eventsAccepted;
     const seconds = (producedAt - this.startedAt) / 1000;
     return {
       produced,
+      stream_events: streamEvents,
+      undecodable,
       windowed: totals.events,
       late,
       quarantined,

@@ -12,9 +12,13 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { listShards } from '../clients/kinesis.js';
 
-/** Creates a provisioned stream with `shardCount` shards and waits until it is ACTIVE. */
+/** Creates a provisioned stream with `shardCount` shards (an existing one is kept) and waits until it is ACTIVE. */
 export async function createStream(kinesis: KinesisClient, streamName: string, shardCount: number): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  try {
+    await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
   await waitActive(kinesis, streamName);
 }
 

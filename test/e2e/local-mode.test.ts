@@ -33,10 +33,11 @@ describe('local mode (pulse start)', () => {
         late: 0,
         quarantined: 0,
         parquet_rows: 3_024,
-        parquet_files: 2,
         dynamodb: 'dynamodb-local',
       });
       expect(summary.windows).toBeGreaterThanOrEqual(35);
+      // one file per type per event-time hour the run spans (it may cross an hour boundary)
+      expect([2, 4]).toContain(summary.parquet_files);
       expect(pipeline.health().discardedRecords).toBe(0);
     } finally {
       await pipeline.close();
@@ -140,5 +141,53 @@ describe('local mode: Ctrl-C and status', () => {
     expect(summary.windowed + summary.late + summary.quarantined).toBe(summary.produced);
     expect(summary.parquet_rows).toBe(summary.produced);
     expect(code).toBe(0);
+  });
+});
+
+describe('local mode: hard kill and restart', () => {
+  it('a process killed mid-run and restarted on the same data dir ends with every streamed event windowed once and in the lake', async () => {
+    // Prepare: run 1, killed hard (SIGKILL) while producing
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-kill-'));
+    const first = spawn(
+      process.execPath,
+      ['bin/pulse.mjs', 'start', '--duration', '0', '--rate', '3000', '--port', '0', '--data-dir', dataDir],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    first.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`run 1 did not start: ${stderr}`)), 60_000);
+      const check = setInterval(() => {
+        if (stderr.includes('running until Ctrl-C')) {
+          clearInterval(check);
+          clearTimeout(t);
+          resolve();
+        }
+      }, 100);
+    });
+    await new Promise((r) => setTimeout(r, 5_000));
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.on('exit', resolve));
+    // Act: run 2 on the same data dir
+    const { stdout, stderr: err2 } = await run(process.execPath, [
+      'bin/pulse.mjs',
+      'start',
+      '--events',
+      '1000',
+      '--rate',
+      '20000',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    // Assess
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    expect(err2).toContain(`resuming from the checkpoints in ${dataDir}`);
+    expect(summary.stream_events).toBeGreaterThan(summary.produced); // run 1's events are in the stream too
+    expect(summary.windowed + summary.late + summary.quarantined).toBe(summary.stream_events);
+    expect(summary.parquet_rows + summary.undecodable).toBe(summary.stream_events);
   });
 });
