@@ -172,8 +172,22 @@ export class KinesisEventSourceMapping {
 
   /** Polls until {@link stop} is called. */
   async run(): Promise<void> {
+    // One independent poller per shard, as Lambda runs them: a slow shard never holds up another.
+    const pollers = new Map<string, Promise<void>>();
     while (!this.stopped) {
-      const progressed = await this.pass();
+      for (const s of await listShards(this.o.kinesis, this.o.streamName)) this.track(s);
+      for (const shard of this.shards.values()) {
+        if (!pollers.has(shard.shardId)) pollers.set(shard.shardId, this.pollForever(shard));
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    await Promise.all(pollers.values());
+  }
+
+  private async pollForever(shard: ShardProgress): Promise<void> {
+    while (!this.stopped && !shard.drained) {
+      const parentsDone = shard.parents.every((p) => this.shards.get(p)?.drained ?? true);
+      const progressed = parentsDone ? await this.pollShard(shard) : false;
       if (!progressed) await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
     }
   }

@@ -155,14 +155,16 @@ export class LocalPipeline {
   static async create(o: PipelineOptions): Promise<LocalPipeline> {
     const log = o.log ?? (() => {});
     const names = resourceNames('local');
-    // Streams, tables and objects live under the data dir: a restart on it resumes.
+    // The stream and the lake live under the data dir, so a restart resumes them. DynamoDB
+    // stays in memory: DynamoDB Local's file mode made each write ~100x slower (SQLite), and
+    // the windows are a projection, rebuilt exactly from the stream at each start.
     const kinesisServer = await startKinesisServer({ port: o.kinesisPort ?? 0, path: join(o.dataDir, 'kinesis') });
-    const dynamo = await startDynamoServer({ path: join(o.dataDir, 'dynamodb') });
+    const dynamo = await startDynamoServer();
     const s3Server = await startS3Server({ directory: join(o.dataDir, 's3') });
     const kinesis = createKinesisClient({ endpoint: kinesisServer.endpoint });
     const ddb = createDynamoClient({ endpoint: dynamo.endpoint });
     const s3 = createS3Client({ endpoint: s3Server.endpoint });
-    await createStream(kinesis, names.stream, o.shards);
+    const fresh = await createStream(kinesis, names.stream, o.shards);
     await ensureWindowTable(ddb, names.windowTable);
     await ensureBucket(s3, names.lakeBucket);
     log(`kinesis  ${kinesisServer.endpoint}  stream ${names.stream} (${o.shards} shards)`);
@@ -225,12 +227,10 @@ export class LocalPipeline {
         },
       };
     };
-    const hotPositions = positions('hot-path');
     const lakePositions = positions('delivery');
     const hotPath = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
-      onCheckpoint: hotPositions.save,
       batchSize: 1_000,
       maxBatchingWindowMs: 200,
       pollIntervalMs: 100,
@@ -284,10 +284,12 @@ export class LocalPipeline {
     );
     const pipeline = self.pipeline;
     pipeline.saveLakePositions = lakePositions.save;
-    if (hotPositions.saved) hotPath.resumeFrom(hotPositions.saved);
     if (lakePositions.saved) lake.resumeFrom(lakePositions.saved);
-    if (hotPositions.saved || lakePositions.saved) {
-      log(`resuming from the checkpoints in ${o.dataDir}`);
+    if (!fresh) {
+      const lakeFrom = lakePositions.saved ? 'its saved positions' : 'the start (nothing was flushed yet)';
+      log(
+        `resuming from the checkpoints in ${o.dataDir}: the stream continues, the lake from ${lakeFrom}, the windows are rebuilt from the stream`,
+      );
       pipeline.resumed = true;
     }
     if (o.dashboardPort !== undefined) {

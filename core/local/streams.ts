@@ -12,14 +12,22 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { listShards } from '../clients/kinesis.js';
 
-/** Creates a provisioned stream with `shardCount` shards (an existing one is kept) and waits until it is ACTIVE. */
-export async function createStream(kinesis: KinesisClient, streamName: string, shardCount: number): Promise<void> {
+/**
+ * Creates a provisioned stream with `shardCount` shards (an existing one is kept) and waits until it is ACTIVE.
+ * @returns false when the stream already existed
+ */
+export async function createStream(kinesis: KinesisClient, streamName: string, shardCount: number): Promise<boolean> {
+  let created = true;
   try {
-    await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+    // Ask first: kinesalite on LevelDB may accept a second CreateStream for a stream it holds.
+    await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    created = false;
   } catch (error) {
-    if ((error as Error).name !== 'ResourceInUseException') throw error;
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
   }
   await waitActive(kinesis, streamName);
+  return created;
 }
 
 /** Polls until the stream is ACTIVE (at most `timeoutMs`). */
