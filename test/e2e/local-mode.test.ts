@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '../../core/contract/registry.js';
@@ -79,6 +80,33 @@ describe('local mode (pulse start)', () => {
     expect(rows.map((r) => [r.host, Number(r.samples)])).toEqual(
       Array.from({ length: 10 }, (_, i) => [`server-${String(i + 1).padStart(3, '0')}`, 10]),
     );
+  });
+
+  it('names a dashboard port in use and stops what it started', async () => {
+    // Prepare: something already listens on the port
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      // Act
+      const failed = run(process.execPath, [
+        'bin/pulse.mjs',
+        'start',
+        '--events',
+        '60',
+        '--port',
+        String(port),
+        '--data-dir',
+        mkdtempSync(join(tmpdir(), 'pulse-port-')),
+      ]);
+      // Assess
+      await expect(failed).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`pulse: port ${port} is in use: stop what runs there or choose another port`),
+      });
+    } finally {
+      blocker.close();
+    }
   });
 
   it('names a bad data dir, a bad query format and a bad flag value, exit 2', async () => {
