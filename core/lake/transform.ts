@@ -34,16 +34,28 @@ export class LakeTransform {
   private readonly decoder: SingleObjectDecoder;
 
   constructor(
-    registry: SchemaRegistry,
+    private readonly registry: SchemaRegistry,
     private readonly eventType: EventType,
   ) {
     this.decoder = new SingleObjectDecoder(registry);
+  }
+
+  /** True when the bytes carry a registered fingerprint of another event type: drop without decoding. */
+  private otherType(bytes: Buffer): boolean {
+    if (bytes.length < 10 || bytes[0] !== 0xc3 || bytes[1] !== 0x01) return false;
+    try {
+      return this.registry.byFingerprintAt(bytes, 2).name !== this.eventType;
+    } catch {
+      return false; // unknown fingerprint: decode() reports it
+    }
   }
 
   /** One output per input record id, in order. */
   transform(records: readonly FirehoseInputRecord[]): FirehoseOutputRecord[] {
     return records.map((r) => {
       const bytes = Buffer.from(r.data, 'base64');
+      // Each delivery stream sees every event: the header alone says which are not its own.
+      if (this.otherType(bytes)) return { recordId: r.recordId, result: 'Dropped', data: r.data };
       let decoded: ReturnType<SingleObjectDecoder['decode']>;
       try {
         decoded = this.decoder.decode(bytes);
