@@ -1,3 +1,5 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 /**
  * Defaults of the Pulse CDK app, as data. Every value can be overridden by CDK
  * context (`-c key=value` or cdk.json); see infra/config.ts for validation.
@@ -52,3 +54,15 @@ export const LOG_RETENTION_DAYS = 30;
 
 /** Node.js runtime of every Lambda (nodejs20.x is closed for creation). */
 export const LAMBDA_RUNTIME_NAME = 'nodejs22.x';
+
+/**
+ * What every Pulse bucket shares: encrypted, TLS-only, no public access, versioned, kept
+ * when the stack goes. Constructs add their own lifecycle rules.
+ */
+export const SECURE_BUCKET = {
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  enforceSSL: true,
+  versioned: true,
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const satisfies s3.BucketProps;

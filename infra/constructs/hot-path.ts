@@ -14,7 +14,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { WindowingConfig } from '../../core/windows/config.js';
 import type { PulseConfig } from '../config.js';
-import { LOG_RETENTION_DAYS } from '../defaults.js';
+import { LOG_RETENTION_DAYS, SECURE_BUCKET } from '../defaults.js';
 import type { WindowTable } from './window-table.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -91,11 +91,7 @@ export class HotPath extends Construct {
     this.useWindowTable(props.windows);
 
     this.failureBucket = new s3.Bucket(this, 'FailureBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...SECURE_BUCKET,
       lifecycleRules: [
         { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] },
       ],

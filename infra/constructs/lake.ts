@@ -18,7 +18,7 @@ import type { SchemaRegistry } from '../../core/contract/registry.js';
 import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from '../../core/lake/columns.js';
 import { firehoseErrorPrefix, firehosePrefix } from '../../core/lake/layout.js';
 import type { PulseConfig } from '../config.js';
-import { LOG_RETENTION_DAYS } from '../defaults.js';
+import { LOG_RETENTION_DAYS, SECURE_BUCKET } from '../defaults.js';
 import { pulseFunction } from './hot-path.js';
 
 /** Props of {@link Lake}. */
@@ -58,11 +58,7 @@ export class Lake extends Construct {
   constructor(scope: Construct, id: string, props: LakeProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      versioned: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...SECURE_BUCKET,
       lifecycleRules: [
         {
           id: 'tiers',
