@@ -36,3 +36,11 @@ export async function queryAll(
   } while (start);
   return out;
 }
+
+/**
+ * True for errors the SDK answered with (throttling, 5xx, validation, timeouts after its
+ * retries): a write failed and is reported; anything else ends the invocation.
+ */
+export function isServiceError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$metadata' in error;
+}

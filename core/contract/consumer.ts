@@ -59,7 +59,8 @@ export interface DecodedRecord {
   poison: PoisonRecord[];
 }
 
-function normalise(record: KinesisRecordLike): { data: Buffer; sequenceNumber: string; partitionKey: string } {
+/** The bytes, sequence number and partition key of a record in either shape (base64 decoded once). */
+export function recordParts(record: KinesisRecordLike): { data: Buffer; sequenceNumber: string; partitionKey: string } {
   if ('kinesis' in record) {
     return {
       data: Buffer.from(record.kinesis.data, 'base64'),
@@ -101,7 +102,7 @@ export class StreamDecoder {
 
   /** Decodes one record, separating good events from poison user records; never throws for bad data. */
   decode(record: KinesisRecordLike): DecodedRecord {
-    const { data, sequenceNumber, partitionKey } = normalise(record);
+    const { data, sequenceNumber, partitionKey } = recordParts(record);
     const out: DecodedRecord = { events: [], poison: [] };
     const visit = (pk: string, _ehk: string | undefined, start: number, end: number, sub: number): void => {
       try {

@@ -100,11 +100,6 @@ export class SingleObjectDecoder {
     }
   }
 
-  /** The reader version used for an event type. */
-  readerOf(type: EventType): SchemaVersion {
-    return this.readers.get(type) as SchemaVersion;
-  }
-
   /**
    * Decodes one event.
    * @throws BadMagicError, UnknownFingerprintError, TruncatedBodyError

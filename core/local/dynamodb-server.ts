@@ -27,6 +27,11 @@ export interface DynamoServerOptions {
   prefer?: 'dynamodb-local' | 'dynalite';
   /** Keep tables on disk here, so a restart finds them; default: in memory. */
   path?: string;
+  /**
+   * Where to record DynamoDB Local's pid. Its process group survives a hard kill of Pulse;
+   * the next start on the same file stops that orphan first.
+   */
+  pidFile?: string;
 }
 
 /**
@@ -100,17 +105,16 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
     };
     // Its own process group: a Ctrl-C in the terminal must reach Pulse, which then drains
     // into DynamoDB before stopping it, not kill DynamoDB first.
-    if (options.path) {
-      mkdirSync(options.path, { recursive: true });
-      stopOrphan(join(options.path, 'dynamodb-local.pid'));
-    }
+    const pidFile = options.pidFile ?? (options.path ? join(options.path, 'dynamodb-local.pid') : undefined);
+    if (options.path) mkdirSync(options.path, { recursive: true });
+    if (pidFile) stopOrphan(pidFile);
     const proc = spawn({
       port,
       stdio: 'pipe',
       detached: true,
       ...(options.path ? { path: options.path, sharedDb: true } : {}),
     });
-    if (options.path && proc.pid) writeFileSync(join(options.path, 'dynamodb-local.pid'), String(proc.pid));
+    if (pidFile && proc.pid) writeFileSync(pidFile, String(proc.pid));
     const killOnExit = () => proc.kill();
     process.once('exit', killOnExit);
     let output = '';

@@ -159,7 +159,8 @@ export class LocalPipeline {
     // stays in memory: DynamoDB Local's file mode made each write ~100x slower (SQLite), and
     // the windows are a projection, rebuilt exactly from the stream at each start.
     const kinesisServer = await startKinesisServer({ port: o.kinesisPort ?? 0, path: join(o.dataDir, 'kinesis') });
-    const dynamo = await startDynamoServer();
+    mkdirSync(o.dataDir, { recursive: true });
+    const dynamo = await startDynamoServer({ pidFile: join(o.dataDir, 'dynamodb-local.pid') });
     const s3Server = await startS3Server({ directory: join(o.dataDir, 's3') });
     const kinesis = createKinesisClient({ endpoint: kinesisServer.endpoint });
     const ddb = createDynamoClient({ endpoint: dynamo.endpoint });
@@ -364,7 +365,9 @@ export class LocalPipeline {
 
   /** Live counters. */
   health(): PipelineHealth {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
+    // The live view uses the latest 10,000 latencies: sorting all of them every two seconds
+    // would stall the event loop the pipeline itself runs on.
+    const sorted = this.latencies.slice(-10_000).sort((a, b) => a - b);
     let parquetFiles = 0;
     let parquetRows = 0;
     for (const d of this.deliveries.values()) {

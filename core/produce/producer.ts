@@ -18,6 +18,9 @@ import { SingleObjectEncoder } from '../contract/single-object.js';
 import { EventsDroppedError, OversizedEventError, ProducerClosedError } from './errors.js';
 import { ShardMap } from './shard-map.js';
 
+/** An empty builder, only ever asked for sizes: what one event alone would weigh. */
+const SIZING = new AggregateBuilder();
+
 /** Kinesis PutRecords limits. */
 export const PUT_RECORDS_MAX_ENTRIES = 500;
 /** Kinesis PutRecords limit on the whole request (data + partition keys). */
@@ -189,8 +192,7 @@ export class Producer {
     const { shard, hash } = this.shardMap.lookup(partitionKey);
     const lane = this.lane(shard.shardId);
     const record = { partitionKey, data };
-    const fresh = new AggregateBuilder();
-    const alone = fresh.sizeIncrease(record) + fresh.size + Buffer.byteLength(partitionKey);
+    const alone = SIZING.sizeIncrease(record) + SIZING.size + Buffer.byteLength(partitionKey);
     if (alone > this.o.maxRecordBytes) throw new OversizedEventError(type, alone, this.o.maxRecordBytes);
     this.nextSeq++;
     this.counters.eventsPut++;
@@ -202,6 +204,7 @@ export class Producer {
       this.seal(lane);
     }
     if (!lane.builder) {
+      const fresh = new AggregateBuilder();
       lane.builder = fresh;
       lane.partitionKey = partitionKey;
       lane.explicitHashKey = hash;

@@ -4,7 +4,7 @@
  * sequence number, reason) and late events (raw bytes, the window they missed).
  */
 import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { queryAll } from '../clients/dynamodb.js';
+import { isServiceError, queryAll } from '../clients/dynamodb.js';
 import type { SideOutputEvent } from '../windows/fold.js';
 import { positionSortKey } from '../windows/position.js';
 
@@ -159,9 +159,4 @@ export class SideOutputStore {
       ConsistentRead: true,
     });
   }
-}
-
-/** True for errors DynamoDB answered with (throttling, 5xx, validation): the write failed, the process did not. */
-export function isServiceError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && '$metadata' in error;
 }

@@ -12,7 +12,7 @@
  * One conditional write per (item, batch), never one per event.
  */
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type KinesisRecordLike, StreamDecoder } from '../contract/consumer.js';
+import { type KinesisRecordLike, recordParts, StreamDecoder } from '../contract/consumer.js';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { addSample } from '../windows/aggregates.js';
 import { mergeSketch, newSketch } from '../windows/sketch.js';
@@ -27,7 +27,8 @@ import {
 } from '../windows/fold.js';
 import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
-import { isServiceError, SideOutputStore } from './side-outputs.js';
+import { isServiceError } from '../clients/dynamodb.js';
+import { SideOutputStore } from './side-outputs.js';
 import { emptyItem, fromAttributes, itemKey, toAttributes, type WindowItem } from './window-items.js';
 
 /** One record of a batch, in either Kinesis shape, with its arrival time. */
@@ -124,18 +125,17 @@ export class WindowProjection {
 
   /** Decodes a record once; poison user records stay with their bytes. */
   decodeRecord(r: BatchRecord): DecodedRecord {
-    const raw = 'kinesis' in r.record ? Buffer.from(r.record.kinesis.data, 'base64') : Buffer.from(r.record.Data ?? []);
-    const partitionKey = 'kinesis' in r.record ? r.record.kinesis.partitionKey : (r.record.PartitionKey ?? '');
-    // base64 is decoded once, here; the decoder reads the bytes in place
+    const { data, partitionKey } = recordParts(r.record);
+    // the decoder reads these bytes in place (a Buffer in GetRecords shape is not copied)
     const { events, poison } = this.decoder.decode({
-      Data: raw,
+      Data: data,
       SequenceNumber: r.sequenceNumber,
       PartitionKey: partitionKey,
     });
     const subs = new Map<number, Buffer>();
     return {
       sequenceNumber: r.sequenceNumber,
-      partitionKey: events[0]?.partitionKey ?? poison[0]?.partitionKey ?? '',
+      partitionKey,
       arrivalMs: r.arrivalMs,
       events,
       poison,
@@ -143,8 +143,7 @@ export class WindowProjection {
         let b = subs.get(sub);
         if (!b) {
           // Late and invalid events are rare: re-split the aggregate only when one needs its bytes.
-          const users = this.decoder.userRecords(raw);
-          for (const u of users) subs.set(u.subSequenceNumber, u.data);
+          for (const u of this.decoder.userRecords(data)) subs.set(u.subSequenceNumber, u.data);
           b = subs.get(sub) ?? Buffer.alloc(0);
         }
         return b;
@@ -211,7 +210,8 @@ export class WindowProjection {
           const outcome = await this.applyContribution(shardId, c, table, counters);
           if (outcome === 'failed') {
             counters.failedWrites++;
-            fail(this.lowestPending(shardId, c, table) ?? (table.seqs[c.events[0] as number] as string));
+            // Lambda retries from the contribution's first record; fences skip what was applied.
+            fail(table.seqs[c.events[0] as number] as string);
           }
         } catch (error) {
           crash = error;
@@ -246,17 +246,6 @@ export class WindowProjection {
     return failedAt === undefined ? { counters } : { failedSequenceNumber: failedAt, counters };
   }
 
-  private lowestPending(shardId: string, c: Contribution, table: EventTable): string | undefined {
-    const fence = this.cache.get(itemId(c.key))?.fences.get(shardId);
-    const first = table.seqs[c.events[0] as number];
-    if (!fence) return first;
-    const f = parsePosition(fence);
-    for (const i of c.events) {
-      if (comparePosition(table.seqs[i] as string, table.subs[i] as number, f.seq, f.sub) > 0) return table.seqs[i];
-    }
-    return undefined;
-  }
-
   /** Applies the events of `c` above the item's fence with one conditional write (retried on conflict). */
   private async applyContribution(
     shardId: string,
@@ -268,10 +257,11 @@ export class WindowProjection {
     const key = itemKey(c.key);
     let current = this.cache.get(id) ?? null; // null: unknown; try as new and learn on conflict
     for (let attempt = 0; attempt < this.o.maxConditionalAttempts; attempt++) {
+      // The cached item stays as stored until the write succeeds, so only it needs copying.
       const base = current ?? emptyItem(c.key);
       const fence = base.fences.get(shardId);
       const f = fence ? parsePosition(fence) : undefined;
-      const next = cloneItem(base);
+      const next = current ? cloneItem(current) : base;
       let applied = 0;
       let lastSeq = '';
       let lastSub = 0;
@@ -292,15 +282,16 @@ export class WindowProjection {
       // metric counts live in the aggregate too; keep the two in step
       if (next.metric) next.count = next.metric.count;
       next.fences.set(shardId, formatPosition(lastSeq, lastSub));
-      next.version = base.version + 1;
+      const baseVersion = current?.version ?? 0;
+      next.version = baseVersion + 1;
       const ttl = Math.floor((c.key.start + c.key.size) / 1000) + this.o.config.ttlDays * 86_400;
       try {
         await this.o.ddb.send(
           new PutItemCommand({
             TableName: this.o.tableName,
             Item: toAttributes(next, ttl),
-            ConditionExpression: base.version === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
-            ...(base.version === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(base.version) } } }),
+            ConditionExpression: baseVersion === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
+            ...(baseVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(baseVersion) } } }),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );

@@ -286,13 +286,9 @@ export class WindowFold {
     // this from depending on where a batch ends when arrival times wobble.
     const horizon = this.lastArrival - this.config.producerMarkTtlMs - 3_600_000;
     for (const [id, hosts] of this.marks) {
-      let keep = false;
-      for (const m of hosts.values()) if (m.seenAt >= horizon) keep = true;
-      if (!keep) this.marks.delete(id);
-      else if ([...hosts.values()].some((m) => m.seenAt < horizon)) {
-        const live = new Map([...hosts].filter(([, m]) => m.seenAt >= horizon));
-        this.marks.set(id, live);
-      }
+      const live = [...hosts].filter(([, m]) => m.seenAt >= horizon);
+      if (live.length === 0) this.marks.delete(id);
+      else if (live.length < hosts.size) this.marks.set(id, new Map(live)); // a copy: the input state stays intact
     }
     this.result.state = { watermark: this.watermark, marks: this.marks };
     return this.result;
