@@ -17,5 +17,9 @@ export function resourceNames(stage: string) {
     glueDatabase: `pulse_${stage.replaceAll('-', '_')}`,
     /** The lake bucket in local mode (AWS names buckets itself: they are global). */
     lakeBucket: `pulse-${stage}-lake`,
+    /** Powertools Idempotency records of the collector, ingest API and file drop. */
+    idempotencyTable: `pulse-${stage}-idempotency`,
+    /** The file-drop bucket in local mode (files go under `incoming/`). */
+    dropBucket: `pulse-${stage}-drop`,
   } as const;
 }

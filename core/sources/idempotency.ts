@@ -1,0 +1,67 @@
+/**
+ * Powertools Idempotency for the sources: one DynamoDB table (defined here as
+ * data, created from it by the CDK app and by local mode), and a wrapper that
+ * makes a unit of work (a tick, a request, a file) run at most once per key.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+
+/** The idempotency table: Powertools' default attribute names, TTL on `expiration`. */
+export const IDEMPOTENCY_TABLE = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
+
+/** CreateTable input for the idempotency table (on-demand), as local mode issues it. */
+export function createIdempotencyTableInput(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' as const }],
+    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' as const }],
+  };
+}
+
+/** Where idempotency records live. */
+export interface IdempotencyStore {
+  ddb: DynamoDBClient;
+  tableName: string;
+}
+
+/** Settings of one idempotent unit of work. */
+export interface IdempotentOptions {
+  /**
+   * Names the unit in the record key (`<keyPrefix>#<hash of the key>`); fixed per
+   * source so a key means the same in AWS and locally (Powertools would use the
+   * function name, which differs between stacks).
+   */
+  keyPrefix: string;
+  /** JMESPath of the idempotency key within the first argument. */
+  keyPath: string;
+  /** JMESPath of what must be identical for a repeat (a reused key with other data is refused). */
+  validationPath?: string;
+  /** How long a completed unit is remembered (default 24 h). */
+  expiresAfterSeconds?: number;
+}
+
+/**
+ * Wraps `fn` so a second call with the same key returns the first call's result
+ * without running `fn` again. While a first call is in progress, a second one
+ * throws `IdempotencyAlreadyInProgressError`; with a different payload under the
+ * same key, `IdempotencyValidationError`.
+ */
+export function idempotent<A extends Record<string, unknown>, R extends Record<string, unknown>>(
+  store: IdempotencyStore,
+  options: IdempotentOptions,
+  fn: (input: A) => Promise<R>,
+): (input: A) => Promise<R> {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: store.tableName,
+    awsSdkV3Client: store.ddb,
+  });
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: options.keyPath,
+    ...(options.validationPath ? { payloadValidationJmesPath: options.validationPath } : {}),
+    expiresAfterSeconds: options.expiresAfterSeconds ?? 86_400,
+    throwOnNoIdempotencyKey: true,
+  });
+  return makeIdempotent(fn, { persistenceStore, config, keyPrefix: options.keyPrefix }) as (input: A) => Promise<R>;
+}

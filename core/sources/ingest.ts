@@ -1,0 +1,134 @@
+/**
+ * The HTTP ingest API, free of API Gateway types: `POST /v1/events` with
+ * `{"events": [...]}`. Each event is validated on its own; the answer is 202 with
+ * the accepted and rejected counts and one error (index, field, reason) per
+ * rejected event. 400 for a malformed body or Idempotency-Key, 413 above the size
+ * limit, 409 while the same Idempotency-Key is in progress, 422 when a key is
+ * reused with a different body, 503 when the stream did not take the events.
+ * (429 comes from the throttle in front: API Gateway in AWS, the local server here.)
+ *
+ * With an `Idempotency-Key`, a retried request returns the first answer and
+ * produces nothing (Powertools Idempotency); its events also carry identities
+ * derived from the key, so even a retry of a request that failed half-way counts
+ * nothing twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
+import { EventsDroppedError } from '../produce/errors.js';
+import { type IdempotencyStore, idempotent } from './idempotency.js';
+import { produceUnit, type StreamTarget, unitProducerId } from './emit.js';
+import { type InputError, validateBatch } from './input.js';
+
+/** Limits of the ingest API (defaults as data). */
+export interface IngestLimits {
+  /** Largest accepted body in bytes (default 1 MiB). */
+  maxBodyBytes: number;
+  /** Most events per request (default 1,000). */
+  maxEvents: number;
+}
+
+/** Defaults of {@link IngestLimits}. */
+export const INGEST_DEFAULTS: Readonly<IngestLimits> = Object.freeze({ maxBodyBytes: 1_048_576, maxEvents: 1_000 });
+
+/** An ingest request, as any HTTP front end hands it over. */
+export interface IngestRequest {
+  /** The raw body (UTF-8). */
+  body: string;
+  /** The `Idempotency-Key` header, when sent. */
+  idempotencyKey?: string;
+}
+
+/** An answer: status and JSON body. */
+export interface IngestResponse {
+  statusCode: number;
+  body: IngestAnswer | { error: string };
+}
+
+/** Body of a 202. */
+export interface IngestAnswer {
+  accepted: number;
+  rejected: number;
+  errors: InputError[];
+}
+
+/** What the ingest API needs. */
+export interface IngestDeps {
+  target: StreamTarget;
+  store: IdempotencyStore;
+  limits?: Partial<IngestLimits>;
+}
+
+const fail = (statusCode: number, error: string): IngestResponse => ({ statusCode, body: { error } });
+
+/** See the module comment. */
+export class IngestApi {
+  private readonly limits: IngestLimits;
+  private readonly once: (input: { key: string; body: string }) => Promise<IngestResponse & Record<string, unknown>>;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.limits = { ...INGEST_DEFAULTS, ...deps.limits };
+    this.once = idempotent(
+      deps.store,
+      { keyPrefix: 'ingest', keyPath: 'key', validationPath: 'body' },
+      async (input: { key: string; body: string }) =>
+        (await this.accept(input.body, unitProducerId('ingest-api', input.key))) as IngestResponse &
+          Record<string, unknown>,
+    );
+  }
+
+  /** Handles one request; never throws for anything the caller did. */
+  async handle(request: IngestRequest): Promise<IngestResponse> {
+    const bytes = Buffer.byteLength(request.body);
+    if (bytes > this.limits.maxBodyBytes) {
+      return fail(
+        413,
+        `body is ${bytes} bytes, above the ${this.limits.maxBodyBytes}-byte limit: split the events into smaller requests`,
+      );
+    }
+    const key = request.idempotencyKey;
+    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+      return fail(400, 'Idempotency-Key must be 1-255 characters');
+    }
+    try {
+      if (key === undefined) return await this.accept(request.body, unitProducerId('ingest-api', randomUUID()));
+      return await this.once({ key, body: request.body });
+    } catch (error) {
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        return fail(409, 'a request with this Idempotency-Key is still in progress: retry it in a few seconds');
+      }
+      if (error instanceof IdempotencyValidationError) {
+        return fail(422, 'this Idempotency-Key was already used with a different body: use a new key for new events');
+      }
+      // Powertools wraps what the function threw in its own error, with the original as cause.
+      if (error instanceof EventsDroppedError || (error as { cause?: unknown }).cause instanceof EventsDroppedError) {
+        return fail(503, 'the stream did not accept the events: retry the request (with the same Idempotency-Key)');
+      }
+      throw error;
+    }
+  }
+
+  private async accept(body: string, producerId: string): Promise<IngestResponse> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      // JSON.parse's message quotes the body: not repeated here.
+      return fail(400, 'body is not valid JSON: send {"events": [ ... ]}');
+    }
+    const events = (parsed as { events?: unknown } | null)?.events;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Array.isArray(events)) {
+      return fail(400, 'body must be a JSON object with an "events" array: send {"events": [ ... ]}');
+    }
+    if (events.length === 0) return fail(400, '"events" is empty: send at least one event');
+    if (events.length > this.limits.maxEvents) {
+      return fail(413, `${events.length} events is above the limit of ${this.limits.maxEvents} per request: split them`);
+    }
+    const batch = validateBatch(events, 'ingest-api');
+    // A failure to produce is thrown, not returned: an idempotent request must not remember it.
+    if (batch.events.length > 0) await produceUnit(this.deps.target, producerId, batch.events);
+    return {
+      statusCode: 202,
+      body: { accepted: batch.events.length, rejected: batch.errors.length, errors: batch.errors },
+    };
+  }
+}

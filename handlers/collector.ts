@@ -1,0 +1,21 @@
+/** Scheduled collector Lambda: one EventBridge tick → the fleet's metrics on the stream, at most once per tick. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createDynamoClient } from '../core/clients/dynamodb.js';
+import { createKinesisClient } from '../core/clients/kinesis.js';
+import { requireEnv } from '../core/config/env.js';
+import { SchemaRegistry } from '../core/contract/registry.js';
+import { collectorConfig } from '../core/sources/collector.js';
+import { collectorHandler } from './lib/sources.js';
+
+const logger = new Logger({ serviceName: 'collector' });
+
+export const handler = collectorHandler({
+  target: {
+    kinesis: createKinesisClient(),
+    streamName: requireEnv(process.env, 'PULSE_STREAM_NAME'),
+    registry: SchemaRegistry.load(),
+  },
+  store: { ddb: createDynamoClient(), tableName: requireEnv(process.env, 'PULSE_IDEMPOTENCY_TABLE') },
+  config: collectorConfig({ hosts: Number(process.env.PULSE_COLLECTOR_HOSTS ?? 10) }),
+  logger,
+});

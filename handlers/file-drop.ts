@@ -1,0 +1,19 @@
+/** S3 file-drop Lambda: a CSV / JSON-lines file under incoming/ → events on the stream, once per object version. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createDynamoClient } from '../core/clients/dynamodb.js';
+import { createKinesisClient } from '../core/clients/kinesis.js';
+import { createS3Client } from '../core/clients/s3.js';
+import { requireEnv } from '../core/config/env.js';
+import { SchemaRegistry } from '../core/contract/registry.js';
+import { fileDropHandler } from './lib/sources.js';
+
+export const handler = fileDropHandler({
+  s3: createS3Client(),
+  target: {
+    kinesis: createKinesisClient(),
+    streamName: requireEnv(process.env, 'PULSE_STREAM_NAME'),
+    registry: SchemaRegistry.load(),
+  },
+  store: { ddb: createDynamoClient(), tableName: requireEnv(process.env, 'PULSE_IDEMPOTENCY_TABLE') },
+  logger: new Logger({ serviceName: 'file-drop' }),
+});

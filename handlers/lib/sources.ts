@@ -1,0 +1,122 @@
+/**
+ * Adapters from Lambda event shapes (EventBridge schedule, API Gateway REST
+ * proxy, S3 notification) to the sources in `core/sources/`. The handler modules
+ * wire them from the environment; local mode and tests wire them with their own
+ * clients and call them with events of the same shapes.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, ScheduledEvent } from 'aws-lambda';
+import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
+import type { StreamTarget } from '../../core/sources/emit.js';
+import { type FileResult, ingestFile } from '../../core/sources/file-drop.js';
+import { type IdempotencyStore, idempotent } from '../../core/sources/idempotency.js';
+import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
+
+/** What the scheduled collector needs. */
+export interface CollectorDeps {
+  target: StreamTarget;
+  store: IdempotencyStore;
+  config: CollectorConfig;
+  logger: Logger;
+}
+
+/** The scheduled event's fields the collector reads. */
+export type TickEvent = Pick<ScheduledEvent, 'time'> & Partial<ScheduledEvent>;
+
+/**
+ * Builds the collector handler: one tick per scheduled event, keyed on the
+ * event's `time`, so a repeated delivery (or a replay of that tick) produces nothing.
+ */
+export function collectorHandler(deps: CollectorDeps): (event: TickEvent) => Promise<TickResult> {
+  const tick = idempotent(deps.store, { keyPrefix: 'collector', keyPath: 'time' }, async (event: TickEvent) => {
+    const at = new Date(event.time);
+    if (Number.isNaN(at.getTime())) throw new Error('the scheduled event has no valid "time": expected ISO-8601');
+    return collectTick(deps.target, deps.config, at);
+  });
+  return async (event) => {
+    const result = await tick(event);
+    deps.logger.info('tick collected', { tick: result.tick, produced: result.produced });
+    return result;
+  };
+}
+
+/** What the ingest API needs. */
+export interface IngestDeps {
+  target: StreamTarget;
+  store: IdempotencyStore;
+  limits?: Partial<IngestLimits>;
+  logger: Logger;
+}
+
+/** Headers are case-insensitive; API Gateway passes them as sent. */
+function header(headers: APIGatewayProxyEvent['headers'] | null, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === wanted) return v ?? undefined;
+  return undefined;
+}
+
+/** The API Gateway fields the ingest handler reads. */
+export type IngestEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> &
+  Partial<APIGatewayProxyEvent>;
+
+/** Builds the ingest handler (API Gateway REST proxy integration). */
+export function ingestHandler(deps: IngestDeps): (event: IngestEvent) => Promise<APIGatewayProxyResult> {
+  const api = new IngestApi(deps);
+  return async (event) => {
+    const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    const key = header(event.headers, 'Idempotency-Key');
+    const out = await api.handle({ body, ...(key !== undefined ? { idempotencyKey: key } : {}) });
+    // Counts and status only: events and errors may hold user data.
+    const counts = 'accepted' in out.body ? { accepted: out.body.accepted, rejected: out.body.rejected } : {};
+    deps.logger.info('ingest request', { statusCode: out.statusCode, idempotent: key !== undefined, ...counts });
+    return {
+      statusCode: out.statusCode,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(out.body),
+    };
+  };
+}
+
+/** What the file drop needs. */
+export interface FileDropDeps {
+  s3: S3Client;
+  target: StreamTarget;
+  store: IdempotencyStore;
+  logger: Logger;
+}
+
+/** S3 notification keys are URL-encoded with '+' for spaces. */
+const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
+
+/**
+ * Builds the file-drop handler: each notified object once per version (or ETag
+ * when the bucket is not versioned).
+ */
+export function fileDropHandler(deps: FileDropDeps): (event: S3Event) => Promise<FileResult[]> {
+  const once = idempotent(
+    deps.store,
+    { keyPrefix: 'file-drop', keyPath: 'id' },
+    async (o: { id: string; bucket: string; key: string; versionId?: string; eTag?: string }) =>
+      ingestFile(deps.s3, deps.target, o),
+  );
+  return async (event) => {
+    const results: FileResult[] = [];
+    for (const r of event.Records) {
+      if (!r.eventName.startsWith('ObjectCreated:')) continue;
+      const bucket = r.s3.bucket.name;
+      const key = decodeKey(r.s3.object.key);
+      const version = r.s3.object.versionId ?? r.s3.object.eTag ?? '';
+      const result = await once({
+        id: `${bucket}/${key}#${version}`,
+        bucket,
+        key,
+        ...(r.s3.object.versionId ? { versionId: r.s3.object.versionId } : {}),
+        ...(r.s3.object.eTag ? { eTag: r.s3.object.eTag } : {}),
+      });
+      deps.logger.info('file ingested', { ...result });
+      results.push(result);
+    }
+    return results;
+  };
+}
