@@ -160,7 +160,12 @@ export async function ingestFile(s3: S3Client, target: StreamTarget, object: Dro
     if ((error as { code?: string }).code?.startsWith('CSV_')) {
       // A broken CSV (unclosed quote, ragged row): the rows before it are kept, the rest is reported.
       rejected++;
-      errors.push({ index: 0, field: 'file', reason: `CSV cannot be parsed further: ${(error as Error).message}`, row: '' });
+      errors.push({
+        index: 0,
+        field: 'file',
+        reason: `CSV cannot be parsed further: ${(error as Error).message}`,
+        row: '',
+      });
     } else {
       await producer.close().catch(() => {});
       throw error;

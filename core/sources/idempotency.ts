@@ -42,17 +42,27 @@ export interface IdempotentOptions {
   expiresAfterSeconds?: number;
 }
 
+/** The part of a Lambda context that idempotency needs: the time left before the timeout. */
+export interface RemainingTime {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Outside Lambda (local mode, tests): a unit of work gets this long before its in-progress record expires. */
+export const LOCAL_TIMEOUT_MS = 60_000;
+
 /**
  * Wraps `fn` so a second call with the same key returns the first call's result
  * without running `fn` again. While a first call is in progress, a second one
  * throws `IdempotencyAlreadyInProgressError`; with a different payload under the
- * same key, `IdempotencyValidationError`.
+ * same key, `IdempotencyValidationError`. Pass the Lambda context: its remaining
+ * time bounds the in-progress record, so a call that dies with its Lambda does not
+ * block the key until expiry (outside Lambda, {@link LOCAL_TIMEOUT_MS} is used).
  */
 export function idempotent<A extends Record<string, unknown>, R extends Record<string, unknown>>(
   store: IdempotencyStore,
   options: IdempotentOptions,
   fn: (input: A) => Promise<R>,
-): (input: A) => Promise<R> {
+): (input: A, context?: RemainingTime) => Promise<R> {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: store.tableName,
     awsSdkV3Client: store.ddb,
@@ -63,5 +73,13 @@ export function idempotent<A extends Record<string, unknown>, R extends Record<s
     expiresAfterSeconds: options.expiresAfterSeconds ?? 86_400,
     throwOnNoIdempotencyKey: true,
   });
-  return makeIdempotent(fn, { persistenceStore, config, keyPrefix: options.keyPrefix }) as (input: A) => Promise<R>;
+  const once = makeIdempotent(fn, { persistenceStore, config, keyPrefix: options.keyPrefix }) as (
+    input: A,
+  ) => Promise<R>;
+  return (input, context) => {
+    const deadline = Date.now() + LOCAL_TIMEOUT_MS;
+    const time = context ?? { getRemainingTimeInMillis: () => deadline - Date.now() };
+    config.registerLambdaContext(time as Parameters<IdempotencyConfig['registerLambdaContext']>[0]);
+    return once(input);
+  };
 }

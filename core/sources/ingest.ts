@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { EventsDroppedError } from '../produce/errors.js';
-import { type IdempotencyStore, idempotent } from './idempotency.js';
+import { type IdempotencyStore, idempotent, type RemainingTime } from './idempotency.js';
 import { produceUnit, type StreamTarget, unitProducerId } from './emit.js';
 import { type InputError, validateBatch } from './input.js';
 
@@ -63,7 +63,10 @@ const fail = (statusCode: number, error: string): IngestResponse => ({ statusCod
 /** See the module comment. */
 export class IngestApi {
   private readonly limits: IngestLimits;
-  private readonly once: (input: { key: string; body: string }) => Promise<IngestResponse & Record<string, unknown>>;
+  private readonly once: (
+    input: { key: string; body: string },
+    context?: RemainingTime,
+  ) => Promise<IngestResponse & Record<string, unknown>>;
 
   constructor(private readonly deps: IngestDeps) {
     this.limits = { ...INGEST_DEFAULTS, ...deps.limits };
@@ -76,8 +79,8 @@ export class IngestApi {
     );
   }
 
-  /** Handles one request; never throws for anything the caller did. */
-  async handle(request: IngestRequest): Promise<IngestResponse> {
+  /** Handles one request; never throws for anything the caller did. Pass the Lambda context when there is one. */
+  async handle(request: IngestRequest, context?: RemainingTime): Promise<IngestResponse> {
     const bytes = Buffer.byteLength(request.body);
     if (bytes > this.limits.maxBodyBytes) {
       return fail(
@@ -91,7 +94,7 @@ export class IngestApi {
     }
     try {
       if (key === undefined) return await this.accept(request.body, unitProducerId('ingest-api', randomUUID()));
-      return await this.once({ key, body: request.body });
+      return await this.once({ key, body: request.body }, context);
     } catch (error) {
       if (error instanceof IdempotencyAlreadyInProgressError) {
         return fail(409, 'a request with this Idempotency-Key is still in progress: retry it in a few seconds');
@@ -121,7 +124,10 @@ export class IngestApi {
     }
     if (events.length === 0) return fail(400, '"events" is empty: send at least one event');
     if (events.length > this.limits.maxEvents) {
-      return fail(413, `${events.length} events is above the limit of ${this.limits.maxEvents} per request: split them`);
+      return fail(
+        413,
+        `${events.length} events is above the limit of ${this.limits.maxEvents} per request: split them`,
+      );
     }
     const batch = validateBatch(events, 'ingest-api');
     // A failure to produce is thrown, not returned: an idempotent request must not remember it.

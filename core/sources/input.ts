@@ -26,8 +26,7 @@ export interface InputError {
 
 /** A validated input event, ready for the producer. */
 export type InputEvent =
-  | { type: 'MetricSample'; body: EventBody<'MetricSample'> }
-  | { type: 'LogEvent'; body: EventBody<'LogEvent'> };
+  { type: 'MetricSample'; body: EventBody<'MetricSample'> } | { type: 'LogEvent'; body: EventBody<'LogEvent'> };
 
 /** Result of validating a batch. */
 export interface ValidatedBatch {

@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, ScheduledEve
 import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
 import { type FileResult, ingestFile } from '../../core/sources/file-drop.js';
-import { type IdempotencyStore, idempotent } from '../../core/sources/idempotency.js';
+import { type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
 
 /** What the scheduled collector needs. */
@@ -28,14 +28,16 @@ export type TickEvent = Pick<ScheduledEvent, 'time'> & Partial<ScheduledEvent>;
  * Builds the collector handler: one tick per scheduled event, keyed on the
  * event's `time`, so a repeated delivery (or a replay of that tick) produces nothing.
  */
-export function collectorHandler(deps: CollectorDeps): (event: TickEvent) => Promise<TickResult> {
+export function collectorHandler(
+  deps: CollectorDeps,
+): (event: TickEvent, context?: RemainingTime) => Promise<TickResult> {
   const tick = idempotent(deps.store, { keyPrefix: 'collector', keyPath: 'time' }, async (event: TickEvent) => {
     const at = new Date(event.time);
     if (Number.isNaN(at.getTime())) throw new Error('the scheduled event has no valid "time": expected ISO-8601');
     return collectTick(deps.target, deps.config, at);
   });
-  return async (event) => {
-    const result = await tick(event);
+  return async (event, context) => {
+    const result = await tick(event, context);
     deps.logger.info('tick collected', { tick: result.tick, produced: result.produced });
     return result;
   };
@@ -61,12 +63,14 @@ export type IngestEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBas
   Partial<APIGatewayProxyEvent>;
 
 /** Builds the ingest handler (API Gateway REST proxy integration). */
-export function ingestHandler(deps: IngestDeps): (event: IngestEvent) => Promise<APIGatewayProxyResult> {
+export function ingestHandler(
+  deps: IngestDeps,
+): (event: IngestEvent, context?: RemainingTime) => Promise<APIGatewayProxyResult> {
   const api = new IngestApi(deps);
-  return async (event) => {
+  return async (event, context) => {
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const key = header(event.headers, 'Idempotency-Key');
-    const out = await api.handle({ body, ...(key !== undefined ? { idempotencyKey: key } : {}) });
+    const out = await api.handle({ body, ...(key !== undefined ? { idempotencyKey: key } : {}) }, context);
     // Counts and status only: events and errors may hold user data.
     const counts = 'accepted' in out.body ? { accepted: out.body.accepted, rejected: out.body.rejected } : {};
     deps.logger.info('ingest request', { statusCode: out.statusCode, idempotent: key !== undefined, ...counts });
@@ -93,27 +97,32 @@ const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
  * Builds the file-drop handler: each notified object once per version (or ETag
  * when the bucket is not versioned).
  */
-export function fileDropHandler(deps: FileDropDeps): (event: S3Event) => Promise<FileResult[]> {
+export function fileDropHandler(
+  deps: FileDropDeps,
+): (event: S3Event, context?: RemainingTime) => Promise<FileResult[]> {
   const once = idempotent(
     deps.store,
     { keyPrefix: 'file-drop', keyPath: 'id' },
     async (o: { id: string; bucket: string; key: string; versionId?: string; eTag?: string }) =>
       ingestFile(deps.s3, deps.target, o),
   );
-  return async (event) => {
+  return async (event, context) => {
     const results: FileResult[] = [];
     for (const r of event.Records) {
       if (!r.eventName.startsWith('ObjectCreated:')) continue;
       const bucket = r.s3.bucket.name;
       const key = decodeKey(r.s3.object.key);
       const version = r.s3.object.versionId ?? r.s3.object.eTag ?? '';
-      const result = await once({
-        id: `${bucket}/${key}#${version}`,
-        bucket,
-        key,
-        ...(r.s3.object.versionId ? { versionId: r.s3.object.versionId } : {}),
-        ...(r.s3.object.eTag ? { eTag: r.s3.object.eTag } : {}),
-      });
+      const result = await once(
+        {
+          id: `${bucket}/${key}#${version}`,
+          bucket,
+          key,
+          ...(r.s3.object.versionId ? { versionId: r.s3.object.versionId } : {}),
+          ...(r.s3.object.eTag ? { eTag: r.s3.object.eTag } : {}),
+        },
+        context,
+      );
       deps.logger.info('file ingested', { ...result });
       results.push(result);
     }

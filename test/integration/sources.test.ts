@@ -1,0 +1,422 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Event } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../core/clients/s3.js';
+import { SchemaRegistry } from '../../core/contract/registry.js';
+import type { LocalServer } from '../../core/local/kinesis-server.js';
+import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
+import { ensureIdempotencyTable } from '../../core/local/tables.js';
+import { collectorConfig, tickEvents } from '../../core/sources/collector.js';
+import type { StreamTarget } from '../../core/sources/emit.js';
+import { collectorHandler, fileDropHandler, ingestHandler, type IngestEvent } from '../../handlers/lib/sources.js';
+import { useLocalDynamo } from '../helpers/local-dynamo.js';
+import { readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
+
+const registry = SchemaRegistry.load();
+const kinesisLocal = useLocalKinesis();
+const dynamoLocal = useLocalDynamo();
+const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+let s3Server: LocalServer;
+let s3: S3Client;
+
+beforeAll(async () => {
+  s3Server = await startS3Server({ directory: join(mkdtempSync(join(tmpdir(), 'pulse-sources-')), 's3') });
+  s3 = createS3Client({ endpoint: s3Server.endpoint });
+});
+afterAll(async () => {
+  s3?.destroy();
+  await s3Server?.stop();
+});
+
+/** A fresh stream and idempotency table. */
+async function fresh(kinesis: Pick<KinesisClient, 'send'> = kinesisLocal.kinesis) {
+  const streamName = await kinesisLocal.newStream(2);
+  const tableName = `idempotency-${randomUUID().slice(0, 8)}`;
+  await ensureIdempotencyTable(dynamoLocal.ddb, tableName);
+  const target: StreamTarget = { kinesis, streamName, registry };
+  return { target, store: { ddb: dynamoLocal.ddb, tableName }, streamName };
+}
+
+const events = (streamName: string) => readAll(kinesisLocal.kinesis, streamName, registry);
+
+describe('scheduled collector', () => {
+  it('produces 10 servers × 5 metrics per tick with identities fixed by the tick', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const handler = collectorHandler({ target, store, config: collectorConfig(), logger });
+    const time = '2026-11-22T10:05:00Z';
+
+    // Act
+    const result = await handler({ time });
+
+    // Assess
+    const got = await events(streamName);
+    expect(result).toMatchObject({ tick: '2026-11-22T10:05:00.000Z', produced: 50 });
+    expect(got).toHaveLength(50);
+    expect(new Set(got.map((e) => e.event.producer_id))).toEqual(new Set([result.producerId]));
+    expect(got.map((e) => e.event.producer_seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    expect(new Set(got.map((e) => (e.event as { host: string }).host)).size).toBe(10);
+    expect(got.every((e) => (e.event as { source?: string }).source === 'collector')).toBe(true);
+    expect(got.every((e) => e.event.occurred_at.getTime() === Date.parse(time))).toBe(true);
+    // The values are a function of the tick: the same tick computed again is identical.
+    expect(tickEvents(collectorConfig(), new Date(time))).toEqual(tickEvents(collectorConfig(), new Date(time)));
+  });
+
+  it('produces nothing new when the same tick is delivered again', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const handler = collectorHandler({ target, store, config: collectorConfig({ hosts: 3 }), logger });
+    const first = await handler({ time: '2026-11-22T10:05:00Z', id: 'a' });
+
+    // Act
+    const again = await handler({ time: '2026-11-22T10:05:00Z', id: 'b' });
+    await handler({ time: '2026-11-22T10:10:00Z' });
+
+    // Assess
+    expect(again).toEqual(first);
+    expect(await events(streamName)).toHaveLength(30);
+  });
+
+  it('refuses a collector config out of range with the setting named', () => {
+    // Act / Assess
+    expect(() => collectorConfig({ hosts: 0 })).toThrow('collector hosts must be an integer from 1 to 999, got 0');
+  });
+});
+
+const metric = (i: number) => ({
+  occurred_at: '2026-11-22T10:00:00Z',
+  host: `web-${i % 3}`,
+  metric: 'cpu_utilization',
+  value: 10 + i,
+  unit: 'percent',
+  region: 'eu-west-1',
+  environment: 'production',
+});
+const post = (body: unknown, headers: Record<string, string> = {}): IngestEvent => ({
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  headers,
+  isBase64Encoded: false,
+});
+
+describe('HTTP ingest API', () => {
+  it('answers 202 with accepted and rejected counts and per-event errors; produces the valid ones', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const handler = ingestHandler({ target, store, logger });
+
+    // Act
+    const res = await handler(post({ events: [metric(1), { ...metric(2), value: 'x' }, metric(3), 'no'] }));
+
+    // Assess
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(res.body)).toEqual({
+      accepted: 2,
+      rejected: 2,
+      errors: [
+        { index: 1, field: 'value', reason: 'value must be a number' },
+        { index: 3, field: 'event', reason: 'each event must be a JSON object' },
+      ],
+    });
+    const got = await events(streamName);
+    expect(got.map((e) => (e.event as { value: number }).value).sort()).toEqual([11, 13]);
+    expect(got.every((e) => (e.event as { source?: string }).source === 'ingest-api')).toBe(true);
+  });
+
+  it.each([
+    ['{"events": [', 400, 'body is not valid JSON: send {"events": [ ... ]}'],
+    ['[1,2]', 400, 'body must be a JSON object with an "events" array: send {"events": [ ... ]}'],
+    ['{"events": []}', 400, '"events" is empty: send at least one event'],
+    [
+      JSON.stringify({ events: Array.from({ length: 6 }, (_, i) => metric(i)) }),
+      413,
+      '6 events is above the limit of 5 per request: split them',
+    ],
+    [
+      JSON.stringify({ events: [metric(1)], pad: 'x'.repeat(2_000) }),
+      413,
+      /^body is \d+ bytes, above the 2000-byte limit/,
+    ],
+  ])('answers %s with %i', async (body, status, error) => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const handler = ingestHandler({ target, store, logger, limits: { maxEvents: 5, maxBodyBytes: 2_000 } });
+
+    // Act
+    const res = await handler(post(body));
+
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(JSON.parse(res.body).error).toMatch(error);
+    expect(await events(streamName)).toHaveLength(0);
+  });
+
+  it('makes a retried request with the same Idempotency-Key a no-op with the same answer', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const handler = ingestHandler({ target, store, logger });
+    const request = post({ events: [metric(1), metric(2)] }, { 'Idempotency-Key': 'order-42' });
+    const first = await handler(request);
+
+    // Act
+    const second = await handler({ ...request, headers: { 'idempotency-key': 'order-42' } });
+
+    // Assess
+    expect(second).toEqual(first);
+    expect(JSON.parse(second.body)).toMatchObject({ accepted: 2 });
+    expect(await events(streamName)).toHaveLength(2);
+  });
+
+  it('answers 422 when a key is reused with a different body, and 400 for an over-long key', async () => {
+    // Prepare
+    const { target, store } = await fresh();
+    const handler = ingestHandler({ target, store, logger });
+    await handler(post({ events: [metric(1)] }, { 'Idempotency-Key': 'k1' }));
+
+    // Act
+    const reused = await handler(post({ events: [metric(2)] }, { 'Idempotency-Key': 'k1' }));
+    const long = await handler(post({ events: [metric(2)] }, { 'Idempotency-Key': 'k'.repeat(256) }));
+
+    // Assess
+    expect([reused.statusCode, JSON.parse(reused.body).error]).toEqual([
+      422,
+      'this Idempotency-Key was already used with a different body: use a new key for new events',
+    ]);
+    expect([long.statusCode, JSON.parse(long.body).error]).toEqual([400, 'Idempotency-Key must be 1-255 characters']);
+  });
+
+  it('answers 409 while the same key is in progress', async () => {
+    // Prepare: PutRecords waits until released, so the first request stays in progress.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const slow: Pick<KinesisClient, 'send'> = {
+      send: (async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'PutRecordsCommand') await gate;
+        return kinesisLocal.kinesis.send(command as never);
+      }) as KinesisClient['send'],
+    };
+    const { target, store, streamName } = await fresh(slow);
+    const handler = ingestHandler({ target, store, logger });
+    const request = post({ events: [metric(1)] }, { 'Idempotency-Key': 'k2' });
+    const first = handler(request);
+    await new Promise((r) => setTimeout(r, 300));
+
+    // Act
+    const second = await handler(request);
+    release();
+
+    // Assess
+    expect([second.statusCode, JSON.parse(second.body).error]).toEqual([
+      409,
+      'a request with this Idempotency-Key is still in progress: retry it in a few seconds',
+    ]);
+    expect((await first).statusCode).toBe(202);
+    expect(await events(streamName)).toHaveLength(1);
+  });
+
+  it('lets a retry through once the in-progress request outlived its Lambda (a crash does not block the key)', async () => {
+    // Prepare: the first request hangs as if its Lambda died, with 300 ms left on its clock.
+    const hang: Pick<KinesisClient, 'send'> = {
+      send: (async (command: { constructor: { name: string } }) => {
+        if (command.constructor.name === 'PutRecordsCommand' && !recovered) await new Promise(() => {});
+        return kinesisLocal.kinesis.send(command as never);
+      }) as KinesisClient['send'],
+    };
+    let recovered = false;
+    const { target, store, streamName } = await fresh(hang);
+    const handler = ingestHandler({ target, store, logger });
+    const request = post({ events: [metric(1)] }, { 'Idempotency-Key': 'k4' });
+    void handler(request, { getRemainingTimeInMillis: () => 300 });
+    await new Promise((r) => setTimeout(r, 100));
+    const during = await handler(request);
+    await new Promise((r) => setTimeout(r, 400));
+    recovered = true;
+
+    // Act
+    const after = await handler(request);
+
+    // Assess
+    expect(during.statusCode).toBe(409);
+    expect(after.statusCode).toBe(202);
+    expect(await events(streamName)).toHaveLength(1);
+  });
+
+  it('answers 503 when the stream does not take the events, and a retry with the key then succeeds once', async () => {
+    // Prepare
+    let down = true;
+    const flaky: Pick<KinesisClient, 'send'> = {
+      send: (async (command: { constructor: { name: string } }) => {
+        if (down && command.constructor.name === 'PutRecordsCommand') throw new Error('connect ECONNREFUSED');
+        return kinesisLocal.kinesis.send(command as never);
+      }) as KinesisClient['send'],
+    };
+    const { target, store, streamName } = await fresh(flaky);
+    const handler = ingestHandler({
+      target: { ...target, retry: { maxAttempts: 2, baseBackoffMs: 1, maxBackoffMs: 1 } },
+      store,
+      logger,
+    });
+    const request = post({ events: [metric(1), metric(2)] }, { 'Idempotency-Key': 'k3' });
+
+    // Act
+    const failed = await handler(request);
+    down = false;
+    const retried = await handler(request);
+
+    // Assess
+    expect([failed.statusCode, JSON.parse(failed.body).error]).toEqual([
+      503,
+      'the stream did not accept the events: retry the request (with the same Idempotency-Key)',
+    ]);
+    expect(retried.statusCode).toBe(202);
+    expect(await events(streamName)).toHaveLength(2);
+  });
+});
+
+/** An S3 notification for one object, as S3 (and s3rver) sends it. */
+function notification(bucket: string, key: string, eTag: string): S3Event {
+  return {
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), eTag } },
+      },
+    ],
+  } as unknown as S3Event;
+}
+
+async function keys(bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (out.Contents ?? []).map((o) => o.Key as string).sort();
+}
+
+async function text(bucket: string, key: string): Promise<string> {
+  return (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? '';
+}
+
+async function drop(bucket: string, key: string, body: string): Promise<string> {
+  const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return (out.ETag ?? '').replaceAll('"', '');
+}
+
+describe('S3 file drop', () => {
+  it('ingests a CSV, writes rejected rows with line and reason to failed/, moves the file to processed/', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const csv = [
+      'occurred_at,host,metric,value,unit,region,environment,tags.team',
+      '2026-11-22T10:00:00Z,web-1,cpu_utilization,41.5,percent,eu-west-1,production,core',
+      '2026-11-22T10:00:00Z,web-1,cpu_utilization,high,percent,eu-west-1,production,core',
+      '2026-11-22T10:01:00Z,web-2,memory_usage,63,percent,eu-west-1,production,',
+      '2026-11-22T10:01:00Z,,memory_usage,63,percent,eu-west-1,production,',
+    ].join('\n');
+    const eTag = await drop(bucket, 'incoming/day 1.csv', csv);
+    const handler = fileDropHandler({ s3, target, store, logger });
+
+    // Act
+    const [result] = await handler(notification(bucket, 'incoming/day 1.csv', eTag));
+
+    // Assess
+    expect(result).toEqual({ key: 'incoming/day 1.csv', outcome: 'processed', produced: 2, rejected: 2 });
+    expect(await keys(bucket)).toEqual(['failed/day 1.csv.errors.jsonl', 'processed/day 1.csv']);
+    expect(
+      (await text(bucket, 'failed/day 1.csv.errors.jsonl'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { line: 3, field: 'value', reason: 'value must be a number', row: csv.split('\n')[2] },
+      { line: 5, field: 'host', reason: 'host is required', row: csv.split('\n')[4] },
+    ]);
+    expect(await text(bucket, 'processed/day 1.csv')).toBe(csv);
+    const got = await events(streamName);
+    expect(got.map((e) => [(e.event as { host: string }).host, (e.event as { tags: object }).tags]).sort()).toEqual([
+      ['web-1', { team: 'core' }],
+      ['web-2', {}],
+    ]);
+    expect(got.every((e) => (e.event as { source?: string }).source === 'file-drop')).toBe(true);
+  });
+
+  it('ingests JSON lines (metrics and logs) and ingests nothing twice on a duplicate notification', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const lines = [
+      JSON.stringify(metric(1)),
+      '{not json',
+      '',
+      JSON.stringify({
+        type: 'LogEvent',
+        occurred_at: '2026-11-22T10:00:00Z',
+        host: 'web-1',
+        service: 'api',
+        level: 'WARN',
+        message: 'slow',
+        region: 'r',
+        environment: 'e',
+      }),
+    ].join('\n');
+    const eTag = await drop(bucket, 'incoming/a/b.jsonl', lines);
+    const handler = fileDropHandler({ s3, target, store, logger });
+    const event = notification(bucket, 'incoming/a/b.jsonl', eTag);
+    const first = await handler(event);
+
+    // Act
+    const again = await handler(event);
+
+    // Assess
+    expect(first).toEqual([{ key: 'incoming/a/b.jsonl', outcome: 'processed', produced: 2, rejected: 1 }]);
+    expect(again).toEqual(first);
+    expect((await events(streamName)).map((e) => e.type).sort()).toEqual(['LogEvent', 'MetricSample']);
+    expect(JSON.parse(await text(bucket, 'failed/a/b.jsonl.errors.jsonl'))).toEqual({
+      line: 2,
+      field: 'event',
+      reason: 'line is not valid JSON: write one JSON object per line',
+      row: '{not json',
+    });
+  });
+
+  it('moves a file of another type to failed/ whole, with the reason', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const eTag = await drop(bucket, 'incoming/report.xlsx', 'PK...');
+    const handler = fileDropHandler({ s3, target, store, logger });
+
+    // Act
+    const [result] = await handler(notification(bucket, 'incoming/report.xlsx', eTag));
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'failed', produced: 0 });
+    expect(await keys(bucket)).toEqual(['failed/report.xlsx', 'failed/report.xlsx.errors.jsonl']);
+    expect(JSON.parse(await text(bucket, 'failed/report.xlsx.errors.jsonl'))).toMatchObject({
+      line: 0,
+      field: 'file',
+      reason: 'unsupported file type: name it .csv (with a header row) or .jsonl (one JSON event per line)',
+    });
+    expect(await events(streamName)).toHaveLength(0);
+  });
+
+  it('ignores objects outside incoming/', async () => {
+    // Prepare
+    const { target, store } = await fresh();
+    const handler = fileDropHandler({ s3, target, store, logger });
+
+    // Act
+    const [result] = await handler(notification('any', 'processed/x.csv', 'e'));
+
+    // Assess
+    expect(result).toEqual({ key: 'processed/x.csv', outcome: 'ignored', produced: 0, rejected: 0 });
+  });
+});
