@@ -30,6 +30,17 @@ export interface PulseConfig {
     bytesScannedCutoffGb: number;
     workflowSchedule: string;
   };
+  /** Event sources: collector schedule and size, ingest API throttling. */
+  sources: {
+    /** EventBridge schedule expression of the collector: `rate(...)` or `cron(...)`. */
+    collectorSchedule: string;
+    /** Servers per collector tick, 1–999. */
+    collectorHosts: number;
+    /** Ingest API stage throttling: steady requests per second. */
+    ingestRateLimit: number;
+    /** Ingest API stage throttling: burst size. */
+    ingestBurstLimit: number;
+  };
 }
 
 /** A context value is missing or wrong. */
@@ -46,6 +57,15 @@ function int(key: string, raw: unknown, min: number, max: number): number {
     throw new ConfigError(`context '${key}' must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return n;
+}
+
+function schedule(key: string, raw: unknown): string {
+  if (typeof raw !== 'string' || !/^(rate|cron)\(.+\)$/.test(raw.trim())) {
+    throw new ConfigError(
+      `context '${key}' must be an EventBridge schedule expression such as 'rate(5 minutes)' or 'cron(0/5 * * * ? *)', got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw.trim();
 }
 
 /**
@@ -134,6 +154,12 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
         10_000,
       ),
       workflowSchedule: String(get('workflowSchedule') ?? APP_DEFAULTS.workflowSchedule),
+    },
+    sources: {
+      collectorSchedule: schedule('collectorSchedule', get('collectorSchedule') ?? APP_DEFAULTS.collectorSchedule),
+      collectorHosts: int('collectorHosts', get('collectorHosts') ?? APP_DEFAULTS.collectorHosts, 1, 999),
+      ingestRateLimit: int('ingestRateLimit', get('ingestRateLimit') ?? APP_DEFAULTS.ingestRateLimit, 1, 10_000),
+      ingestBurstLimit: int('ingestBurstLimit', get('ingestBurstLimit') ?? APP_DEFAULTS.ingestBurstLimit, 1, 5_000),
     },
   };
 }

@@ -1,5 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { COLLECTOR_DEFAULTS } from '../core/sources/collector.js';
+import { INGEST_THROTTLE } from '../core/sources/ingest.js';
 /**
  * Defaults of the Pulse CDK app, as data. Every value can be overridden by CDK
  * context (`-c key=value` or cdk.json); see infra/config.ts for validation.
@@ -41,12 +43,50 @@ export const LAKE_DEFAULTS = {
   workflowSchedule: 'cron(15 1 * * ? *)',
 } as const;
 
+/** Defaults of the event sources (scheduled collector, ingest API) that context can override. */
+export const SOURCES_DEFAULTS = {
+  /** When the collector ticks (EventBridge schedule expression, UTC): the pipelines it replaces ran every 5 minutes. */
+  collectorSchedule: 'rate(5 minutes)',
+  /** Servers the collector reports per tick. */
+  collectorHosts: COLLECTOR_DEFAULTS.hosts,
+  /** Steady requests per second the ingest API stage accepts before answering 429 (as local mode). */
+  ingestRateLimit: INGEST_THROTTLE.rateLimit,
+  /** Requests the ingest API stage accepts in a burst above the steady rate (as local mode). */
+  ingestBurstLimit: INGEST_THROTTLE.burstLimit,
+} as const;
+
 /** Defaults of the whole app. */
 export const APP_DEFAULTS = {
   stage: 'dev',
   ...STREAM_DEFAULTS,
   ...HOT_PATH_DEFAULTS,
   ...LAKE_DEFAULTS,
+  ...SOURCES_DEFAULTS,
+} as const;
+
+/**
+ * Sizing and retention of the sources' resources: fixed (not context keys), kept
+ * here as data beside the other defaults.
+ */
+export const SOURCE_RESOURCES = {
+  collector: { memoryMb: 256, timeoutSeconds: 60 },
+  /** API Gateway stops waiting for an integration after 29 s: a longer timeout would never be seen. */
+  ingest: { memoryMb: 512, timeoutSeconds: 29 },
+  /** Files can be large: the function streams them, up to Lambda's 15-minute limit. */
+  fileDrop: { memoryMb: 1_024, timeoutSeconds: 900 },
+  /**
+   * Asynchronous invocations (schedule ticks, S3 notifications) retried after a function
+   * error; idempotency makes a repeat harmless.
+   */
+  asyncRetryAttempts: 2,
+  /** A tick or notification older than this is dropped instead of retried: 1 hour. */
+  maxEventAgeSeconds: 3_600,
+  /** Days files stay under processed/ and failed/ of the drop bucket. */
+  dropRetentionDays: 30,
+  /** Days a replaced or moved file's old versions stay in the drop bucket. */
+  dropNoncurrentDays: 7,
+  /** Days an unfinished multipart upload to the drop bucket is kept. */
+  dropIncompleteUploadDays: 7,
 } as const;
 
 /** Days Lambda and API logs are kept. */

@@ -1,4 +1,4 @@
-/** The Pulse stack: one per stage. Later issues add the sources, dashboards and alarms. */
+/** The Pulse stack: one per stage. Later issues add the dashboards and alarms. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { resourceNames } from '../core/resources.js';
@@ -8,6 +8,7 @@ import { Analytics } from './constructs/analytics.js';
 import { EventStream } from './constructs/event-stream.js';
 import { Lake } from './constructs/lake.js';
 import { HotPath } from './constructs/hot-path.js';
+import { INGEST_PATH, Sources } from './constructs/sources.js';
 import { WindowTable } from './constructs/window-table.js';
 
 /** Props of {@link PulseStack}. */
@@ -24,6 +25,7 @@ export class PulseStack extends Stack {
   readonly hotPath: HotPath;
   readonly lake: Lake;
   readonly analytics: Analytics;
+  readonly sources: Sources;
 
   constructor(scope: Construct, id: string, props: PulseStackProps) {
     super(scope, id, props);
@@ -53,11 +55,23 @@ export class PulseStack extends Stack {
       lakeBucket: this.lake.bucket,
       settings: props.config.lake,
     });
+    this.sources = new Sources(this, 'Sources', {
+      stage: props.config.stage,
+      stream: this.events.stream,
+      idempotencyTableName: names.idempotencyTable,
+      settings: props.config.sources,
+    });
     new CfnOutput(this, 'StreamName', { value: this.events.stream.streamName });
     new CfnOutput(this, 'LakeBucketName', { value: this.lake.bucket.bucketName });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.analytics.workGroup.ref });
     new CfnOutput(this, 'WindowTableName', { value: this.windows.table.tableName });
     new CfnOutput(this, 'FailureBucketName', { value: this.hotPath.failureBucket.bucketName });
     new CfnOutput(this, 'StreamArn', { value: this.events.stream.streamArn });
+    new CfnOutput(this, 'IngestApiUrl', {
+      value: this.sources.api.urlForPath(`/${INGEST_PATH.join('/')}`),
+      description: 'POST events here, SigV4-signed (execute-api:Invoke)',
+    });
+    new CfnOutput(this, 'DropBucketName', { value: this.sources.dropBucket.bucketName });
+    new CfnOutput(this, 'IdempotencyTableName', { value: this.sources.idempotencyTable.tableName });
   }
 }

@@ -38,7 +38,8 @@ import { type LocalServer, startKinesisServer } from './kinesis-server.js';
 import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
 import { createStream, readShard } from './streams.js';
-import { ensureWindowTable } from './tables.js';
+import { LocalSources, type SourceCounts } from './sources.js';
+import { ensureIdempotencyTable, ensureWindowTable } from './tables.js';
 
 /** Settings of a local run. */
 export interface PipelineOptions {
@@ -56,13 +57,31 @@ export interface PipelineOptions {
   backfillMs?: number;
   /** Dashboard port (0: any free port; undefined: no dashboard). */
   dashboardPort?: number;
+  /**
+   * The other sources (collector schedule, ingest API, file drop, host agent); each is
+   * off unless set. The file drop watches the drop bucket whenever sources are set.
+   */
+  sources?: {
+    /** Collector interval, ms (0: no schedule; ticks can still be run by {@link LocalPipeline.sources}). */
+    collectorEveryMs?: number;
+    /** Servers per collector tick (default 10). */
+    collectorHosts?: number;
+    /** Ingest API port (0: any free port; undefined: none). */
+    ingestPort?: number;
+    /** Host agent interval, ms (0 or undefined: no agent). */
+    agentEveryMs?: number;
+    /** Ingest throttle (default: the API's stage throttling). */
+    ingestThrottle?: { rateLimit: number; burstLimit: number };
+  };
   log?: (line: string) => void;
 }
 
 /** The final summary `pulse start` prints as its last line. */
 export interface PipelineSummary {
-  /** Events the stream accepted in this run. */
+  /** Events the stream accepted in this run, from every source. */
   produced: number;
+  /** `produced` by source. */
+  sources: SourceCounts & { fleet: number };
   /** Events the stream holds, from every run on this data dir (poison records included). */
   stream_events: number;
   /** Stream records that do not decode (they cannot reach the lake; the hot path quarantines them). */
@@ -137,6 +156,8 @@ export class LocalPipeline {
   private lakeRun: Promise<void> | undefined;
   private startedAt = Date.now();
   private readonly names = resourceNames('local');
+  /** The collector, ingest API, file drop and host agent, when enabled. */
+  sources: LocalSources | undefined;
 
   private constructor(
     private readonly o: PipelineOptions,
@@ -161,13 +182,24 @@ export class LocalPipeline {
     const kinesisServer = await startKinesisServer({ port: o.kinesisPort ?? 0, path: join(o.dataDir, 'kinesis') });
     mkdirSync(o.dataDir, { recursive: true });
     const dynamo = await startDynamoServer({ pidFile: join(o.dataDir, 'dynamodb-local.pid') });
-    const s3Server = await startS3Server({ directory: join(o.dataDir, 's3') });
+    // Object notifications of the drop bucket go to the file-drop handler, once it exists.
+    const forward: { to?: LocalSources } = {};
+    const s3Server = await startS3Server({
+      directory: join(o.dataDir, 's3'),
+      onEvent: (e) => {
+        if (e.Records[0]?.s3.bucket.name === names.dropBucket) forward.to?.onS3Event(e);
+      },
+    });
     const kinesis = createKinesisClient({ endpoint: kinesisServer.endpoint });
     const ddb = createDynamoClient({ endpoint: dynamo.endpoint });
     const s3 = createS3Client({ endpoint: s3Server.endpoint });
     const fresh = await createStream(kinesis, names.stream, o.shards);
     await ensureWindowTable(ddb, names.windowTable);
     await ensureBucket(s3, names.lakeBucket);
+    if (o.sources) {
+      await ensureIdempotencyTable(ddb, names.idempotencyTable);
+      await ensureBucket(s3, names.dropBucket);
+    }
     log(`kinesis  ${kinesisServer.endpoint}  stream ${names.stream} (${o.shards} shards)`);
     log(
       `dynamodb ${dynamo.endpoint}  ${dynamo.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite (no Java 17+ found: install it for DynamoDB Local)'}  table ${names.windowTable}`,
@@ -284,6 +316,36 @@ export class LocalPipeline {
       new WindowReader(ddb, names.windowTable, config),
     );
     const pipeline = self.pipeline;
+    if (o.sources) {
+      const sources = new LocalSources({
+        kinesis,
+        ddb,
+        s3,
+        registry,
+        streamName: names.stream,
+        idempotencyTable: names.idempotencyTable,
+        collectorEveryMs: o.sources.collectorEveryMs ?? 0,
+        collectorHosts: o.sources.collectorHosts ?? 10,
+        ...(o.sources.ingestPort !== undefined ? { ingestPort: o.sources.ingestPort } : {}),
+        agentEveryMs: o.sources.agentEveryMs ?? 0,
+        ...(o.sources.ingestThrottle ? { throttle: o.sources.ingestThrottle } : {}),
+        log,
+      });
+      pipeline.sources = sources;
+      forward.to = sources;
+      try {
+        await sources.start();
+      } catch (error) {
+        await pipeline.close();
+        throw error;
+      }
+      if (sources.ingestUrl) log(`ingest   POST ${sources.ingestUrl}`);
+      log(`drop     s3://${names.dropBucket}/incoming/ (.csv, .jsonl)`);
+    }
+    writeFileSync(
+      join(o.dataDir, 'endpoints.json'),
+      JSON.stringify({ kinesis: kinesisServer.endpoint, stream: names.stream, s3: s3Server.endpoint }),
+    );
     pipeline.saveLakePositions = lakePositions.save;
     if (lakePositions.saved) lake.resumeFrom(lakePositions.saved);
     if (!fresh) {
@@ -374,7 +436,7 @@ export class LocalPipeline {
       parquetFiles += d.stats.parquetFiles;
       parquetRows += d.stats.rowsWritten;
     }
-    const produced = this.producer.stats().eventsAccepted;
+    const produced = this.producer.stats().eventsAccepted + (this.sources?.total() ?? 0);
     return {
       produced,
       hotPathRecords: this.hotPath.stats.recordsDelivered,
@@ -398,6 +460,7 @@ export class LocalPipeline {
     this.stopProducing = true;
     await this.producing;
     await this.producer.close();
+    const bySource = { fleet: this.producer.stats().eventsAccepted, ...(await this.sources?.stop()) };
     const producedAt = Date.now();
     this.hotPath.stop();
     this.lake.stop();
@@ -440,10 +503,12 @@ export class LocalPipeline {
       }
     }
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const produced = this.producer.stats().eventsAccepted;
+    const sources = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, ...bySource };
+    const produced = sources.fleet + sources.collector + sources.agent + sources.ingest_api + sources.file_drop;
     const seconds = (producedAt - this.startedAt) / 1000;
     return {
       produced,
+      sources,
       stream_events: streamEvents,
       undecodable,
       windowed: totals.events,
@@ -464,6 +529,7 @@ export class LocalPipeline {
   /** Stops every server and client. */
   async close(): Promise<void> {
     await this.dashboard?.stop();
+    await this.sources?.stop();
     this.clients.kinesis.destroy();
     this.clients.ddb.destroy();
     this.clients.s3.destroy();

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
 import type { LocalServer } from './kinesis-server.js';
 
 const require = createRequire(import.meta.url);
@@ -9,10 +10,18 @@ const require = createRequire(import.meta.url);
 interface S3rver {
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
+  on(event: 'event', listener: (e: S3Event) => void): void;
 }
 
-/** Starts s3rver (port 0: any free port) storing under `directory`. */
-export async function startS3Server(options: { directory: string; port?: number }): Promise<LocalServer> {
+/**
+ * Starts s3rver (port 0: any free port) storing under `directory`. `onEvent` receives
+ * its object notifications, in S3's event format (one record each).
+ */
+export async function startS3Server(options: {
+  directory: string;
+  port?: number;
+  onEvent?: (event: S3Event) => void;
+}): Promise<LocalServer> {
   mkdirSync(options.directory, { recursive: true });
   const S3rver = require('s3rver') as new (o: object) => S3rver;
   const server = new S3rver({
@@ -21,6 +30,7 @@ export async function startS3Server(options: { directory: string; port?: number 
     directory: options.directory,
     silent: true,
   });
+  if (options.onEvent) server.on('event', options.onEvent);
   let info: { port: number };
   try {
     info = await server.run();

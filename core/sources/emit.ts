@@ -19,6 +19,8 @@ export interface StreamTarget {
   registry: SchemaRegistry;
   /** Producer retry settings (defaults: the producer's); tests shorten them. */
   retry?: Pick<ProducerOptions, 'maxAttempts' | 'baseBackoffMs' | 'maxBackoffMs'>;
+  /** Told how many events each unit put on the stream (local mode's counters). */
+  onProduced?: (producerId: string, events: number) => void;
 }
 
 /**
@@ -45,5 +47,6 @@ export async function produceUnit(target: StreamTarget, producerId: string, even
   } finally {
     await producer.close();
   }
+  target.onProduced?.(producerId, events.length);
   return events.length;
 }

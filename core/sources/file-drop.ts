@@ -173,6 +173,7 @@ export async function ingestFile(s3: S3Client, target: StreamTarget, object: Dro
   }
   await producer.close();
   const produced = producer.stats().eventsAccepted;
+  target.onProduced?.(producerId, produced);
   if (errors.length > 0) await writeErrors(s3, object, errors, rejected);
   await move(s3, object, `${DROP_PREFIXES.processed}${rest(object.key)}`);
   return { ...result, outcome: 'processed', produced, rejected };

@@ -8,6 +8,7 @@
  * bounded in events; when it is full, new samples are dropped, counted and said
  * (once when dropping starts, once when it stops), never silently.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import si from 'systeminformation';
 import { Producer } from '../produce/producer.js';
@@ -132,6 +133,7 @@ export class HostAgent {
   static async create(options: HostAgentOptions): Promise<HostAgent> {
     const producer = await Producer.create({
       ...options.target,
+      producerId: `agent:${randomUUID()}`,
       // Retry without limit: the bound is the agent's buffer, not a retry count.
       maxAttempts: Number.POSITIVE_INFINITY,
       baseBackoffMs: options.baseBackoffMs ?? 100,

@@ -30,6 +30,12 @@ export interface IngestLimits {
 /** Defaults of {@link IngestLimits}. */
 export const INGEST_DEFAULTS: Readonly<IngestLimits> = Object.freeze({ maxBodyBytes: 1_048_576, maxEvents: 1_000 });
 
+/**
+ * Throttling in front of the API (API Gateway stage throttling in AWS, the local
+ * server's token bucket here): steady requests per second and burst.
+ */
+export const INGEST_THROTTLE = Object.freeze({ rateLimit: 100, burstLimit: 200 });
+
 /** An ingest request, as any HTTP front end hands it over. */
 export interface IngestRequest {
   /** The raw body (UTF-8). */

@@ -9,7 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, ScheduledEvent } from 'aws-lambda';
 import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
-import { type FileResult, ingestFile } from '../../core/sources/file-drop.js';
+import { DROP_PREFIXES, type FileResult, ingestFile } from '../../core/sources/file-drop.js';
 import { type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
 
@@ -112,6 +112,11 @@ export function fileDropHandler(
       if (!r.eventName.startsWith('ObjectCreated:')) continue;
       const bucket = r.s3.bucket.name;
       const key = decodeKey(r.s3.object.key);
+      if (!key.startsWith(DROP_PREFIXES.incoming)) {
+        // Outside incoming/ (S3 filters these in AWS; the local S3 notifies every object).
+        results.push({ key, outcome: 'ignored', produced: 0, rejected: 0 });
+        continue;
+      }
       const version = r.s3.object.versionId ?? r.s3.object.eTag ?? '';
       const result = await once(
         {

@@ -48,7 +48,7 @@ describe('host agent', () => {
     const path = mkdtempSync(join(tmpdir(), 'pulse-agent-'));
     let server = await startKinesisServer({ path });
     const port = Number(new URL(server.endpoint).port);
-    const kinesis = createKinesisClient({ endpoint: server.endpoint, maxAttempts: 1 });
+    const kinesis = createKinesisClient({ endpoint: server.endpoint });
     await createStream(kinesis, 'agent', 1);
     const said: string[] = [];
     let i = 0;

@@ -1,0 +1,229 @@
+/**
+ * The four sources in local mode, each through its real handler:
+ * - the scheduled collector, invoked on a local schedule with EventBridge's event shape;
+ * - the HTTP ingest API, served on 127.0.0.1 with a token-bucket throttle (API Gateway's
+ *   stage throttling in AWS) that answers 429;
+ * - the S3 file drop, fed by the local S3's own object-created notifications for the
+ *   drop bucket (s3rver emits them in S3's format);
+ * - the host agent, reading this machine.
+ * Powertools Idempotency keeps its records in the local DynamoDB.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Event } from 'aws-lambda';
+import { collectorHandler, fileDropHandler, ingestHandler } from '../../handlers/lib/sources.js';
+import type { SchemaRegistry } from '../contract/registry.js';
+import { collectorConfig } from '../sources/collector.js';
+import type { StreamTarget } from '../sources/emit.js';
+import { HostAgent } from '../sources/host-agent.js';
+import { INGEST_DEFAULTS, INGEST_THROTTLE } from '../sources/ingest.js';
+import { type LocalServer, listenLocal } from './kinesis-server.js';
+
+/** Settings of the local sources. */
+export interface LocalSourcesOptions {
+  kinesis: KinesisClient;
+  ddb: DynamoDBClient;
+  s3: S3Client;
+  registry: SchemaRegistry;
+  streamName: string;
+  idempotencyTable: string;
+  /** Collector interval in ms (ticks at multiples of it, like a `rate()` schedule); 0: no schedule. */
+  collectorEveryMs: number;
+  /** Servers per collector tick. */
+  collectorHosts: number;
+  /** Ingest API port on 127.0.0.1 (0: any free port; undefined: no ingest API). */
+  ingestPort?: number;
+  /** Host agent interval in ms (0: no agent). */
+  agentEveryMs: number;
+  /** Ingest throttle (default {@link INGEST_THROTTLE}, API Gateway's stage setting in AWS). */
+  throttle?: { rateLimit: number; burstLimit: number };
+  log?: (line: string) => void;
+}
+
+/** Events each source put on the stream in this run. */
+export interface SourceCounts {
+  collector: number;
+  agent: number;
+  ingest_api: number;
+  file_drop: number;
+}
+
+/** Requests per second with bursts, as API Gateway's stage throttling; hand-written because it is six lines. */
+class TokenBucket {
+  private tokens: number;
+  private at = Date.now();
+
+  constructor(
+    readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** See the module comment. */
+export class LocalSources {
+  readonly counts: SourceCounts = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0 };
+  /** The ingest API's address, when it runs. */
+  ingestUrl: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private server: LocalServer | undefined;
+  private agent: HostAgent | undefined;
+  /** Work in flight (ticks, requests, files): stop() waits for it. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly collect: ReturnType<typeof collectorHandler>;
+  private readonly ingest: ReturnType<typeof ingestHandler>;
+  private readonly dropFile: ReturnType<typeof fileDropHandler>;
+  private stopped = false;
+
+  constructor(private readonly o: LocalSourcesOptions) {
+    const target: StreamTarget = {
+      kinesis: o.kinesis,
+      streamName: o.streamName,
+      registry: o.registry,
+      // Counted where events reach the stream: a replayed tick, request or file adds nothing.
+      onProduced: (producerId, events) => {
+        const source = producerId.slice(0, producerId.indexOf(':'));
+        if (source === 'collector') this.counts.collector += events;
+        else if (source === 'ingest-api') this.counts.ingest_api += events;
+        else if (source === 'file-drop') this.counts.file_drop += events;
+      },
+    };
+    const store = { ddb: o.ddb, tableName: o.idempotencyTable };
+    const logger = (serviceName: string) => new Logger({ serviceName, logLevel: 'WARN' });
+    this.collect = collectorHandler({
+      target,
+      store,
+      config: collectorConfig({ hosts: o.collectorHosts }),
+      logger: logger('collector'),
+    });
+    this.ingest = ingestHandler({ target, store, logger: logger('ingest-api') });
+    this.dropFile = fileDropHandler({ s3: o.s3, target, store, logger: logger('file-drop') });
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => {});
+    return work;
+  }
+
+  /** Runs the collector for the tick scheduled at `at` (EventBridge's event shape). */
+  async tick(at: Date): Promise<void> {
+    const event = {
+      time: at.toISOString().replace('.000Z', 'Z'),
+      source: 'aws.events' as const,
+      'detail-type': 'Scheduled Event' as const,
+    };
+    try {
+      await this.track(this.collect(event));
+    } catch (error) {
+      this.o.log?.(`collector tick ${event.time} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Hands an S3 notification (from the local S3) to the file-drop handler. */
+  onS3Event(event: S3Event): void {
+    if (this.stopped) return;
+    void this.track(this.dropFile(event))
+      .then((results) => {
+        for (const r of results) {
+          if (r.outcome === 'processed' || r.outcome === 'failed') {
+            this.o.log?.(`file drop: ${r.key} → ${r.outcome} (${r.produced} events, ${r.rejected} rejected)`);
+          }
+        }
+      })
+      .catch((error: Error) => this.o.log?.(`file drop failed: ${error.message}`));
+  }
+
+  /** Starts the schedule, the ingest API and the agent. */
+  async start(): Promise<void> {
+    if (this.o.collectorEveryMs > 0) {
+      const every = this.o.collectorEveryMs;
+      const next = () => {
+        const at = Math.ceil((Date.now() + 1) / every) * every;
+        this.timer = setTimeout(() => {
+          void this.tick(new Date(at));
+          next();
+        }, at - Date.now());
+      };
+      next();
+    }
+    if (this.o.ingestPort !== undefined) {
+      const throttle = this.o.throttle ?? INGEST_THROTTLE;
+      const bucket = new TokenBucket(throttle.rateLimit, throttle.burstLimit);
+      this.server = await listenLocal(
+        createServer((req, res) => void this.serve(req, res, bucket)),
+        this.o.ingestPort,
+      );
+      this.ingestUrl = `${this.server.endpoint}/v1/events`;
+    }
+    if (this.o.agentEveryMs > 0) {
+      this.agent = await HostAgent.create({
+        target: { kinesis: this.o.kinesis, streamName: this.o.streamName, registry: this.o.registry },
+        intervalMs: this.o.agentEveryMs,
+        ...(this.o.log ? { log: this.o.log } : {}),
+      });
+      this.agent.start();
+    }
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, bucket: TokenBucket): Promise<void> {
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/v1/events') return reply(404, { error: 'not found: POST /v1/events' });
+    if (req.method !== 'POST') return reply(405, { error: 'method not allowed: use POST' }, { allow: 'POST' });
+    if (this.stopped) return reply(503, { error: 'pulse is stopping: retry against the next run' });
+    if (!bucket.take()) {
+      return reply(
+        429,
+        { error: `too many requests: stay under ${bucket.rate} requests/s, then retry` },
+        { 'retry-after': '1' },
+      );
+    }
+    // Read at most one byte over the limit: the handler answers 413 with the exact size rule.
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size <= INGEST_DEFAULTS.maxBodyBytes + 1) chunks.push(chunk as Buffer);
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const out = await this.track(
+      this.ingest({ body: Buffer.concat(chunks).toString('utf8'), headers, isBase64Encoded: false }),
+    );
+    reply(out.statusCode, out.body, (out.headers ?? {}) as Record<string, string>);
+  }
+
+  /** Stops every source and waits until what they started is in the stream. */
+  async stop(): Promise<SourceCounts> {
+    if (this.stopped) return { ...this.counts };
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.server?.stop();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.agent) this.counts.agent = (await this.agent.stop()).produced;
+    return { ...this.counts };
+  }
+
+  /** Events the sources put on the stream so far. */
+  total(): number {
+    const c = this.counts;
+    return c.collector + c.ingest_api + c.file_drop + (this.agent?.stats().produced ?? c.agent);
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * The four event sources' infrastructure (the host agent is a client of the ingest
+ * API): the Powertools Idempotency table they share; the scheduled collector (an
+ * EventBridge rule); the HTTP ingest API (API Gateway REST, IAM auth, body
+ * validation, stage throttling, JSON access logs); the S3 file drop (a secure bucket
+ * whose `incoming/` notifies a function that may read and delete only there and
+ * write only to `processed/` and `failed/`). Every function writes to the stream.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+import { DROP_PREFIXES } from '../../core/sources/file-drop.js';
+import { IDEMPOTENCY_TABLE } from '../../core/sources/idempotency.js';
+import { INGEST_DEFAULTS } from '../../core/sources/ingest.js';
+import type { PulseConfig } from '../config.js';
+import { LOG_RETENTION_DAYS, SECURE_BUCKET, SOURCE_RESOURCES } from '../defaults.js';
+import { pulseFunction } from './hot-path.js';
+
+/** Props of {@link Sources}. */
+export interface SourcesProps {
+  /** The Pulse stage: names the API stage. */
+  stage: string;
+  stream: kinesis.IStream;
+  /** Name of the idempotency table (`resourceNames(stage).idempotencyTable`). */
+  idempotencyTableName: string;
+  settings: PulseConfig['sources'];
+}
+
+/** The ingest API's path, below the stage. */
+export const INGEST_PATH = ['v1', 'events'] as const;
+
+/** Exactly the item actions Powertools Idempotency uses on its table. */
+export const IDEMPOTENCY_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/**
+ * The body model of `POST /v1/events`: an object with 1 to `maxEvents` events.
+ * Each event is validated by the function, which accepts the valid ones and
+ * reports the others, so the model does not constrain the items.
+ */
+export function ingestBodySchema(maxEvents: number = INGEST_DEFAULTS.maxEvents): apigateway.JsonSchema {
+  return {
+    schema: apigateway.JsonSchemaVersion.DRAFT4,
+    title: 'PulseIngestRequest',
+    type: apigateway.JsonSchemaType.OBJECT,
+    required: ['events'],
+    properties: {
+      events: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: maxEvents },
+    },
+  };
+}
+
+/** The idempotency table, the collector, the ingest API and the file drop. */
+export class Sources extends Construct {
+  readonly idempotencyTable: dynamodb.Table;
+  readonly collector: lambda.Function;
+  readonly collectorRule: events.Rule;
+  readonly ingest: lambda.Function;
+  readonly api: apigateway.RestApi;
+  /** `POST` here (SigV4-signed, `execute-api:Invoke`). */
+  readonly ingestMethod: apigateway.Method;
+  readonly accessLogs: logs.LogGroup;
+  readonly dropBucket: s3.Bucket;
+  readonly fileDrop: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: SourcesProps) {
+    super(scope, id);
+    const { partitionKey, ttlAttribute } = IDEMPOTENCY_TABLE;
+    this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+      tableName: props.idempotencyTableName,
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: ttlAttribute,
+      deletionProtection: true,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.collector = this.addCollector(props);
+    this.collectorRule = new events.Rule(this, 'CollectorSchedule', {
+      description: 'Pulse collector tick',
+      schedule: events.Schedule.expression(props.settings.collectorSchedule),
+      targets: [
+        new targets.LambdaFunction(this.collector, {
+          // Only failures to invoke: function errors are retried by the async invoke config.
+          retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
+          maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
+        }),
+      ],
+    });
+
+    this.ingest = this.sourceFunction(props, 'Ingest', {
+      entry: 'handlers/ingest.ts',
+      ...SOURCE_RESOURCES.ingest,
+      description: 'Pulse ingest API: POST /v1/events to the stream',
+    });
+    this.accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: LOG_RETENTION_DAYS as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = this.addApi(props);
+    this.ingestMethod = this.addIngestMethod();
+
+    this.dropBucket = new s3.Bucket(this, 'DropBucket', {
+      ...SECURE_BUCKET,
+      lifecycleRules: [
+        {
+          id: 'incoming',
+          prefix: DROP_PREFIXES.incoming,
+          noncurrentVersionExpiration: Duration.days(SOURCE_RESOURCES.dropNoncurrentDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(SOURCE_RESOURCES.dropIncompleteUploadDays),
+          expiredObjectDeleteMarker: true,
+        },
+        ...[DROP_PREFIXES.processed, DROP_PREFIXES.failed].map((prefix) => ({
+          id: prefix.replace('/', ''),
+          prefix,
+          expiration: Duration.days(SOURCE_RESOURCES.dropRetentionDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        })),
+      ],
+    });
+    this.fileDrop = this.addFileDrop(props);
+  }
+
+  /** A source function: stream and idempotency table wired, nothing else. */
+  private sourceFunction(
+    props: SourcesProps,
+    id: string,
+    options: { entry: string; memoryMb: number; timeoutSeconds: number; description: string },
+  ): lambda.Function {
+    const fn = pulseFunction(this, id, options);
+    this.useStream(fn, props.stream);
+    this.useIdempotencyTable(fn);
+    return fn;
+  }
+
+  /** Sets the stream variable and grants producing (ListShards, PutRecord(s), the stream key), together. */
+  private useStream(fn: lambda.Function, stream: kinesis.IStream): void {
+    fn.addEnvironment('PULSE_STREAM_NAME', stream.streamName);
+    stream.grantWrite(fn);
+  }
+
+  /** Sets the table variable and grants exactly Powertools Idempotency's item actions, together. */
+  private useIdempotencyTable(fn: lambda.Function): void {
+    fn.addEnvironment('PULSE_IDEMPOTENCY_TABLE', this.idempotencyTable.tableName);
+    this.idempotencyTable.grant(fn, ...IDEMPOTENCY_ACTIONS);
+  }
+
+  private addCollector(props: SourcesProps): lambda.Function {
+    const fn = this.sourceFunction(props, 'Collector', {
+      entry: 'handlers/collector.ts',
+      ...SOURCE_RESOURCES.collector,
+      description: 'Pulse scheduled collector: one tick of fleet metrics to the stream',
+    });
+    fn.addEnvironment('PULSE_COLLECTOR_HOSTS', String(props.settings.collectorHosts));
+    fn.configureAsyncInvoke({
+      retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
+      maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
+    });
+    return fn;
+  }
+
+  private addApi(props: SourcesProps): apigateway.RestApi {
+    const api = new apigateway.RestApi(this, 'IngestApi', {
+      restApiName: `pulse-${props.stage}-ingest`,
+      description: 'Pulse ingest API: POST /v1/events (IAM SigV4)',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Access logs need the account's API Gateway CloudWatch role (one per account and region; kept on delete).
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stage,
+        throttlingRateLimit: props.settings.ingestRateLimit,
+        throttlingBurstLimit: props.settings.ingestBurstLimit,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+        // No execution logs: they would copy request bodies (user data) into CloudWatch.
+        loggingLevel: apigateway.MethodLoggingLevel.OFF,
+        dataTraceEnabled: false,
+      },
+    });
+    // The stack outputs the events URL itself (IngestApiUrl): no second, generated output.
+    api.node.tryRemoveChild('Endpoint');
+    // Rejections by the gateway in the same `{"error": ...}` shape as the function's.
+    api.addGatewayResponse('BadRequestBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': JSON.stringify({
+          error: `body must be a JSON object with an "events" array of 1 to ${INGEST_DEFAULTS.maxEvents} events: send {"events": [ ... ]}`,
+        }),
+      },
+    });
+    api.addGatewayResponse('Throttled', {
+      type: apigateway.ResponseType.THROTTLED,
+      statusCode: '429',
+      responseHeaders: { 'Retry-After': "'1'" },
+      templates: {
+        'application/json': JSON.stringify({ error: 'too many requests: retry with backoff' }),
+      },
+    });
+    return api;
+  }
+
+  private addIngestMethod(): apigateway.Method {
+    let resource = this.api.root;
+    for (const part of INGEST_PATH) resource = resource.addResource(part);
+    const model = this.api.addModel('IngestRequestModel', {
+      contentType: 'application/json',
+      modelName: 'PulseIngestRequest',
+      description: 'An object with 1 to maxEvents events; each event is validated by the function',
+      schema: ingestBodySchema(),
+    });
+    const validator = this.api.addRequestValidator('IngestRequestValidator', {
+      requestValidatorName: 'body-and-headers',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    return resource.addMethod('POST', new apigateway.LambdaIntegration(this.ingest, { proxy: true }), {
+      authorizationType: apigateway.AuthorizationType.IAM,
+      requestValidator: validator,
+      requestModels: { 'application/json': model },
+      requestParameters: { 'method.request.header.Idempotency-Key': false },
+    });
+  }
+
+  private addFileDrop(props: SourcesProps): lambda.Function {
+    const fn = this.sourceFunction(props, 'FileDrop', {
+      entry: 'handlers/file-drop.ts',
+      ...SOURCE_RESOURCES.fileDrop,
+      description: 'Pulse file drop: CSV / JSON-lines files under incoming/ to the stream',
+    });
+    fn.configureAsyncInvoke({
+      retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
+      maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
+    });
+    const objects = (prefix: string) => this.dropBucket.arnForObjects(`${prefix}*`);
+    // Read (by version) and, after the copy, delete only what was dropped.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+        resources: [objects(DROP_PREFIXES.incoming)],
+      }),
+    );
+    // Write only the moved file and the errors file.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [objects(DROP_PREFIXES.processed), objects(DROP_PREFIXES.failed)],
+      }),
+    );
+    this.dropBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(fn), {
+      prefix: DROP_PREFIXES.incoming,
+    });
+    return fn;
+  }
+}

@@ -1,0 +1,353 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../infra/config.js';
+import { synthTemplate } from '../helpers/synth.js';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
+
+/** Logical id of the one resource of `type` whose id starts with `prefix`. */
+function logicalId(t: Template, type: string, prefix: string): string {
+  const ids = Object.keys(t.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+/** Statements of every AWS::IAM::Policy attached to the role of the function `functionPrefix`. */
+function roleStatements(t: Template, functionPrefix: string): Statement[] {
+  const fn = t.findResources('AWS::Lambda::Function')[logicalId(t, 'AWS::Lambda::Function', functionPrefix)] as Resource;
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .map((p) => (p as Resource).Properties)
+    .filter((p) => (p.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+const objectsArn = (prefix: string) => ({
+  'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesDropBucket'), 'Arn'] }, `/${prefix}*`]],
+});
+
+const idempotencyActions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+describe('sources infrastructure', () => {
+  const t = synthTemplate();
+
+  describe('idempotency table', () => {
+    it('is keyed on id with TTL on expiration, on demand, with PITR, deletion protection and AWS-managed encryption', () => {
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: 'pulse-dev-idempotency',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+      });
+    });
+
+    it('gives each source function exactly the item actions of Powertools Idempotency', () => {
+      for (const fn of ['SourcesCollector', 'SourcesIngest', 'SourcesFileDrop']) {
+        const table = roleStatements(t, fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+        expect(table, fn).toHaveLength(1);
+        expect(actionsOf(table[0]!), fn).toEqual(idempotencyActions);
+        expect(JSON.stringify(table[0]!.Resource), fn).toMatch(/SourcesIdempotencyTable/);
+      }
+    });
+  });
+
+  describe('functions', () => {
+    it('all run on nodejs22.x arm64 (CDK-owned custom resource handlers aside)', () => {
+      const ours = Object.entries(t.findResources('AWS::Lambda::Function')).filter(
+        ([id]) => !id.startsWith('BucketNotificationsHandler'),
+      );
+      expect(ours.length).toBeGreaterThanOrEqual(6);
+      for (const [id, r] of ours) {
+        expect((r as Resource).Properties.Runtime, id).toBe('nodejs22.x');
+        expect((r as Resource).Properties.Architectures, id).toEqual(['arm64']);
+      }
+    });
+
+    it('name the stream and the idempotency table in each source environment, and the collector hosts', () => {
+      const common = {
+        PULSE_STREAM_NAME: { Ref: Match.stringLikeRegexp('^EventsStream') },
+        PULSE_IDEMPOTENCY_TABLE: { Ref: Match.stringLikeRegexp('^SourcesIdempotencyTable') },
+        PULSE_SCHEMAS_DIR: '/var/task/schemas',
+      };
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('collector'),
+        MemorySize: 256,
+        Environment: { Variables: Match.objectLike({ ...common, PULSE_COLLECTOR_HOSTS: '10' }) },
+      });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('ingest API'),
+        Timeout: 29,
+        Environment: { Variables: Match.objectLike(common) },
+      });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('file drop'),
+        Timeout: 900,
+        MemorySize: 1024,
+        Environment: { Variables: Match.objectLike(common) },
+      });
+    });
+
+    it('lets every source write to the stream and encrypt with its key', () => {
+      for (const fn of ['SourcesCollector', 'SourcesIngest', 'SourcesFileDrop']) {
+        const statements = roleStatements(t, fn);
+        expect(statements, fn).toContainEqual(
+          expect.objectContaining({
+            Action: ['kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords'],
+            Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventsStream/), 'Arn'] },
+          }),
+        );
+        expect(statements, fn).toContainEqual(
+          expect.objectContaining({
+            Action: expect.arrayContaining(['kms:GenerateDataKey*']),
+            Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventsKey/), 'Arn'] },
+          }),
+        );
+      }
+    });
+  });
+
+  describe('scheduled collector', () => {
+    it('ticks every 5 minutes by default, targeting the collector with bounded retries', () => {
+      const collector = logicalId(t, 'AWS::Lambda::Function', 'SourcesCollector');
+      t.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [collector, 'Arn'] },
+            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          }),
+        ],
+      });
+      t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: collector },
+        MaximumRetryAttempts: 2,
+      });
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [collector, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+      });
+    });
+
+    it('takes its schedule and host count from context', () => {
+      const o = synthTemplate({ collectorSchedule: 'cron(0/10 * * * ? *)', collectorHosts: '25' });
+      o.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0/10 * * * ? *)' });
+      o.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ PULSE_COLLECTOR_HOSTS: '25' }) },
+      });
+    });
+  });
+
+  describe('ingest API', () => {
+    it('is a regional REST API with POST /v1/events, IAM auth, a Lambda proxy and the optional Idempotency-Key header', () => {
+      const ingest = logicalId(t, 'AWS::Lambda::Function', 'SourcesIngest');
+      t.hasResourceProperties('AWS::ApiGateway::RestApi', {
+        Name: 'pulse-dev-ingest',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+      });
+      t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'v1' });
+      t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'events' });
+      t.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'POST',
+        AuthorizationType: 'AWS_IAM',
+        RequestParameters: { 'method.request.header.Idempotency-Key': false },
+        RequestValidatorId: { Ref: Match.stringLikeRegexp('IngestRequestValidator') },
+        RequestModels: { 'application/json': { Ref: Match.stringLikeRegexp('IngestRequestModel') } },
+        Integration: Match.objectLike({
+          Type: 'AWS_PROXY',
+          IntegrationHttpMethod: 'POST',
+          Uri: {
+            'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [ingest, 'Arn'] }])],
+          },
+        }),
+      });
+      const methods = Object.values(t.findResources('AWS::ApiGateway::Method')).map((m) => (m as Resource).Properties);
+      expect(methods.map((m) => [m.HttpMethod, m.AuthorizationType])).toEqual([['POST', 'AWS_IAM']]);
+    });
+
+    it('validates the body against a model requiring 1 to 1000 events', () => {
+      t.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+        ValidateRequestParameters: true,
+      });
+      t.hasResourceProperties('AWS::ApiGateway::Model', {
+        ContentType: 'application/json',
+        Schema: Match.objectLike({
+          type: 'object',
+          required: ['events'],
+          properties: { events: { type: 'array', minItems: 1, maxItems: 1000 } },
+        }),
+      });
+      t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'BAD_REQUEST_BODY',
+        StatusCode: '400',
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error"') },
+      });
+    });
+
+    it('throttles the stage (429 with Retry-After) and writes JSON access logs to a log group that expires', () => {
+      t.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'dev',
+        MethodSettings: [
+          Match.objectLike({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            ThrottlingRateLimit: 100,
+            ThrottlingBurstLimit: 200,
+            DataTraceEnabled: false,
+          }),
+        ],
+        AccessLogSetting: {
+          DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesApiAccessLogs'), 'Arn'] },
+          Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId".*"caller".*"status".*"responseLength"'),
+        },
+      });
+      t.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'THROTTLED',
+        StatusCode: '429',
+        ResponseParameters: { 'gatewayresponse.header.Retry-After': "'1'" },
+      });
+      const logGroups = t.findResources('AWS::Logs::LogGroup');
+      const accessLogs = logGroups[logicalId(t, 'AWS::Logs::LogGroup', 'SourcesApiAccessLogs')] as Resource;
+      expect(accessLogs.Properties.RetentionInDays).toBe(30);
+    });
+
+    it('takes the throttling from context', () => {
+      synthTemplate({ ingestRateLimit: '50', ingestBurstLimit: '75' }).hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 75 })],
+      });
+    });
+
+    it('outputs the events URL, the drop bucket and the idempotency table', () => {
+      t.hasOutput('IngestApiUrl', {
+        Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/v1/events$')])] },
+      });
+      t.hasOutput('DropBucketName', { Value: { Ref: Match.stringLikeRegexp('^SourcesDropBucket') } });
+      t.hasOutput('IdempotencyTableName', { Value: { Ref: Match.stringLikeRegexp('^SourcesIdempotencyTable') } });
+    });
+  });
+
+  describe('file drop', () => {
+    it('is a secure, versioned bucket whose processed/ and failed/ expire', () => {
+      t.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({ Prefix: 'incoming/', NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+            Match.objectLike({ Prefix: 'processed/', ExpirationInDays: 30 }),
+            Match.objectLike({ Prefix: 'failed/', ExpirationInDays: 30 }),
+          ]),
+        },
+      });
+      t.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: Match.stringLikeRegexp('^SourcesDropBucket') },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      t.hasResource('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({ VersioningConfiguration: { Status: 'Enabled' } }),
+      });
+    });
+
+    it('notifies the file-drop function of objects created under incoming/ only', () => {
+      const fileDrop = logicalId(t, 'AWS::Lambda::Function', 'SourcesFileDrop');
+      t.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: Match.stringLikeRegexp('^SourcesDropBucket') },
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [
+            {
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
+              LambdaFunctionArn: { 'Fn::GetAtt': [fileDrop, 'Arn'] },
+            },
+          ],
+        },
+      });
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        FunctionName: { 'Fn::GetAtt': [fileDrop, 'Arn'] },
+        Principal: 's3.amazonaws.com',
+      });
+      t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: fileDrop },
+        MaximumRetryAttempts: 2,
+      });
+    });
+
+    it('lets the function read and delete only under incoming/ and write only under processed/ and failed/', () => {
+      const statements = roleStatements(t, 'SourcesFileDrop');
+      const s3Statements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+      expect(s3Statements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+          Resource: expect.objectContaining({}),
+        },
+        { Effect: 'Allow', Action: 's3:PutObject', Resource: [expect.anything(), expect.anything()] },
+      ]);
+      // Exact resources, by the template's own matcher.
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Effect: 'Allow',
+              Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+              Resource: objectsArn('incoming/'),
+            },
+            { Effect: 'Allow', Action: 's3:PutObject', Resource: [objectsArn('processed/'), objectsArn('failed/')] },
+          ]),
+        },
+      });
+      const actions = statements.flatMap(actionsOf);
+      expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+      expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(
+        ['s3:DeleteObject', 's3:GetObject', 's3:GetObjectVersion', 's3:PutObject'].sort(),
+      );
+    });
+  });
+
+  describe('config', () => {
+    it('rejects a collector schedule that is not rate(...) or cron(...), naming the key', () => {
+      expect(() => readConfig((k) => ({ collectorSchedule: 'every 5 minutes' })[k])).toThrow(
+        `context 'collectorSchedule' must be an EventBridge schedule expression such as 'rate(5 minutes)' or 'cron(0/5 * * * ? *)', got "every 5 minutes"`,
+      );
+    });
+
+    it.each([
+      [{ collectorHosts: '0' }, `context 'collectorHosts' must be an integer from 1 to 999, got "0"`],
+      [{ ingestRateLimit: '10001' }, `context 'ingestRateLimit' must be an integer from 1 to 10000, got "10001"`],
+      [{ ingestBurstLimit: 'many' }, `context 'ingestBurstLimit' must be an integer from 1 to 5000, got "many"`],
+    ])('rejects %j', (context, message) => {
+      expect(() => readConfig((k) => (context as Record<string, unknown>)[k])).toThrow(message);
+    });
+
+    it('defaults the sources section', () => {
+      expect(readConfig(() => undefined).sources).toEqual({
+        collectorSchedule: 'rate(5 minutes)',
+        collectorHosts: 10,
+        ingestRateLimit: 100,
+        ingestBurstLimit: 200,
+      });
+    });
+  });
+});
