@@ -16,6 +16,8 @@ import { checkFullTransitive, describeIncompatibility } from '../contract/compat
 import { SchemaRegistry } from '../contract/registry.js';
 import { LakeQuery } from '../lake/lake-query.js';
 import { LocalPipeline } from '../local/pipeline.js';
+import { positiveInt, seconds, UsageError } from './args.js';
+import { collect, COLLECT_HELP } from './collect.js';
 
 const HELP: Record<string, string> = {
   main: `pulse: streaming pipeline for infrastructure metrics and logs
@@ -25,11 +27,13 @@ Usage:
   pulse query <file.sql | "SQL"> [options]
                             run Athena-dialect SQL on DuckDB over the local lake
   pulse status [--port N]   health of a running pulse start (its dashboard API)
+  pulse collect [options]   host agent: this machine's CPU, memory, disk, network → the stream
   pulse schemas check       prove every schema version is full-transitive compatible
   pulse --help              this text`,
   start: `pulse start: run the whole pipeline locally. Local servers that speak the AWS APIs
 (kinesalite, DynamoDB Local or dynalite, s3rver) on 127.0.0.1; the synthetic fleet
-through the producer; the hot-path handler behind a local event source mapping into
+through the producer, and the other sources (scheduled collector, HTTP ingest API,
+S3 file drop, host agent) through their handlers; the hot-path handler behind a local event source mapping into
 DynamoDB; a local delivery stream (the Firehose transform, Parquet) into the local S3.
 On stop (duration, --events, or Ctrl-C) it drains everything the stream holds, then
 prints one JSON summary line. Exit 0 only if the stream's events = windowed + late +
@@ -45,7 +49,14 @@ Options:
   --port N          port of the dashboard on 127.0.0.1 (default 8321; 0: any free port)
   --kinesis-port N  port of the local Kinesis server (default: any free port)
   --data-dir D      where the local S3 and the lake cache live (default .data)
+  --collector-every S  the scheduled collector's interval, ticks at multiples of it
+                    (default 60; 0: off; AWS runs it every 5 minutes)
+  --collector-hosts N  servers per collector tick (default 10)
+  --ingest-port N   port of the ingest API, POST /v1/events (default 8322; 0: any free port)
+  --agent-every S   host agent interval (default 10; 0: off)
+  Files put under s3://pulse-local-drop/incoming/ in the local S3 (.csv or .jsonl) are ingested.
   --help            this text`,
+  collect: COLLECT_HELP,
   query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
 lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
 log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
@@ -63,16 +74,6 @@ version reads data of every other version (full-transitive). Exit 1 naming the
 fields of any incompatible pair.`,
 };
 
-/** A command-line mistake: printed without a stack trace, exit code 2. */
-class UsageError extends Error {}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
-  return n;
-}
-
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -85,6 +86,10 @@ async function start(args: string[]): Promise<number> {
       'kinesis-port': { type: 'string' },
       port: { type: 'string' },
       'data-dir': { type: 'string' },
+      'collector-every': { type: 'string' },
+      'collector-hosts': { type: 'string' },
+      'ingest-port': { type: 'string' },
+      'agent-every': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -104,6 +109,12 @@ async function start(args: string[]): Promise<number> {
     shards: positiveInt('shards', values.shards, 4),
     kinesisPort: positiveInt('kinesis-port', values['kinesis-port'], 0, 0),
     dashboardPort: positiveInt('port', values.port, 8321, 0),
+    sources: {
+      collectorEveryMs: seconds('collector-every', values['collector-every'], 60) * 1000,
+      collectorHosts: positiveInt('collector-hosts', values['collector-hosts'], 10),
+      ingestPort: positiveInt('ingest-port', values['ingest-port'], 8322, 0),
+      agentEveryMs: seconds('agent-every', values['agent-every'], 10) * 1000,
+    },
     log,
   });
   try {
@@ -267,6 +278,8 @@ async function main(argv: string[]): Promise<number> {
       return query(rest);
     case 'status':
       return status(rest);
+    case 'collect':
+      return collect(rest);
     case undefined:
     case '--help':
     case 'help':

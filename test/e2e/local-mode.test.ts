@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -59,6 +59,8 @@ describe('local mode (pulse start)', () => {
       '10',
       '--data-dir',
       dataDir,
+      '--collector-every',
+      '0', // the collector's servers share the fleet's names; its ticks are tested on their own
     ]);
     const query = await run('npx', [
       'pulse',
@@ -71,15 +73,21 @@ describe('local mode (pulse start)', () => {
     ]);
     // Assess
     const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
-    expect(last).toMatchObject({ produced: 600, windowed: 600, late: 0, quarantined: 0, parquet_rows: 600 });
+    // The fleet stops at 600; the other sources (host agent, collector ticks) add their own events.
+    expect(last.sources.fleet).toBe(600);
+    expect(last.sources.agent).toBeGreaterThanOrEqual(5);
+    expect(last.produced).toBe(Object.values(last.sources as Record<string, number>).reduce((a, b) => a + b, 0));
+    expect(last).toMatchObject({ windowed: last.produced, late: 0, quarantined: 0, parquet_rows: last.produced });
     expect(Object.keys(last)).toEqual(expect.arrayContaining(['p95_latency_ms', 'events_per_s']));
     const rows = query.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(rows.map((r) => [r.host, Number(r.samples)])).toEqual(
+    // The fleet's ten servers, ten cpu samples each, and this machine from the host agent.
+    expect(rows.filter((r) => r.host.startsWith('server-')).map((r) => [r.host, Number(r.samples)])).toEqual(
       Array.from({ length: 10 }, (_, i) => [`server-${String(i + 1).padStart(3, '0')}`, 10]),
     );
+    expect(rows.find((r) => r.host === hostname())?.samples).toBe(String(last.sources.agent / 5));
   });
 
   it('names a dashboard port in use and stops what it started', async () => {
