@@ -1,10 +1,11 @@
 /**
- * The four event sources' infrastructure (the host agent is a client of the ingest
- * API): the Powertools Idempotency table they share; the scheduled collector (an
- * EventBridge rule); the HTTP ingest API (API Gateway REST, IAM auth, body
- * validation, stage throttling, JSON access logs); the S3 file drop (a secure bucket
- * whose `incoming/` notifies a function that may read and delete only there and
- * write only to `processed/` and `failed/`). Every function writes to the stream.
+ * The infrastructure of the sources that run in AWS (the host agent runs on the
+ * hosts and produces to the stream itself): the Powertools Idempotency table they
+ * share; the scheduled collector (an EventBridge rule); the HTTP ingest API (API
+ * Gateway REST, IAM auth, body validation, stage throttling, JSON access logs); the
+ * S3 file drop (a secure bucket whose `incoming/` notifies a function that may read
+ * and delete only there and write only to `processed/` and `failed/`). Every
+ * function writes to the stream.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -262,14 +263,21 @@ export class Sources extends Construct {
     // Read (by version) and, after the copy, delete only what was dropped.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+        // Tagging: CopyObject keeps a dropped file's tags, which needs reading them here and writing them there.
+        actions: [
+          's3:GetObject',
+          's3:GetObjectVersion',
+          's3:GetObjectTagging',
+          's3:GetObjectVersionTagging',
+          's3:DeleteObject',
+        ],
         resources: [objects(DROP_PREFIXES.incoming)],
       }),
     );
     // Write only the moved file and the errors file.
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['s3:PutObject'],
+        actions: ['s3:PutObject', 's3:PutObjectTagging'],
         resources: [objects(DROP_PREFIXES.processed), objects(DROP_PREFIXES.failed)],
       }),
     );

@@ -307,10 +307,20 @@ describe('sources infrastructure', () => {
       expect(s3Statements).toEqual([
         {
           Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+          Action: [
+            's3:GetObject',
+            's3:GetObjectVersion',
+            's3:GetObjectTagging',
+            's3:GetObjectVersionTagging',
+            's3:DeleteObject',
+          ],
           Resource: expect.objectContaining({}),
         },
-        { Effect: 'Allow', Action: 's3:PutObject', Resource: [expect.anything(), expect.anything()] },
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:PutObjectTagging'],
+          Resource: [expect.anything(), expect.anything()],
+        },
       ]);
       // Exact resources, by the template's own matcher.
       t.hasResourceProperties('AWS::IAM::Policy', {
@@ -318,17 +328,35 @@ describe('sources infrastructure', () => {
           Statement: Match.arrayWith([
             {
               Effect: 'Allow',
-              Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:DeleteObject'],
+              Action: [
+                's3:GetObject',
+                's3:GetObjectVersion',
+                's3:GetObjectTagging',
+                's3:GetObjectVersionTagging',
+                's3:DeleteObject',
+              ],
               Resource: objectsArn('incoming/'),
             },
-            { Effect: 'Allow', Action: 's3:PutObject', Resource: [objectsArn('processed/'), objectsArn('failed/')] },
+            {
+              Effect: 'Allow',
+              Action: ['s3:PutObject', 's3:PutObjectTagging'],
+              Resource: [objectsArn('processed/'), objectsArn('failed/')],
+            },
           ]),
         },
       });
       const actions = statements.flatMap(actionsOf);
       expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
       expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(
-        ['s3:DeleteObject', 's3:GetObject', 's3:GetObjectVersion', 's3:PutObject'].sort(),
+        [
+          's3:DeleteObject',
+          's3:GetObject',
+          's3:GetObjectTagging',
+          's3:GetObjectVersion',
+          's3:GetObjectVersionTagging',
+          's3:PutObject',
+          's3:PutObjectTagging',
+        ].sort(),
       );
     });
   });
