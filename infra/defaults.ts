@@ -1,4 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { COLLECTOR_DEFAULTS } from '../core/sources/collector.js';
 import { INGEST_THROTTLE } from '../core/sources/ingest.js';
@@ -106,3 +107,15 @@ export const SECURE_BUCKET = {
   blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
   removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies s3.BucketProps;
+
+/**
+ * Every Pulse DynamoDB table: on demand, point-in-time recovery, deletion
+ * protection, encrypted, kept when the stack is deleted.
+ */
+export const SECURE_TABLE = {
+  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+  pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  deletionProtection: true,
+  encryption: dynamodb.TableEncryption.AWS_MANAGED,
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const satisfies Partial<dynamodb.TableProps>;

@@ -23,7 +23,7 @@ import { DROP_PREFIXES } from '../../core/sources/file-drop.js';
 import { IDEMPOTENCY_TABLE } from '../../core/sources/idempotency.js';
 import { INGEST_DEFAULTS } from '../../core/sources/ingest.js';
 import type { PulseConfig } from '../config.js';
-import { LOG_RETENTION_DAYS, SECURE_BUCKET, SOURCE_RESOURCES } from '../defaults.js';
+import { LOG_RETENTION_DAYS, SECURE_BUCKET, SECURE_TABLE, SOURCE_RESOURCES } from '../defaults.js';
 import { pulseFunction } from './hot-path.js';
 
 /** Props of {@link Sources}. */
@@ -83,12 +83,8 @@ export class Sources extends Construct {
     this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
       tableName: props.idempotencyTableName,
       partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: ttlAttribute,
-      deletionProtection: true,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...SECURE_TABLE,
     });
 
     this.collector = this.addCollector(props);

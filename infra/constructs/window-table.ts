@@ -2,11 +2,11 @@
  * The window table (windows, checkpoints, side outputs), from the shared
  * definition in core/projections/table.ts: on demand, PITR, TTL, deletion protection.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { WINDOW_TABLE } from '../../core/projections/table.js';
+import { SECURE_TABLE } from '../defaults.js';
 
 /** Props of {@link WindowTable}. */
 export interface WindowTableProps {
@@ -24,12 +24,8 @@ export class WindowTable extends Construct {
       tableName: props.tableName,
       partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: ttlAttribute,
-      deletionProtection: true,
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...SECURE_TABLE,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: byMetricIndex.name,

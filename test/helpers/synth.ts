@@ -10,3 +10,20 @@ export function synthTemplate(context: Record<string, unknown> = {}): Template {
   const stack = new PulseStack(app, 'Test', { config: readConfig((k) => context[k]) });
   return Template.fromStack(stack);
 }
+
+/** The properties every Pulse bucket has (infra/defaults.ts SECURE_BUCKET), plus `extra`. */
+export function secureBucket(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    BucketEncryption: {
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    },
+    VersioningConfiguration: { Status: 'Enabled' },
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    },
+    ...extra,
+  };
+}

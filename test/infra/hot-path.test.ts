@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../infra/config.js';
-import { synthTemplate } from '../helpers/synth.js';
+import { secureBucket, synthTemplate } from '../helpers/synth.js';
 
 describe('hot-path infrastructure', () => {
   const t = synthTemplate();
@@ -97,18 +97,7 @@ describe('hot-path infrastructure', () => {
   });
 
   it('keeps failed batches in an encrypted, versioned, TLS-only, private bucket; logs expire', () => {
-    t.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-      },
-      VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    });
+    t.hasResourceProperties('AWS::S3::Bucket', secureBucket());
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

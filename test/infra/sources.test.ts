@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../infra/config.js';
-import { synthTemplate } from '../helpers/synth.js';
+import { secureBucket, synthTemplate } from '../helpers/synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
@@ -244,25 +244,18 @@ describe('sources infrastructure', () => {
 
   describe('file drop', () => {
     it('is a secure, versioned bucket whose processed/ and failed/ expire', () => {
-      t.hasResourceProperties('AWS::S3::Bucket', {
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-        },
-        VersioningConfiguration: { Status: 'Enabled' },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-        LifecycleConfiguration: {
-          Rules: Match.arrayWith([
-            Match.objectLike({ Prefix: 'incoming/', NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
-            Match.objectLike({ Prefix: 'processed/', ExpirationInDays: 30 }),
-            Match.objectLike({ Prefix: 'failed/', ExpirationInDays: 30 }),
-          ]),
-        },
-      });
+      t.hasResourceProperties(
+        'AWS::S3::Bucket',
+        secureBucket({
+          LifecycleConfiguration: {
+            Rules: Match.arrayWith([
+              Match.objectLike({ Prefix: 'incoming/', NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+              Match.objectLike({ Prefix: 'processed/', ExpirationInDays: 30 }),
+              Match.objectLike({ Prefix: 'failed/', ExpirationInDays: 30 }),
+            ]),
+          },
+        }),
+      );
       t.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: Match.stringLikeRegexp('^SourcesDropBucket') },
         PolicyDocument: {
