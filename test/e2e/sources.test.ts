@@ -101,8 +101,9 @@ describe('local mode with every source', () => {
       expect(summary.sources).toEqual({ fleet: 600, collector: 20, agent: 5, ingest_api: 3, file_drop: 2 });
       expect(summary).toMatchObject({ produced: 630, windowed: 630, late: 0, quarantined: 0, parquet_rows: 630 });
       // Assess: each source's events are in the windows…
-      const from = Date.parse(at(0)) - 60_000;
-      const to = Date.parse(at(0)) + 60_000;
+      // Wide enough for the agent's reading, taken whenever the pipeline started.
+      const from = Date.now() - 3_600_000;
+      const to = Date.now() + 60_000;
       const count = async (metric_: string, host: string) =>
         (await pipeline.reader.series({ metric: metric_, host, from, to, sizeMs: 60_000 })).reduce(
           (n, w) => n + w.count,
