@@ -80,7 +80,10 @@ export async function collect(args: string[]): Promise<number> {
     });
   } catch (error) {
     kinesis.destroy();
-    throw new UsageError(`cannot reach stream ${streamName}: ${(error as Error).message}`);
+    throw new UsageError(
+      `cannot reach stream ${streamName}: ${(error as Error).message}` +
+        (values.aws ? ': check credentials, region and the name' : ': is pulse start running on that data dir?'),
+    );
   }
   log(`collecting this machine every ${intervalMs / 1000} s → ${streamName}${values.aws ? ' (AWS)' : ' (local)'}`);
   let stopping = false;

@@ -5,7 +5,7 @@
  * hot-path handler behind a local event source mapping, and a local delivery
  * stream (the real Firehose transform, Parquet) reading the same stream.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -530,6 +530,8 @@ export class LocalPipeline {
   async close(): Promise<void> {
     await this.dashboard?.stop();
     await this.sources?.stop();
+    // The servers stop now: pulse collect must not find their old addresses.
+    rmSync(join(this.o.dataDir, 'endpoints.json'), { force: true });
     this.clients.kinesis.destroy();
     this.clients.ddb.destroy();
     this.clients.s3.destroy();

@@ -19,7 +19,7 @@ import type { SchemaRegistry } from '../contract/registry.js';
 import { collectorConfig } from '../sources/collector.js';
 import type { StreamTarget } from '../sources/emit.js';
 import { HostAgent } from '../sources/host-agent.js';
-import { INGEST_DEFAULTS, INGEST_THROTTLE } from '../sources/ingest.js';
+import { INGEST_DEFAULTS, INGEST_THROTTLE, tooLarge } from '../sources/ingest.js';
 import { type LocalServer, listenLocal } from './kinesis-server.js';
 
 /** Settings of the local sources. */
@@ -126,10 +126,15 @@ export class LocalSources {
       source: 'aws.events' as const,
       'detail-type': 'Scheduled Event' as const,
     };
-    try {
-      await this.track(this.collect(event));
-    } catch (error) {
-      this.o.log?.(`collector tick ${event.time} failed: ${(error as Error).message}`);
+    // EventBridge retries a failed delivery twice; so does the local schedule.
+    for (let attempt = 1; attempt <= 3 && !this.stopped; attempt++) {
+      try {
+        await this.track(this.collect(event));
+        return;
+      } catch (error) {
+        this.o.log?.(`collector tick ${event.time} failed (attempt ${attempt} of 3): ${(error as Error).message}`);
+        if (attempt < 3) await new Promise((r) => setTimeout(r, 2_000 * attempt));
+      }
     }
   }
 
@@ -164,7 +169,16 @@ export class LocalSources {
       const throttle = this.o.throttle ?? INGEST_THROTTLE;
       const bucket = new TokenBucket(throttle.rateLimit, throttle.burstLimit);
       this.server = await listenLocal(
-        createServer((req, res) => void this.serve(req, res, bucket)),
+        createServer((req, res) => {
+          this.serve(req, res, bucket).catch((error: Error) => {
+            // A client that hung up, or a failure of the handler: never the end of pulse start.
+            this.o.log?.(`ingest request failed: ${error.message}`);
+            if (!res.headersSent && !res.destroyed) {
+              res.writeHead(500, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ error: 'internal error: retry the request' }));
+            }
+          });
+        }),
         this.o.ingestPort,
       );
       this.ingestUrl = `${this.server.endpoint}/v1/events`;
@@ -195,12 +209,16 @@ export class LocalSources {
         { 'retry-after': '1' },
       );
     }
-    // Read at most one byte over the limit: the handler answers 413 with the exact size rule.
+    // Keeps at most the limit in memory; a larger body is answered 413 with its size.
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size <= INGEST_DEFAULTS.maxBodyBytes + 1) chunks.push(chunk as Buffer);
+      if (size <= INGEST_DEFAULTS.maxBodyBytes) chunks.push(chunk as Buffer);
+    }
+    if (size > INGEST_DEFAULTS.maxBodyBytes) {
+      const out = tooLarge(size, INGEST_DEFAULTS.maxBodyBytes);
+      return reply(out.statusCode, out.body);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;

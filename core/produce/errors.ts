@@ -35,3 +35,15 @@ export class ProducerClosedError extends ProducerError {
     super('the producer is closed: create a new one');
   }
 }
+
+/** A unit of work's events were not all accepted before its deadline; the unit should be retried. */
+export class ProduceTimeoutError extends ProducerError {
+  constructor(
+    readonly pending: number,
+    ms: number,
+  ) {
+    super(
+      `${pending} event(s) were not accepted by Kinesis within ${ms} ms; nothing after them was sent: retry the whole unit (its events keep their identities, so nothing counts twice)`,
+    );
+  }
+}

@@ -125,6 +125,7 @@ export class Producer {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
+  private abandoned = false;
   private droppedReported = 0;
   private lastDropReason = '';
   private readonly spaceWaiters: (() => void)[] = [];
@@ -220,7 +221,9 @@ export class Producer {
     if (this.buffered > this.o.maxBufferedBytes) {
       for (const l of this.lanes.values()) this.seal(l);
       this.pump();
-      while (this.buffered > this.o.maxBufferedBytes) await new Promise<void>((r) => this.spaceWaiters.push(r));
+      while (this.buffered > this.o.maxBufferedBytes && !this.abandoned) {
+        await new Promise<void>((r) => this.spaceWaiters.push(r));
+      }
     }
     return identity;
   }
@@ -233,7 +236,7 @@ export class Producer {
     for (const l of this.lanes.values()) this.seal(l);
     for (const l of this.retired) this.seal(l);
     this.pump();
-    while (!this.isIdle()) await new Promise<void>((r) => this.idleWaiters.push(r));
+    while (!this.isIdle() && !this.abandoned) await new Promise<void>((r) => this.idleWaiters.push(r));
     const dropped = this.counters.eventsDropped - this.droppedReported;
     if (dropped > 0) {
       this.droppedReported = this.counters.eventsDropped;
@@ -250,6 +253,21 @@ export class Producer {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
     }
+  }
+
+  /**
+   * Gives up on everything not yet accepted, at once: nothing more is sent (a request in
+   * flight still completes), and waiters are released. For a unit of work that ran out
+   * of time: each shard's accepted events are then a prefix of its events in seq order,
+   * so a retry under the same identities repeats only true duplicates.
+   */
+  abandon(): void {
+    this.closed = true;
+    this.abandoned = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.release(this.spaceWaiters);
+    this.release(this.idleWaiters);
   }
 
   private lane(shardId: string): Lane {
@@ -311,6 +329,7 @@ export class Producer {
 
   /** Starts as many PutRecords as the limits allow; arms a timer for lingering or backing-off work. */
   private pump(): void {
+    if (this.abandoned) return;
     if (this.stale && !this.refreshing) this.refreshShards();
     const now = Date.now();
     let wakeAt = Number.POSITIVE_INFINITY;

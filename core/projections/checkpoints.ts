@@ -22,21 +22,38 @@ export interface Checkpoint {
 }
 
 /**
- * Most producer marks a checkpoint keeps (about 30 bytes each once deflated, far under
- * DynamoDB's 400 KB item limit). Past it the least recently seen are dropped: a
- * duplicate from one of those (a retry arriving after 50,000 newer producer-host pairs)
- * would be counted again.
+ * Most producer marks a checkpoint keeps, and most bytes they may take once deflated
+ * (DynamoDB items hold 400 KB). Past either, the least recently seen are dropped: a
+ * duplicate from one of those (a retry arriving after that many newer producer-host
+ * pairs, hours later at high rates of units) would be counted again.
  */
 export const MAX_PRODUCER_MARKS = 50_000;
+/** See {@link MAX_PRODUCER_MARKS}. */
+export const MAX_MARK_BYTES = 300_000;
 
-function encodeMarks(state: ShardState): Buffer {
-  let entries: [string, string, number, number][] = [];
+/** The marks, most recently seen first, deflated within both bounds. */
+export function encodeMarks(state: ShardState): Buffer {
+  const entries: [string, string, number, number][] = [];
   for (const [id, hosts] of state.marks) for (const [host, m] of hosts) entries.push([id, host, m.seq, m.seenAt]);
-  if (entries.length > MAX_PRODUCER_MARKS) entries = entries.sort((a, b) => b[3] - a[3]).slice(0, MAX_PRODUCER_MARKS);
-  return deflateRawSync(JSON.stringify(entries));
+  const encode = (n: number) => deflateRawSync(JSON.stringify(entries.slice(0, n)));
+  const kept = Math.min(entries.length, MAX_PRODUCER_MARKS);
+  if (kept < entries.length) entries.sort((a, b) => b[3] - a[3]);
+  const out = encode(kept);
+  if (out.length <= MAX_MARK_BYTES) return out;
+  entries.sort((a, b) => b[3] - a[3]);
+  // The largest prefix that fits: binary search (only ever run on overflow).
+  let lo = 0;
+  let hi = kept;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (encode(mid).length <= MAX_MARK_BYTES) lo = mid;
+    else hi = mid - 1;
+  }
+  return encode(lo);
 }
 
-function decodeMarks(b: Uint8Array | undefined): ShardState['marks'] {
+/** Inverse of {@link encodeMarks}. */
+export function decodeMarks(b: Uint8Array | undefined): ShardState['marks'] {
   const marks: ShardState['marks'] = new Map();
   if (!b) return marks;
   for (const [id, host, seq, seenAt] of JSON.parse(inflateRawSync(b).toString('utf8')) as [

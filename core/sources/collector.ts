@@ -53,11 +53,16 @@ export interface TickResult extends Record<string, unknown> {
 }
 
 /**
- * Produces the tick scheduled at `at`.
- * @throws EventsDroppedError when Kinesis did not accept every event (the tick is then retried)
+ * Produces the tick scheduled at `at`, by `deadline` (epoch ms).
+ * @throws ProduceTimeoutError when Kinesis did not accept every event in time (the tick is then retried)
  */
-export async function collectTick(target: StreamTarget, config: CollectorConfig, at: Date): Promise<TickResult> {
+export async function collectTick(
+  target: StreamTarget,
+  config: CollectorConfig,
+  at: Date,
+  deadline: number,
+): Promise<TickResult> {
   const producerId = unitProducerId('collector', at.toISOString());
-  const produced = await produceUnit(target, producerId, tickEvents(config, at));
+  const produced = await produceUnit(target, producerId, tickEvents(config, at), deadline);
   return { tick: at.toISOString(), producerId, produced };
 }

@@ -5,10 +5,17 @@
  * yields the same identities, which the hot path's producer marks and the lake's
  * silver dedup drop, so a repeat that slips past Powertools Idempotency (an expired
  * or in-progress record) still counts nothing twice.
+ *
+ * A unit's producer never drops a record and sends on: it retries until the unit's
+ * deadline, then abandons everything not yet accepted. So on every shard the
+ * accepted events of an unfinished unit are a prefix in seq order, and its retry
+ * repeats only true duplicates (a gap would let the hot path's high-water mark
+ * discard the retried events that filled it).
  */
 import { createHash } from 'node:crypto';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SchemaRegistry } from '../contract/registry.js';
+import { ProduceTimeoutError } from '../produce/errors.js';
 import { Producer, type ProducerOptions } from '../produce/producer.js';
 import type { InputEvent } from './input.js';
 
@@ -17,36 +24,82 @@ export interface StreamTarget {
   kinesis: Pick<KinesisClient, 'send'>;
   streamName: string;
   registry: SchemaRegistry;
-  /** Producer retry settings (defaults: the producer's); tests shorten them. */
-  retry?: Pick<ProducerOptions, 'maxAttempts' | 'baseBackoffMs' | 'maxBackoffMs'>;
+  /** Producer backoff settings (defaults: the producer's); tests shorten them. */
+  retry?: Pick<ProducerOptions, 'baseBackoffMs' | 'maxBackoffMs'>;
   /** Told how many events each unit put on the stream (local mode's counters). */
   onProduced?: (producerId: string, events: number) => void;
 }
 
 /**
  * A producer id for a unit of work named by `parts` (for example the tick time,
- * or the Idempotency-Key): `<source>:<16 hex digits of SHA-256>`. Hashing keeps
- * caller-chosen strings (which may be long or sensitive) out of the data.
+ * or the Idempotency-Key and body): `<source>:<16 hex digits of SHA-256>`. Hashing
+ * keeps caller-chosen strings (which may be long or sensitive) out of the data.
  */
 export function unitProducerId(source: string, ...parts: string[]): string {
   return `${source}:${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
 }
 
 /**
- * Produces `events` in order as producer `producerId` (seq 1…n) and waits until
- * Kinesis accepted all of them.
- * @throws EventsDroppedError when any event could not be put (the caller fails the unit, to be retried)
+ * Runs `work` with a producer for the unit `producerId` and waits until Kinesis
+ * accepted every event it put, or until `deadline` (epoch ms).
+ * @returns the events accepted
+ * @throws ProduceTimeoutError when the deadline passed first (the unit is to be retried whole)
  */
-export async function produceUnit(target: StreamTarget, producerId: string, events: InputEvent[]): Promise<number> {
-  const producer = await Producer.create({ ...target, ...target.retry, producerId, lingerMs: 20 });
+export async function withUnitProducer(
+  target: StreamTarget,
+  producerId: string,
+  deadline: number,
+  work: (producer: Producer) => Promise<void>,
+): Promise<number> {
+  const producer = await Producer.create({
+    ...target,
+    ...target.retry,
+    producerId,
+    lingerMs: 20,
+    maxAttempts: Number.POSITIVE_INFINITY,
+  });
+  const budgetMs = Math.max(0, deadline - Date.now());
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), budgetMs);
+  });
   try {
+    const done = (async () => {
+      await work(producer);
+      await producer.close();
+      return 'done' as const;
+    })();
+    if ((await Promise.race([done, timedOut])) === 'timeout') {
+      producer.abandon();
+      done.catch(() => {}); // settles once abandoned; its outcome no longer matters
+      const { eventsPut, eventsAccepted } = producer.stats();
+      throw new ProduceTimeoutError(eventsPut - eventsAccepted, budgetMs);
+    }
+  } catch (error) {
+    producer.abandon();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const produced = producer.stats().eventsAccepted;
+  target.onProduced?.(producerId, produced);
+  return produced;
+}
+
+/**
+ * Produces `events` in order as producer `producerId` (seq 1…n).
+ * @throws ProduceTimeoutError when Kinesis did not take every event before `deadline`
+ */
+export async function produceUnit(
+  target: StreamTarget,
+  producerId: string,
+  events: InputEvent[],
+  deadline: number,
+): Promise<number> {
+  return withUnitProducer(target, producerId, deadline, async (producer) => {
     for (const e of events) {
       if (e.type === 'MetricSample') await producer.put('MetricSample', e.body);
       else await producer.put('LogEvent', e.body);
     }
-  } finally {
-    await producer.close();
-  }
-  target.onProduced?.(producerId, events.length);
-  return events.length;
+  });
 }

@@ -14,7 +14,7 @@
  * with an errors file saying why.
  */
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -23,8 +23,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse';
-import { Producer } from '../produce/producer.js';
-import { type StreamTarget, unitProducerId } from './emit.js';
+import { type StreamTarget, unitProducerId, withUnitProducer } from './emit.js';
 import { type InputError, validateInput } from './input.js';
 
 /** Prefixes of the drop bucket. */
@@ -72,9 +71,37 @@ async function* jsonLines(body: Readable): AsyncGenerator<{ line: number; item: 
   }
 }
 
-/** CSV rows as objects: `tags.x` / `attributes.x` columns nest; empty cells are absent. */
-async function* csvRows(body: Readable): AsyncGenerator<{ line: number; item: unknown; raw: string }> {
-  const parser = body.pipe(parse({ columns: true, info: true, raw: true, skip_empty_lines: true, trim: true }));
+/**
+ * CSV rows as objects: `tags.x` / `attributes.x` columns nest; empty cells are absent.
+ * A record that does not parse (wrong column count, unclosed quote) is handed to
+ * `onBadRecord` with its line and text, and parsing goes on.
+ */
+async function* csvRows(
+  body: Readable,
+  onBadRecord: (e: RowError) => void,
+): AsyncGenerator<{ line: number; item: unknown; raw: string }> {
+  const parser = parse({
+    columns: true,
+    info: true,
+    raw: true,
+    skip_empty_lines: true,
+    trim: true,
+    skip_records_with_error: true,
+    on_skip: (error, raw) => {
+      onBadRecord({
+        index: Number(error?.lines ?? 0),
+        field: 'row',
+        reason:
+          error?.code === 'CSV_QUOTE_NOT_CLOSED'
+            ? 'a quoted field is not closed: the rest of the file could not be read'
+            : 'the row does not have as many fields as the header: quote fields that contain commas',
+        row: (raw ?? '').replace(/\r?\n$/, ''),
+      });
+      return undefined;
+    },
+  });
+  // pipeline, not pipe: an error of the S3 body reaches the parser (and this loop).
+  pipeline(body, parser, () => {});
   for await (const record of parser as AsyncIterable<{
     record: Record<string, string>;
     info: { lines: number };
@@ -94,8 +121,8 @@ async function* csvRows(body: Readable): AsyncGenerator<{ line: number; item: un
   }
 }
 
-function rowsOf(key: string, body: Readable) {
-  if (/\.csv$/i.test(key)) return csvRows(body);
+function rowsOf(key: string, body: Readable, onBadRecord: (e: RowError) => void) {
+  if (/\.csv$/i.test(key)) return csvRows(body, onBadRecord);
   if (/\.(jsonl|ndjson)$/i.test(key)) return jsonLines(body);
   return undefined;
 }
@@ -107,7 +134,12 @@ const rest = (key: string) => key.slice(DROP_PREFIXES.incoming.length);
  * Ingests one dropped object (see the module comment).
  * @throws EventsDroppedError when Kinesis did not take every row (the file stays in incoming/ to be retried)
  */
-export async function ingestFile(s3: S3Client, target: StreamTarget, object: DroppedObject): Promise<FileResult> {
+export async function ingestFile(
+  s3: S3Client,
+  target: StreamTarget,
+  object: DroppedObject,
+  deadline: number,
+): Promise<FileResult> {
   const result: FileResult = { key: object.key, outcome: 'ignored', produced: 0, rejected: 0 };
   if (!object.key.startsWith(DROP_PREFIXES.incoming) || object.key.endsWith('/')) return result;
   let body: Readable;
@@ -122,11 +154,16 @@ export async function ingestFile(s3: S3Client, target: StreamTarget, object: Dro
     body = got.Body as Readable;
   } catch (error) {
     const name = (error as Error).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') return { ...result, outcome: 'gone' };
+    if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') return { ...result, outcome: 'gone' };
     throw error;
   }
-  const rows = rowsOf(object.key, body);
   const errors: RowError[] = [];
+  let rejected = 0;
+  const reject = (e: RowError) => {
+    rejected++;
+    if (errors.length < MAX_ROW_ERRORS) errors.push(e);
+  };
+  const rows = rowsOf(object.key, body, reject);
   if (!rows) {
     body.destroy();
     errors.push({
@@ -139,41 +176,21 @@ export async function ingestFile(s3: S3Client, target: StreamTarget, object: Dro
     await move(s3, object, `${DROP_PREFIXES.failed}${rest(object.key)}`);
     return { ...result, outcome: 'failed', rejected: 1 };
   }
-  const producerId = unitProducerId('file-drop', object.bucket, object.key, object.versionId ?? object.eTag ?? '');
-  const producer = await Producer.create({ ...target, ...target.retry, producerId, lingerMs: 50 });
-  let rejected = 0;
-  try {
+  // Identity from the content (ETag), not the version: copying a file again to retry it
+  // makes a new version of the same rows, which must not count twice.
+  const producerId = unitProducerId('file-drop', object.bucket, object.key, object.eTag ?? object.versionId ?? '');
+  const produced = await withUnitProducer(target, producerId, deadline, async (producer) => {
     for await (const { line, item, raw } of rows) {
       const r =
         typeof item === 'symbol'
           ? { index: line, field: 'event', reason: 'line is not valid JSON: write one JSON object per line' }
           : validateInput(item, line, 'file-drop');
-      if ('reason' in r) {
-        rejected++;
-        if (errors.length < MAX_ROW_ERRORS) errors.push({ ...r, index: line, row: raw });
-        continue;
-      }
-      if (r.type === 'MetricSample') await producer.put('MetricSample', r.body);
+      if ('reason' in r) reject({ ...r, index: line, row: raw });
+      else if (r.type === 'MetricSample') await producer.put('MetricSample', r.body);
       else await producer.put('LogEvent', r.body);
     }
-  } catch (error) {
-    if ((error as { code?: string }).code?.startsWith('CSV_')) {
-      // A broken CSV (unclosed quote, ragged row): the rows before it are kept, the rest is reported.
-      rejected++;
-      errors.push({
-        index: 0,
-        field: 'file',
-        reason: `CSV cannot be parsed further: ${(error as Error).message}`,
-        row: '',
-      });
-    } else {
-      await producer.close().catch(() => {});
-      throw error;
-    }
-  }
-  await producer.close();
-  const produced = producer.stats().eventsAccepted;
-  target.onProduced?.(producerId, produced);
+  });
+  errors.sort((a, b) => a.index - b.index);
   if (errors.length > 0) await writeErrors(s3, object, errors, rejected);
   await move(s3, object, `${DROP_PREFIXES.processed}${rest(object.key)}`);
   return { ...result, outcome: 'processed', produced, rejected };

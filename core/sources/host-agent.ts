@@ -136,6 +136,8 @@ export class HostAgent {
       producerId: `agent:${randomUUID()}`,
       // Retry without limit: the bound is the agent's buffer, not a retry count.
       maxAttempts: Number.POSITIVE_INFINITY,
+      // Room for the sample bound (about 200 bytes a sample), so put() never waits on it.
+      maxBufferedBytes: Math.max(32 * 1_048_576, (options.maxBufferedEvents ?? 100_000) * 1_024),
       baseBackoffMs: options.baseBackoffMs ?? 100,
       maxBackoffMs: options.maxBackoffMs ?? 5_000,
     });

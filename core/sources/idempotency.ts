@@ -47,21 +47,37 @@ export interface RemainingTime {
   getRemainingTimeInMillis(): number;
 }
 
-/** Outside Lambda (local mode, tests): a unit of work gets this long before its in-progress record expires. */
+/** Outside Lambda (local mode, tests): a unit of work gets this long, like a Lambda timeout. */
 export const LOCAL_TIMEOUT_MS = 60_000;
+
+/** Kept back from the Lambda timeout to answer (and let Powertools record the outcome). */
+const MARGIN_MS = 3_000;
+
+/** A clock for work outside Lambda: {@link LOCAL_TIMEOUT_MS} from now. */
+export function localClock(timeoutMs = LOCAL_TIMEOUT_MS): RemainingTime {
+  const end = Date.now() + timeoutMs;
+  return { getRemainingTimeInMillis: () => end - Date.now() };
+}
+
+/** When a unit of work must be done by (epoch ms): the time left, less a margin to answer. */
+export function deadlineOf(time: RemainingTime): number {
+  const left = time.getRemainingTimeInMillis();
+  return Date.now() + Math.max(left / 2, left - MARGIN_MS);
+}
 
 /**
  * Wraps `fn` so a second call with the same key returns the first call's result
  * without running `fn` again. While a first call is in progress, a second one
  * throws `IdempotencyAlreadyInProgressError`; with a different payload under the
- * same key, `IdempotencyValidationError`. Pass the Lambda context: its remaining
- * time bounds the in-progress record, so a call that dies with its Lambda does not
- * block the key until expiry (outside Lambda, {@link LOCAL_TIMEOUT_MS} is used).
+ * same key, `IdempotencyValidationError`. A call that throws is not remembered.
+ * Pass the Lambda context: its remaining time bounds the in-progress record (a call
+ * that dies with its Lambda does not block the key until expiry) and is handed to
+ * `fn` for its own deadline; outside Lambda, {@link localClock} stands in.
  */
 export function idempotent<A extends Record<string, unknown>, R extends Record<string, unknown>>(
   store: IdempotencyStore,
   options: IdempotentOptions,
-  fn: (input: A) => Promise<R>,
+  fn: (input: A, time: RemainingTime) => Promise<R>,
 ): (input: A, context?: RemainingTime) => Promise<R> {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: store.tableName,
@@ -73,13 +89,11 @@ export function idempotent<A extends Record<string, unknown>, R extends Record<s
     expiresAfterSeconds: options.expiresAfterSeconds ?? 86_400,
     throwOnNoIdempotencyKey: true,
   });
-  const once = makeIdempotent(fn, { persistenceStore, config, keyPrefix: options.keyPrefix }) as (
+  // Called with a context as its second argument, Powertools treats fn as a handler and
+  // registers that context for the in-progress expiry.
+  const once = makeIdempotent(fn, { persistenceStore, config, keyPrefix: options.keyPrefix }) as unknown as (
     input: A,
+    time: RemainingTime,
   ) => Promise<R>;
-  return (input, context) => {
-    const deadline = Date.now() + LOCAL_TIMEOUT_MS;
-    const time = context ?? { getRemainingTimeInMillis: () => deadline - Date.now() };
-    config.registerLambdaContext(time as Parameters<IdempotencyConfig['registerLambdaContext']>[0]);
-    return once(input);
-  };
+  return (input, context) => once(input, context ?? localClock());
 }

@@ -14,8 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { EventsDroppedError } from '../produce/errors.js';
-import { type IdempotencyStore, idempotent, type RemainingTime } from './idempotency.js';
+import { ProduceTimeoutError } from '../produce/errors.js';
+import { deadlineOf, type IdempotencyStore, idempotent, localClock, type RemainingTime } from './idempotency.js';
 import { produceUnit, type StreamTarget, unitProducerId } from './emit.js';
 import { type InputError, validateBatch } from './input.js';
 
@@ -66,6 +66,11 @@ export interface IngestDeps {
 
 const fail = (statusCode: number, error: string): IngestResponse => ({ statusCode, body: { error } });
 
+/** The 413 for a body of `bytes` above `limit` (the local server answers it before reading it all). */
+export function tooLarge(bytes: number, limit: number): IngestResponse {
+  return fail(413, `body is ${bytes} bytes, above the ${limit}-byte limit: split the events into smaller requests`);
+}
+
 /** See the module comment. */
 export class IngestApi {
   private readonly limits: IngestLimits;
@@ -79,27 +84,30 @@ export class IngestApi {
     this.once = idempotent(
       deps.store,
       { keyPrefix: 'ingest', keyPath: 'key', validationPath: 'body' },
-      async (input: { key: string; body: string }) =>
-        (await this.accept(input.body, unitProducerId('ingest-api', input.key))) as IngestResponse &
-          Record<string, unknown>,
+      // The body is part of the identity: a key reused after its record expired, with new
+      // events, must not collide with the old ones.
+      async (input: { key: string; body: string }, time) =>
+        (await this.accept(
+          input.body,
+          unitProducerId('ingest-api', input.key, input.body),
+          deadlineOf(time),
+        )) as IngestResponse & Record<string, unknown>,
     );
   }
 
   /** Handles one request; never throws for anything the caller did. Pass the Lambda context when there is one. */
   async handle(request: IngestRequest, context?: RemainingTime): Promise<IngestResponse> {
     const bytes = Buffer.byteLength(request.body);
-    if (bytes > this.limits.maxBodyBytes) {
-      return fail(
-        413,
-        `body is ${bytes} bytes, above the ${this.limits.maxBodyBytes}-byte limit: split the events into smaller requests`,
-      );
-    }
+    if (bytes > this.limits.maxBodyBytes) return tooLarge(bytes, this.limits.maxBodyBytes);
     const key = request.idempotencyKey;
     if (key !== undefined && (key.length === 0 || key.length > 255)) {
       return fail(400, 'Idempotency-Key must be 1-255 characters');
     }
     try {
-      if (key === undefined) return await this.accept(request.body, unitProducerId('ingest-api', randomUUID()));
+      if (key === undefined) {
+        const producerId = unitProducerId('ingest-api', randomUUID());
+        return await this.accept(request.body, producerId, deadlineOf(context ?? localClock()));
+      }
       return await this.once({ key, body: request.body }, context);
     } catch (error) {
       if (error instanceof IdempotencyAlreadyInProgressError) {
@@ -108,15 +116,19 @@ export class IngestApi {
       if (error instanceof IdempotencyValidationError) {
         return fail(422, 'this Idempotency-Key was already used with a different body: use a new key for new events');
       }
-      // Powertools wraps what the function threw in its own error, with the original as cause.
-      if (error instanceof EventsDroppedError || (error as { cause?: unknown }).cause instanceof EventsDroppedError) {
-        return fail(503, 'the stream did not accept the events: retry the request (with the same Idempotency-Key)');
+      if (error instanceof ProduceTimeoutError) {
+        return fail(
+          503,
+          key === undefined
+            ? 'the stream did not take all events in time: retry with an Idempotency-Key header, so a retry cannot count twice'
+            : 'the stream did not take all events in time: retry the request with the same Idempotency-Key',
+        );
       }
       throw error;
     }
   }
 
-  private async accept(body: string, producerId: string): Promise<IngestResponse> {
+  private async accept(body: string, producerId: string, deadline: number): Promise<IngestResponse> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -137,7 +149,7 @@ export class IngestApi {
     }
     const batch = validateBatch(events, 'ingest-api');
     // A failure to produce is thrown, not returned: an idempotent request must not remember it.
-    if (batch.events.length > 0) await produceUnit(this.deps.target, producerId, batch.events);
+    if (batch.events.length > 0) await produceUnit(this.deps.target, producerId, batch.events, deadline);
     return {
       statusCode: 202,
       body: { accepted: batch.events.length, rejected: batch.errors.length, errors: batch.errors },

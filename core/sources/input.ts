@@ -9,6 +9,7 @@
  * for a reason the caller could have been told now.
  */
 import { EVENT_TYPES, type EventBody, type EventType, type LogEvent, type MetricSample } from '../contract/events.js';
+import { WINDOWING_DEFAULTS } from '../windows/config.js';
 import { invalidLog, invalidMetric } from '../windows/validate.js';
 
 /** Which Pulse source produced an event (MetricSample v2 `source`). */
@@ -33,6 +34,12 @@ export interface ValidatedBatch {
   events: (InputEvent & { index: number })[];
   errors: InputError[];
 }
+
+/**
+ * Bounds of `tags` / `attributes`: with the message bound they keep every valid event
+ * far below the 1 MiB Kinesis record, so producing it cannot fail for its size.
+ */
+const MAX_LABELS = 50;
 
 /** Earliest accepted event time (2000-01-01): anything before is almost surely a unit mistake (seconds, not ms). */
 const MIN_TIME_MS = Date.UTC(2000, 0, 1);
@@ -59,15 +66,25 @@ function time(o: Record<string, unknown>): Date {
   if (v === undefined || v === null) throw new FieldError('occurred_at', 'occurred_at is required');
   let ms: number;
   if (typeof v === 'number') ms = v;
-  else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) ms = Date.parse(v);
+  // A zone is required: without one, Date.parse reads local time, which differs by machine.
+  else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/.test(v)) ms = Date.parse(v);
   else if (typeof v === 'string' && /^\d+$/.test(v)) ms = Number(v);
   else {
-    throw new FieldError('occurred_at', 'occurred_at must be an ISO-8601 date-time or epoch milliseconds');
+    throw new FieldError(
+      'occurred_at',
+      'occurred_at must be an ISO-8601 date-time with a zone (2026-11-22T10:00:00Z) or epoch milliseconds',
+    );
   }
   if (!Number.isSafeInteger(ms) || ms < MIN_TIME_MS) {
     throw new FieldError(
       'occurred_at',
       'occurred_at must be an ISO-8601 date-time or epoch milliseconds after 2000-01-01 (seconds are not accepted)',
+    );
+  }
+  if (ms > Date.now() + WINDOWING_DEFAULTS.maxFutureSkewMs) {
+    throw new FieldError(
+      'occurred_at',
+      `occurred_at is more than ${WINDOWING_DEFAULTS.maxFutureSkewMs / 60_000} minutes in the future: check the sender's clock`,
     );
   }
   return new Date(ms);
@@ -77,9 +94,13 @@ function labels(o: Record<string, unknown>, field: string): Record<string, strin
   const v = o[field];
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new FieldError(field, `${field} must be an object of strings`);
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length > MAX_LABELS) throw new FieldError(field, `${field} may have at most ${MAX_LABELS} entries`);
   const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  for (const [k, x] of entries) {
+    if (k.length === 0 || k.length > 64) throw new FieldError(field, `${field} keys must be 1-64 characters`);
     if (typeof x !== 'string') throw new FieldError(`${field}.${k}`, `${field}.${k} must be a string`);
+    if (x.length > 256) throw new FieldError(`${field}.${k}`, `${field}.${k} must be at most 256 characters`);
     out[k] = x;
   }
   return out;

@@ -10,7 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, ScheduledEve
 import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
 import { DROP_PREFIXES, type FileResult, ingestFile } from '../../core/sources/file-drop.js';
-import { type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
+import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
 
 /** What the scheduled collector needs. */
@@ -31,10 +31,10 @@ export type TickEvent = Pick<ScheduledEvent, 'time'> & Partial<ScheduledEvent>;
 export function collectorHandler(
   deps: CollectorDeps,
 ): (event: TickEvent, context?: RemainingTime) => Promise<TickResult> {
-  const tick = idempotent(deps.store, { keyPrefix: 'collector', keyPath: 'time' }, async (event: TickEvent) => {
+  const tick = idempotent(deps.store, { keyPrefix: 'collector', keyPath: 'time' }, async (event: TickEvent, time) => {
     const at = new Date(event.time);
     if (Number.isNaN(at.getTime())) throw new Error('the scheduled event has no valid "time": expected ISO-8601');
-    return collectTick(deps.target, deps.config, at);
+    return collectTick(deps.target, deps.config, at, deadlineOf(time));
   });
   return async (event, context) => {
     const result = await tick(event, context);
@@ -103,8 +103,8 @@ export function fileDropHandler(
   const once = idempotent(
     deps.store,
     { keyPrefix: 'file-drop', keyPath: 'id' },
-    async (o: { id: string; bucket: string; key: string; versionId?: string; eTag?: string }) =>
-      ingestFile(deps.s3, deps.target, o),
+    async (o: { id: string; bucket: string; key: string; versionId?: string; eTag?: string }, time) =>
+      ingestFile(deps.s3, deps.target, o, deadlineOf(time)),
   );
   return async (event, context) => {
     const results: FileResult[] = [];

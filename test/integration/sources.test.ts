@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,13 @@ import { createS3Client } from '../../core/clients/s3.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import type { LocalServer } from '../../core/local/kinesis-server.js';
 import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
+import { LocalSources } from '../../core/local/sources.js';
 import { ensureIdempotencyTable } from '../../core/local/tables.js';
 import { collectorConfig, tickEvents } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
 import { collectorHandler, fileDropHandler, ingestHandler, type IngestEvent } from '../../handlers/lib/sources.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
 
 const registry = SchemaRegistry.load();
 const kinesisLocal = useLocalKinesis();
@@ -248,35 +250,66 @@ describe('HTTP ingest API', () => {
     expect(await events(streamName)).toHaveLength(1);
   });
 
-  it('answers 503 when the stream does not take the events, and a retry with the key then succeeds once', async () => {
-    // Prepare
+  it('answers 503 when one shard does not take its events in time; the retry repeats the same identities, once', async () => {
+    // Prepare: every entry for host web-1 is throttled while `down`; the other hosts get through.
     let down = true;
-    const flaky: Pick<KinesisClient, 'send'> = {
-      send: (async (command: { constructor: { name: string } }) => {
-        if (down && command.constructor.name === 'PutRecordsCommand') throw new Error('connect ECONNREFUSED');
-        return kinesisLocal.kinesis.send(command as never);
-      }) as KinesisClient['send'],
-    };
+    const flaky = faultyKinesis(kinesisLocal.kinesis, (_call, _i, entry) =>
+      down && entry.PartitionKey === 'web-1' ? 'throttle' : 'ok',
+    );
     const { target, store, streamName } = await fresh(flaky);
     const handler = ingestHandler({
-      target: { ...target, retry: { maxAttempts: 2, baseBackoffMs: 1, maxBackoffMs: 1 } },
+      target: { ...target, retry: { baseBackoffMs: 5, maxBackoffMs: 20 } },
       store,
       logger,
     });
-    const request = post({ events: [metric(1), metric(2)] }, { 'Idempotency-Key': 'k3' });
+    const request = post({ events: [1, 2, 3, 4, 5, 6].map(metric) }, { 'Idempotency-Key': 'k3' });
+    const shortLambda = { getRemainingTimeInMillis: () => 3_600 }; // 600 ms of work, 3 s kept back
 
     // Act
-    const failed = await handler(request);
+    const failed = await handler(request, shortLambda);
+    const afterFailure = await events(streamName);
     down = false;
-    const retried = await handler(request);
+    const retried = await handler(request, shortLambda);
 
     // Assess
     expect([failed.statusCode, JSON.parse(failed.body).error]).toEqual([
       503,
-      'the stream did not accept the events: retry the request (with the same Idempotency-Key)',
+      'the stream did not take all events in time: retry the request with the same Idempotency-Key',
     ]);
     expect(retried.statusCode).toBe(202);
-    expect(await events(streamName)).toHaveLength(2);
+    // web-1's events (values 11 and 14) missed the first attempt; the others arrived then.
+    expect(afterFailure.map((e) => (e.event as { value: number }).value).sort()).toEqual([12, 13, 15, 16]);
+    const all = await events(streamName);
+    const identity = (e: (typeof all)[number]) => `${e.event.producer_id}/${e.event.producer_seq}`;
+    // Every event of the retry carries the identity it had in the first attempt: 6 identities, 10 records.
+    expect(all).toHaveLength(10);
+    const byIdentity = new Map<string, number>();
+    for (const e of all) {
+      const value = (e.event as { value: number }).value;
+      expect(byIdentity.get(identity(e)) ?? value).toBe(value);
+      byIdentity.set(identity(e), value);
+    }
+    expect([...byIdentity.values()].sort()).toEqual([11, 12, 13, 14, 15, 16]);
+  });
+
+  it('answers a request without a key that could not be produced with 503 and how to retry safely', async () => {
+    // Prepare
+    const flaky = faultyKinesis(kinesisLocal.kinesis, () => 'throttle');
+    const { target, store } = await fresh(flaky);
+    const handler = ingestHandler({
+      target: { ...target, retry: { baseBackoffMs: 5, maxBackoffMs: 20 } },
+      store,
+      logger,
+    });
+
+    // Act
+    const res = await handler(post({ events: [metric(1)] }), { getRemainingTimeInMillis: () => 3_300 });
+
+    // Assess
+    expect([res.statusCode, JSON.parse(res.body).error]).toEqual([
+      503,
+      'the stream did not take all events in time: retry with an Idempotency-Key header, so a retry cannot count twice',
+    ]);
   });
 });
 
@@ -386,6 +419,35 @@ describe('S3 file drop', () => {
     });
   });
 
+  it('keeps every good row around a broken CSV row, naming the broken one; keys with spaces and % move', async () => {
+    // Prepare: 300 rows in one chunk, the 150th with a column too many. (CopySource is
+    // URL-encoded as S3 wants; s3rver decodes it with decodeURI, so '+' and '#' fail only locally.)
+    const { target, store, streamName } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const row = (i: number) =>
+      `2026-11-22T10:00:00Z,web-${i % 5},cpu_utilization,${i + 1},percent,eu-west-1,production`;
+    const lines = ['occurred_at,host,metric,value,unit,region,environment'];
+    for (let i = 0; i < 300; i++) lines.push(i === 149 ? `${row(i)},extra` : row(i));
+    const key = 'incoming/q1 a%20 (1).csv';
+    const eTag = await drop(bucket, key, lines.join('\n'));
+    const handler = fileDropHandler({ s3, target, store, logger });
+
+    // Act
+    const [result] = await handler(notification(bucket, key, eTag));
+
+    // Assess
+    expect(result).toEqual({ key, outcome: 'processed', produced: 299, rejected: 1 });
+    expect(await keys(bucket)).toEqual(['failed/q1 a%20 (1).csv.errors.jsonl', 'processed/q1 a%20 (1).csv']);
+    expect(JSON.parse(await text(bucket, 'failed/q1 a%20 (1).csv.errors.jsonl'))).toEqual({
+      line: 151,
+      field: 'row',
+      reason: 'the row does not have as many fields as the header: quote fields that contain commas',
+      row: `${row(149)},extra`,
+    });
+    expect(await events(streamName)).toHaveLength(299);
+  });
+
   it('moves a file of another type to failed/ whole, with the reason', async () => {
     // Prepare
     const { target, store, streamName } = await fresh();
@@ -418,5 +480,57 @@ describe('S3 file drop', () => {
 
     // Assess
     expect(result).toEqual({ key: 'processed/x.csv', outcome: 'ignored', produced: 0, rejected: 0 });
+  });
+});
+
+describe('local ingest server', () => {
+  it('answers 413 above 1 MiB with the size, survives a client that hangs up, and 404/405 elsewhere', async () => {
+    // Prepare
+    const { target, store } = await fresh();
+    const sources = new LocalSources({
+      kinesis: kinesisLocal.kinesis,
+      ddb: dynamoLocal.ddb,
+      s3,
+      registry,
+      streamName: target.streamName,
+      idempotencyTable: store.tableName,
+      collectorEveryMs: 0,
+      collectorHosts: 1,
+      ingestPort: 0,
+      agentEveryMs: 0,
+    });
+    await sources.start();
+    const url = new URL(sources.ingestUrl as string);
+    try {
+      // Act: a body over the limit; a request cut off mid-body; then ordinary requests
+      const big = await fetch(url, {
+        method: 'POST',
+        body: JSON.stringify({ events: [], pad: 'x'.repeat(1_100_000) }),
+      });
+      await new Promise<void>((resolve) => {
+        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
+        req.on('error', () => resolve());
+        req.write('{"events": [');
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 100);
+      });
+      const after = await fetch(url, { method: 'POST', body: JSON.stringify({ events: [metric(1)] }) });
+      const elsewhere = await fetch(new URL('/v2/things', url), { method: 'POST', body: '{}' });
+      const get = await fetch(url);
+
+      // Assess
+      expect([big.status, (await big.json()).error]).toEqual([
+        413,
+        'body is 1100022 bytes, above the 1048576-byte limit: split the events into smaller requests',
+      ]);
+      expect([after.status, await after.json()]).toEqual([202, { accepted: 1, rejected: 0, errors: [] }]);
+      expect(elsewhere.status).toBe(404);
+      expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+      expect(sources.counts.ingest_api).toBe(1);
+    } finally {
+      await sources.stop();
+    }
   });
 });

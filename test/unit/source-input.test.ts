@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateBatch, validateInput } from '../../core/sources/input.js';
 
@@ -73,8 +74,24 @@ describe('validateInput', () => {
     [
       { ...metric, occurred_at: 'yesterday' },
       'occurred_at',
-      'occurred_at must be an ISO-8601 date-time or epoch milliseconds',
+      'occurred_at must be an ISO-8601 date-time with a zone (2026-11-22T10:00:00Z) or epoch milliseconds',
     ],
+    [
+      { ...metric, occurred_at: '2026-11-22T10:00:00' },
+      'occurred_at',
+      'occurred_at must be an ISO-8601 date-time with a zone (2026-11-22T10:00:00Z) or epoch milliseconds',
+    ],
+    [
+      { ...metric, occurred_at: Date.now() + 3_600_000 },
+      'occurred_at',
+      "occurred_at is more than 5 minutes in the future: check the sender's clock",
+    ],
+    [
+      { ...metric, tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) },
+      'tags',
+      'tags may have at most 50 entries',
+    ],
+    [{ ...metric, tags: { k: 'v'.repeat(257) } }, 'tags.k', 'tags.k must be at most 256 characters'],
     [{ ...metric, tags: ['a'] }, 'tags', 'tags must be an object of strings'],
     [{ ...metric, tags: { n: 1 } }, 'tags.n', 'tags.n must be a string'],
     [{ ...metric, type: 'Trace' }, 'type', 'type must be one of MetricSample, LogEvent'],
@@ -105,5 +122,27 @@ describe('validateBatch', () => {
       [1, 'value'],
       [3, 'event'],
     ]);
+  });
+});
+
+describe('input errors', () => {
+  it('never repeat the rejected value (it may be user data)', () => {
+    // Every generated value carries the mark '§', which no reason contains on its own. (Field
+    // paths name map keys, `tags.<key>`: the sender needs them to find the entry.)
+    fc.assert(
+      fc.property(
+        fc.constantFrom('host', 'metric', 'value', 'unit', 'occurred_at', 'region', 'tags', 'type', 'message'),
+        fc.oneof(
+          fc.string().map((x) => `§${x}`),
+          fc.string().map((x) => `§${x}${'y'.repeat(300)}`),
+          fc.string().map((x) => ({ k: `§${x}`, n: 1 })),
+          fc.string().map((x) => [`§${x}`]),
+        ),
+        (field, bad) => {
+          const r = validateInput({ ...metric, [field]: bad }, 0, 'ingest-api');
+          expect('reason' in r ? r.reason : '').not.toContain('§');
+        },
+      ),
+    );
   });
 });
