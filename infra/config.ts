@@ -43,6 +43,87 @@ export interface PulseConfig {
   };
 }
 
+/**
+ * The settings of a Pulse deployment, flat: the CDK context keys of the app
+ * (`-c key=value`) and the props of the `PulsePipeline` construct. Every one is
+ * optional; defaults are in `infra/defaults.ts` (APP_DEFAULTS) and the README table.
+ * Context gives strings; numbers may come as strings.
+ */
+export interface PulseSettings {
+  /** Resource names `pulse-<stage>-…`: lower-case letters, digits, dashes. */
+  stage?: string;
+  /** `on-demand` (default) or `provisioned`. */
+  streamMode?: 'on-demand' | 'provisioned';
+  /** Shards when provisioned (1–500). */
+  shardCount?: number | string;
+  /** Stream retention, hours (24–8760). */
+  retentionHours?: number | string;
+  /** Hot-path records per invocation (1–10000). */
+  batchSize?: number | string;
+  /** Seconds the hot path waits to fill a batch (0–300). */
+  maxBatchingWindowSeconds?: number | string;
+  /** Retries before a batch goes to the failure bucket (0–10000). */
+  retryAttempts?: number | string;
+  /** Older records go to the failure bucket (60–604800, at most the retention). */
+  maxRecordAgeSeconds?: number | string;
+  /** Hot-path function memory, MB (128–10240). */
+  memoryMb?: number | string;
+  /** Hot-path function timeout, seconds (10–900). */
+  timeoutSeconds?: number | string;
+  /** Tumbling window sizes, ms, comma-separated or a list. */
+  windowSizesMs?: string | number[];
+  /** Watermark bound, ms. */
+  outOfOrdernessMs?: number | string;
+  /** Allowed lateness, ms. */
+  allowedLatenessMs?: number | string;
+  /** Firehose buffer size, MB (64–128). */
+  bufferSizeMb?: number | string;
+  /** Firehose buffer interval, seconds (60–900). */
+  bufferIntervalSeconds?: number | string;
+  /** Athena scan cutoff, GB. */
+  bytesScannedCutoffGb?: number | string;
+  /** Gold workflow schedule (EventBridge expression). */
+  workflowSchedule?: string;
+  /** Collector schedule (EventBridge expression). */
+  collectorSchedule?: string;
+  /** Servers per collector tick (1–999). */
+  collectorHosts?: number | string;
+  /** Ingest API requests per second (1–10000). */
+  ingestRateLimit?: number | string;
+  /** Ingest API burst (1–5000). */
+  ingestBurstLimit?: number | string;
+}
+
+/** Every key of {@link PulseSettings}, to read them from CDK context. */
+export const SETTING_KEYS = [
+  'stage',
+  'streamMode',
+  'shardCount',
+  'retentionHours',
+  'batchSize',
+  'maxBatchingWindowSeconds',
+  'retryAttempts',
+  'maxRecordAgeSeconds',
+  'memoryMb',
+  'timeoutSeconds',
+  'windowSizesMs',
+  'outOfOrdernessMs',
+  'allowedLatenessMs',
+  'bufferSizeMb',
+  'bufferIntervalSeconds',
+  'bytesScannedCutoffGb',
+  'workflowSchedule',
+  'collectorSchedule',
+  'collectorHosts',
+  'ingestRateLimit',
+  'ingestBurstLimit',
+] as const satisfies readonly (keyof PulseSettings)[];
+
+// Compile-time check that SETTING_KEYS lists every setting.
+type Unlisted = Exclude<keyof PulseSettings, (typeof SETTING_KEYS)[number]>;
+const everySettingListed: Unlisted extends never ? true : never = true;
+void everySettingListed;
+
 /** A context value is missing or wrong. */
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -72,7 +153,7 @@ function schedule(key: string, raw: unknown): string {
  * Builds the config from a context getter (e.g. `k => app.node.tryGetContext(k)`).
  * @throws ConfigError naming the key
  */
-export function readConfig(get: (key: string) => unknown): PulseConfig {
+export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseConfig {
   const stage = get('stage') ?? APP_DEFAULTS.stage;
   if (typeof stage !== 'string' || !STAGE_PATTERN.test(stage)) {
     throw new ConfigError(
@@ -162,4 +243,9 @@ export function readConfig(get: (key: string) => unknown): PulseConfig {
       ingestBurstLimit: int('ingestBurstLimit', get('ingestBurstLimit') ?? APP_DEFAULTS.ingestBurstLimit, 1, 5_000),
     },
   };
+}
+
+/** Validates settings given as an object (construct props, tests). @throws ConfigError naming the key */
+export function configOf(settings: PulseSettings = {}): PulseConfig {
+  return readConfig((key) => settings[key]);
 }

@@ -1,13 +1,13 @@
 /** Synthesizes the Pulse stack for template assertions (without bundling the functions). */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { readConfig } from '../../infra/config.js';
+import type { PulseSettings } from '../../infra/config.js';
 import { PulseStack } from '../../infra/pulse-stack.js';
 
 /** The stack's template for the given context values. */
 export function synthTemplate(context: Record<string, unknown> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PulseStack(app, 'Test', { config: readConfig((k) => context[k]) });
+  const stack = new PulseStack(app, 'Test', { settings: context as PulseSettings });
   return Template.fromStack(stack);
 }
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../infra/config.js';
+import { configOf, type PulseSettings } from '../../infra/config.js';
 import { secureBucket, synthTemplate } from '../helpers/synth.js';
 
 describe('hot-path infrastructure', () => {
@@ -109,7 +109,7 @@ describe('hot-path infrastructure', () => {
   });
 
   it('rejects a max record age beyond the stream retention', () => {
-    expect(() => readConfig((k) => ({ retentionHours: '24', maxRecordAgeSeconds: '90000' })[k])).toThrow(
+    expect(() => configOf({ retentionHours: '24', maxRecordAgeSeconds: '90000' } as PulseSettings)).toThrow(
       "context 'maxRecordAgeSeconds' (90000) exceeds the stream retention (24 h): records would expire first",
     );
   });

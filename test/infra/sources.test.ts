@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../infra/config.js';
+import { configOf, type PulseSettings } from '../../infra/config.js';
 import { secureBucket, synthTemplate } from '../helpers/synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -356,7 +356,7 @@ describe('sources infrastructure', () => {
 
   describe('config', () => {
     it('rejects a collector schedule that is not rate(...) or cron(...), naming the key', () => {
-      expect(() => readConfig((k) => ({ collectorSchedule: 'every 5 minutes' })[k])).toThrow(
+      expect(() => configOf({ collectorSchedule: 'every 5 minutes' } as PulseSettings)).toThrow(
         `context 'collectorSchedule' must be an EventBridge schedule expression such as 'rate(5 minutes)' or 'cron(0/5 * * * ? *)', got "every 5 minutes"`,
       );
     });
@@ -366,11 +366,11 @@ describe('sources infrastructure', () => {
       [{ ingestRateLimit: '10001' }, `context 'ingestRateLimit' must be an integer from 1 to 10000, got "10001"`],
       [{ ingestBurstLimit: 'many' }, `context 'ingestBurstLimit' must be an integer from 1 to 5000, got "many"`],
     ])('rejects %j', (context, message) => {
-      expect(() => readConfig((k) => (context as Record<string, unknown>)[k])).toThrow(message);
+      expect(() => configOf(context as PulseSettings)).toThrow(message);
     });
 
     it('defaults the sources section', () => {
-      expect(readConfig(() => undefined).sources).toEqual({
+      expect(configOf().sources).toEqual({
         collectorSchedule: 'rate(5 minutes)',
         collectorHosts: 10,
         ingestRateLimit: 100,

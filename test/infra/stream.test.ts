@@ -1,12 +1,12 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../infra/config.js';
+import { configOf, type PulseSettings } from '../../infra/config.js';
 import { PulseStack } from '../../infra/pulse-stack.js';
 
 function synth(context: Record<string, unknown> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PulseStack(app, 'Test', { config: readConfig((k) => context[k]) });
+  const stack = new PulseStack(app, 'Test', { settings: context as PulseSettings });
   return Template.fromStack(stack);
 }
 
@@ -58,6 +58,6 @@ describe('config validation', () => {
       `context 'stage' must match /^[a-z][a-z0-9-]{0,19}$/ (lower-case letters, digits, dashes), got "Prod"`,
     ],
   ])('rejects %j', (context, message) => {
-    expect(() => readConfig((k) => (context as Record<string, unknown>)[k])).toThrow(message);
+    expect(() => configOf(context as PulseSettings)).toThrow(message);
   });
 });
