@@ -18,6 +18,8 @@ import { LakeQuery } from '../lake/lake-query.js';
 import { LocalPipeline } from '../local/pipeline.js';
 import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
+import { cost, COST_HELP } from './cost.js';
+import { formatTable } from './format-table.js';
 
 const HELP: Record<string, string> = {
   main: `pulse: streaming pipeline for infrastructure metrics and logs
@@ -28,6 +30,8 @@ Usage:
                             run Athena-dialect SQL on DuckDB over the local lake
   pulse status [--port N]   health of a running pulse start (its dashboard API)
   pulse collect [options]   host agent: this machine's CPU, memory, disk, network → the stream
+  pulse cost --events-per-second N
+                            monthly AWS cost per component, beside a per-event design
   pulse schemas check       prove every schema version is full-transitive compatible
   pulse --help              this text`,
   start: `pulse start: run the whole pipeline locally. Local servers that speak the AWS APIs
@@ -57,6 +61,7 @@ Options:
   Files put under s3://pulse-local-drop/incoming/ in the local S3 (.csv or .jsonl) are ingested.
   --help            this text`,
   collect: COLLECT_HELP,
+  cost: COST_HELP,
   query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
 lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
 log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
@@ -231,24 +236,6 @@ function readSqlFile(file: string): string {
   }
 }
 
-/** A plain text table: header, rule, rows; numbers right-aligned. */
-export function formatTable(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '(0 rows)';
-  const cols = Object.keys(rows[0] ?? {});
-  const cell = (v: unknown) =>
-    v === null || v === undefined ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const numeric = cols.map((c) => rows.every((r) => r[c] === null || !Number.isNaN(Number(r[c]))));
-  const line = (vals: string[]) =>
-    vals.map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join('  ');
-  return [
-    line(cols),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
-    `(${rows.length} rows)`,
-  ].join('\n');
-}
-
 function schemas(args: string[]): number {
   if (args[0] !== 'check' || args.includes('--help')) {
     console.log(HELP.schemas);
@@ -280,6 +267,8 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'collect':
       return collect(rest);
+    case 'cost':
+      return cost(rest);
     case undefined:
     case '--help':
     case 'help':

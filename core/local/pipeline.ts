@@ -5,9 +5,9 @@
  * hot-path handler behind a local event source mapping, and a local delivery
  * stream (the real Firehose transform, Parquet) reading the same stream.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -20,6 +20,8 @@ import { createS3Client } from '../clients/s3.js';
 import { StreamDecoder } from '../contract/consumer.js';
 import { EVENT_TYPES, type EventType } from '../contract/events.js';
 import type { SchemaRegistry } from '../contract/registry.js';
+import { itemSizeBytes } from '../cost/item-size.js';
+import type { Measured } from '../cost/model.js';
 import { lakeColumns } from '../lake/columns.js';
 import { LakeQuery, syncLake } from '../lake/lake-query.js';
 import { LocalDelivery } from '../lake/local-delivery.js';
@@ -156,6 +158,8 @@ export class LocalPipeline {
   private lakeRun: Promise<void> | undefined;
   private startedAt = Date.now();
   private readonly names = resourceNames('local');
+  /** Time spent in the hot-path handler and in delivery (for the cost model's measurements). */
+  private timing = { hotPathMs: 0, lakeMs: 0 };
   /** The collector, ingest API, file drop and host agent, when enabled. */
   sources: LocalSources | undefined;
 
@@ -269,13 +273,16 @@ export class LocalPipeline {
       pollIntervalMs: 100,
       onFailure: new S3FailureDestination(s3, names.lakeBucket, 'hot-path', streamArn),
       fn: async (event: LambdaKinesisEvent) => {
+        const t0 = performance.now();
         const out = await handler(event);
+        timing.hotPathMs += performance.now() - t0;
         const now = Date.now();
         for (const r of event.Records) self.pipeline?.recordLatency(now - r.kinesis.approximateArrivalTimestamp * 1000);
         return out;
       },
     });
     const lakeState = { lastFlush: Date.now(), saveNext: false };
+    const timing = { hotPathMs: 0, lakeMs: 0 };
     const lake = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
@@ -289,6 +296,7 @@ export class LocalPipeline {
       pollIntervalMs: 200,
       onFailure: new S3FailureDestination(s3, names.lakeBucket, 'delivery', streamArn),
       fn: async (event: LambdaKinesisEvent) => {
+        const t0 = performance.now();
         const records = event.Records.map((r) => ({
           Data: Buffer.from(r.kinesis.data, 'base64'),
           PartitionKey: r.kinesis.partitionKey,
@@ -301,6 +309,7 @@ export class LocalPipeline {
           lakeState.lastFlush = Date.now();
           lakeState.saveNext = true; // this batch is in S3: its position may be saved
         }
+        timing.lakeMs += performance.now() - t0;
       },
     });
     self.pipeline = new LocalPipeline(
@@ -316,6 +325,7 @@ export class LocalPipeline {
       new WindowReader(ddb, names.windowTable, config),
     );
     const pipeline = self.pipeline;
+    pipeline.timing = timing;
     if (o.sources) {
       const sources = new LocalSources({
         kinesis,
@@ -506,6 +516,7 @@ export class LocalPipeline {
     const sources = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, ...bySource };
     const produced = sources.fleet + sources.collector + sources.agent + sources.ingest_api + sources.file_drop;
     const seconds = (producedAt - this.startedAt) / 1000;
+    await this.writeMeasured(totals.events, parquetRows, lakeDir);
     return {
       produced,
       sources,
@@ -526,6 +537,32 @@ export class LocalPipeline {
     };
   }
 
+  /**
+   * Writes `<data dir>/measured.json`: what one event cost this run in requests and
+   * bytes, for `pulse cost`. Local timings include the local servers' latency.
+   */
+  private async writeMeasured(windowed: number, parquetRows: number, lakeDir: string): Promise<void> {
+    const p = this.producer.stats();
+    if (windowed === 0 || p.recordsAccepted === 0 || parquetRows === 0) return;
+    const sample = await this.clients.ddb.send(new ScanCommand({ TableName: this.names.windowTable, Limit: 200 }));
+    const items = (sample.Items ?? []).filter((i) => i.pk?.S?.startsWith('M#') || i.pk?.S?.startsWith('L'));
+    const itemKb = items.reduce((n, i) => n + itemSizeBytes(i), 0) / Math.max(1, items.length) / 1_024;
+    const parquetBytes = listFiles(lakeDir)
+      .filter((f) => f.endsWith('.parquet'))
+      .reduce((n, f) => n + statSync(f).size, 0);
+    const measured: Measured = {
+      source: `pulse start on ${new Date().toISOString().slice(0, 10)}: ${windowed} events, ${this.o.hosts} hosts, ${this.o.shards} shards`,
+      eventsPerRecord: p.eventsAccepted / p.recordsAccepted,
+      streamBytesPerEvent: p.bytesAccepted / p.eventsAccepted,
+      windowWritesPerEvent: this.hot.windowsWritten / windowed,
+      windowItemKb: itemKb,
+      parquetBytesPerEvent: parquetBytes / parquetRows,
+      hotPathMsPer1000: (this.timing.hotPathMs / windowed) * 1_000,
+      transformMsPer1000: (this.timing.lakeMs / parquetRows) * 1_000,
+    };
+    writeFileSync(join(this.o.dataDir, 'measured.json'), `${JSON.stringify(measured, null, 2)}\n`);
+  }
+
   /** Stops every server and client. */
   async close(): Promise<void> {
     await this.dashboard?.stop();
@@ -541,4 +578,12 @@ export class LocalPipeline {
     await this.servers.s3.stop();
     await this.servers.kinesis.stop();
   }
+}
+
+/** Every file under `dir`, recursively. */
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
@@ -79,6 +79,12 @@ describe('local mode (pulse start)', () => {
     expect(last.produced).toBe(Object.values(last.sources as Record<string, number>).reduce((a, b) => a + b, 0));
     expect(last).toMatchObject({ windowed: last.produced, late: 0, quarantined: 0, parquet_rows: last.produced });
     expect(Object.keys(last)).toEqual(expect.arrayContaining(['p95_latency_ms', 'events_per_s']));
+    // What one event cost in requests and bytes, for pulse cost
+    const measured = JSON.parse(readFileSync(join(dataDir, 'measured.json'), 'utf8'));
+    expect(measured.eventsPerRecord).toBeGreaterThan(1);
+    expect(measured.windowWritesPerEvent).toBeGreaterThan(0);
+    expect(measured.windowWritesPerEvent).toBeLessThan(1);
+    expect(measured.parquetBytesPerEvent).toBeGreaterThan(0);
     const rows = query.stdout
       .trim()
       .split('\n')
