@@ -10,7 +10,28 @@
 import { readFileSync } from 'node:fs';
 
 /** The price list (see the JSON file for units and sources). */
-export type Prices = typeof import('./prices-2026-11.json');
+export interface Prices {
+  as_of: string;
+  region: string;
+  kinesis: Record<
+    | 'on_demand_stream_hour'
+    | 'on_demand_ingest_per_gb'
+    | 'on_demand_retrieval_per_gb'
+    | 'provisioned_shard_hour'
+    | 'provisioned_put_units_per_million',
+    number
+  >;
+  lambda: Record<'arm_per_gb_second' | 'requests_per_million', number>;
+  dynamodb: Record<'on_demand_write_units_per_million' | 'on_demand_read_units_per_million', number>;
+  firehose: Record<
+    | 'ingest_per_gb'
+    | 'format_conversion_per_gb'
+    | 'dynamic_partitioning_per_gb'
+    | 'dynamic_partitioning_per_1000_objects',
+    number
+  >;
+  s3: Record<'put_per_1000' | 'standard_per_gb_month', number>;
+}
 
 /** Loads the dated price list kept beside this module. */
 export function loadPrices(): Prices {
