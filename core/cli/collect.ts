@@ -3,11 +3,10 @@
  * to the local stack of a running `pulse start` (found through its data dir) or,
  * with `--aws`, to a deployed stream with the default AWS credentials.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKinesisClient } from '../clients/kinesis.js';
 import { SchemaRegistry } from '../contract/registry.js';
+import { readLocalEndpoints } from '../local/endpoints.js';
 import { HostAgent } from '../sources/host-agent.js';
 import { positiveInt, seconds, UsageError } from './args.js';
 
@@ -59,13 +58,12 @@ export async function collect(args: string[]): Promise<number> {
   } else {
     if (values.stream) throw new UsageError('--stream applies only with --aws: local mode reads it from the data dir');
     const dir = values['data-dir'] ?? '.data';
-    const file = join(dir, 'endpoints.json');
-    if (!existsSync(file)) {
+    const local = readLocalEndpoints(dir);
+    if (!local) {
       throw new UsageError(
         `no local stack found in ${dir}: run npx pulse start first (or pass its --data-dir), or use --aws --stream NAME`,
       );
     }
-    const local = JSON.parse(readFileSync(file, 'utf8')) as { kinesis: string; stream: string };
     kinesis = createKinesisClient({ endpoint: local.kinesis });
     streamName = local.stream;
   }

@@ -19,6 +19,7 @@ import { LocalPipeline } from '../local/pipeline.js';
 import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
 import { cost, COST_HELP } from './cost.js';
+import { quarantine, QUARANTINE_HELP } from './quarantine.js';
 import { formatTable } from './format-table.js';
 
 const HELP: Record<string, string> = {
@@ -30,6 +31,8 @@ Usage:
                             run Athena-dialect SQL on DuckDB over the local lake
   pulse status [--port N]   health of a running pulse start (its dashboard API)
   pulse collect [options]   host agent: this machine's CPU, memory, disk, network → the stream
+  pulse quarantine list | show <shard> <position>
+                            records the hot path quarantined, with their reasons and bytes
   pulse cost --events-per-second N
                             monthly AWS cost per component, beside a per-event design
   pulse schemas check       prove every schema version is full-transitive compatible
@@ -62,6 +65,7 @@ Options:
   --help            this text`,
   collect: COLLECT_HELP,
   cost: COST_HELP,
+  quarantine: QUARANTINE_HELP,
   query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
 lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
 log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
@@ -269,6 +273,8 @@ async function main(argv: string[]): Promise<number> {
       return collect(rest);
     case 'cost':
       return cost(rest);
+    case 'quarantine':
+      return quarantine(rest);
     case undefined:
     case '--help':
     case 'help':

@@ -40,6 +40,7 @@ import { type LocalServer, startKinesisServer } from './kinesis-server.js';
 import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
 import { createStream, readShard } from './streams.js';
+import type { LocalEndpoints } from './endpoints.js';
 import { LocalSources, type SourceCounts } from './sources.js';
 import { ensureIdempotencyTable, ensureWindowTable } from './tables.js';
 
@@ -354,7 +355,13 @@ export class LocalPipeline {
     }
     writeFileSync(
       join(o.dataDir, 'endpoints.json'),
-      JSON.stringify({ kinesis: kinesisServer.endpoint, stream: names.stream, s3: s3Server.endpoint }),
+      JSON.stringify({
+        kinesis: kinesisServer.endpoint,
+        stream: names.stream,
+        s3: s3Server.endpoint,
+        dynamodb: dynamo.endpoint,
+        windowTable: names.windowTable,
+      } satisfies LocalEndpoints),
     );
     pipeline.saveLakePositions = lakePositions.save;
     if (lakePositions.saved) lake.resumeFrom(lakePositions.saved);
