@@ -4,6 +4,7 @@
  */
 import { STAGE_PATTERN } from '../core/resources.js';
 import { type WindowingConfig, windowingConfig } from '../core/windows/config.js';
+import { OBSERVABILITY_DEFAULTS } from './constructs/observability.js';
 import { APP_DEFAULTS } from './defaults.js';
 
 /** Validated configuration. */
@@ -41,12 +42,28 @@ export interface PulseConfig {
     /** Ingest API stage throttling: burst size. */
     ingestBurstLimit: number;
   };
+  /** Dashboard, alarms and their topic (see infra/constructs/observability.ts and docs/runbook.md). */
+  observability: {
+    /** Subscribed to the alarm topic when set. */
+    alarmEmail?: string;
+    /** The hot path's iterator age above this alarms, seconds. */
+    iteratorAgeAlarmSeconds: number;
+    /** The lake bucket above this alarms, GB. */
+    lakeSizeAlarmGb: number;
+    /** More quarantined events than this in 5 minutes alarms. */
+    quarantineAlarmPerFiveMinutes: number;
+    /** More late events than this in 5 minutes alarms. */
+    lateAlarmPerFiveMinutes: number;
+    /** Per-host fleet metrics (custom metrics, billed per host), their widgets and the fleet CPU alarm. */
+    fleetMetrics: boolean;
+  };
 }
 
 /**
  * The settings of a Pulse deployment, flat: the CDK context keys of the app
  * (`-c key=value`) and the props of the `PulsePipeline` construct. Every one is
- * optional; defaults are in `infra/defaults.ts` (APP_DEFAULTS) and the README table.
+ * optional; defaults are in `infra/defaults.ts` (APP_DEFAULTS), `OBSERVABILITY_DEFAULTS`
+ * (infra/constructs/observability.ts) and the README table.
  * Context gives strings; numbers may come as strings.
  */
 export interface PulseSettings {
@@ -92,6 +109,18 @@ export interface PulseSettings {
   ingestRateLimit?: number | string;
   /** Ingest API burst (1–5000). */
   ingestBurstLimit?: number | string;
+  /** E-mail address subscribed to the alarm topic (default: none). */
+  alarmEmail?: string;
+  /** Hot-path iterator age alarm, seconds (60–604800, below maxRecordAgeSeconds). */
+  iteratorAgeAlarmSeconds?: number | string;
+  /** Lake bucket size alarm, GB (1–1000000). */
+  lakeSizeAlarmGb?: number | string;
+  /** Quarantined events per 5 minutes above which an alarm fires (0–1000000). */
+  quarantineAlarmPerFiveMinutes?: number | string;
+  /** Late events per 5 minutes above which an alarm fires (0–1000000). */
+  lateAlarmPerFiveMinutes?: number | string;
+  /** Per-host fleet metrics, widgets and CPU alarm: `true` (default) or `false`. */
+  fleetMetrics?: boolean | string;
 }
 
 /** Every key of {@link PulseSettings}, to read them from CDK context. */
@@ -117,6 +146,12 @@ export const SETTING_KEYS = [
   'collectorHosts',
   'ingestRateLimit',
   'ingestBurstLimit',
+  'alarmEmail',
+  'iteratorAgeAlarmSeconds',
+  'lakeSizeAlarmGb',
+  'quarantineAlarmPerFiveMinutes',
+  'lateAlarmPerFiveMinutes',
+  'fleetMetrics',
 ] as const satisfies readonly (keyof PulseSettings)[];
 
 // Compile-time check that SETTING_KEYS lists every setting.
@@ -147,6 +182,63 @@ function schedule(key: string, raw: unknown): string {
     );
   }
   return raw.trim();
+}
+
+function bool(key: string, raw: unknown): boolean {
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new ConfigError(`context '${key}' must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** Something@domain.tld without spaces: a typo guard, not RFC 5322. */
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function email(key: string, raw: unknown): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string' || !EMAIL_PATTERN.test(raw.trim())) {
+    throw new ConfigError(
+      `context '${key}' must be an e-mail address such as 'ops@example.com', got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw.trim();
+}
+
+/** The observability section; the iterator age alarm must fire before records age out to the failure bucket. */
+function observabilityConfig(
+  get: (key: keyof PulseSettings) => unknown,
+  maxRecordAgeSeconds: number,
+): PulseConfig['observability'] {
+  const d = OBSERVABILITY_DEFAULTS;
+  const iteratorAgeAlarmSeconds = int(
+    'iteratorAgeAlarmSeconds',
+    get('iteratorAgeAlarmSeconds') ?? d.iteratorAgeAlarmSeconds,
+    60,
+    604_800,
+  );
+  if (iteratorAgeAlarmSeconds >= maxRecordAgeSeconds) {
+    throw new ConfigError(
+      `context 'iteratorAgeAlarmSeconds' (${iteratorAgeAlarmSeconds}) must be below maxRecordAgeSeconds (${maxRecordAgeSeconds}): records would go to the failure bucket before the alarm fires`,
+    );
+  }
+  const alarmEmail = email('alarmEmail', get('alarmEmail'));
+  return {
+    ...(alarmEmail ? { alarmEmail } : {}),
+    iteratorAgeAlarmSeconds,
+    lakeSizeAlarmGb: int('lakeSizeAlarmGb', get('lakeSizeAlarmGb') ?? d.lakeSizeAlarmGb, 1, 1_000_000),
+    quarantineAlarmPerFiveMinutes: int(
+      'quarantineAlarmPerFiveMinutes',
+      get('quarantineAlarmPerFiveMinutes') ?? d.quarantineAlarmPerFiveMinutes,
+      0,
+      1_000_000,
+    ),
+    lateAlarmPerFiveMinutes: int(
+      'lateAlarmPerFiveMinutes',
+      get('lateAlarmPerFiveMinutes') ?? d.lateAlarmPerFiveMinutes,
+      0,
+      1_000_000,
+    ),
+    fleetMetrics: bool('fleetMetrics', get('fleetMetrics') ?? d.fleetMetrics),
+  };
 }
 
 /**
@@ -242,6 +334,7 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
       ingestRateLimit: int('ingestRateLimit', get('ingestRateLimit') ?? APP_DEFAULTS.ingestRateLimit, 1, 10_000),
       ingestBurstLimit: int('ingestBurstLimit', get('ingestBurstLimit') ?? APP_DEFAULTS.ingestBurstLimit, 1, 5_000),
     },
+    observability: observabilityConfig(get, maxRecordAgeSeconds),
   };
 }
 

@@ -18,6 +18,7 @@ import { Analytics } from './constructs/analytics.js';
 import { EventStream } from './constructs/event-stream.js';
 import { HotPath } from './constructs/hot-path.js';
 import { Lake } from './constructs/lake.js';
+import { Observability } from './constructs/observability.js';
 import { Sources } from './constructs/sources.js';
 import { WindowTable } from './constructs/window-table.js';
 
@@ -27,7 +28,7 @@ export interface PulsePipelineProps extends PulseSettings {
   registry?: SchemaRegistry;
 }
 
-/** Every resource of one Pulse stage: stream, hot path, lake, analytics, sources. */
+/** Every resource of one Pulse stage: stream, hot path, lake, analytics, sources, observability. */
 export class PulsePipeline extends Construct {
   /** The validated settings, defaults filled in. */
   readonly config: PulseConfig;
@@ -37,6 +38,8 @@ export class PulsePipeline extends Construct {
   readonly lake: Lake;
   readonly analytics: Analytics;
   readonly sources: Sources;
+  /** Dashboard `pulse-<stage>`, alarms and their SNS topic. */
+  readonly observability: Observability;
 
   /** @throws ConfigError naming the setting that is invalid */
   constructor(scope: Construct, id: string, props: PulsePipelineProps = {}) {
@@ -74,6 +77,16 @@ export class PulsePipeline extends Construct {
       stream: this.events.stream,
       idempotencyTableName: names.idempotencyTable,
       settings: config.sources,
+    });
+    this.observability = new Observability(this, 'Observability', {
+      stage: config.stage,
+      settings: config.observability,
+      lakeBufferIntervalSeconds: config.lake.bufferIntervalSeconds,
+      events: this.events,
+      windows: this.windows,
+      hotPath: this.hotPath,
+      lake: this.lake,
+      sources: this.sources,
     });
   }
 }

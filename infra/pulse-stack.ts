@@ -37,5 +37,10 @@ export class PulseStack extends Stack {
     });
     new CfnOutput(this, 'DropBucketName', { value: pipeline.sources.dropBucket.bucketName });
     new CfnOutput(this, 'IdempotencyTableName', { value: pipeline.sources.idempotencyTable.tableName });
+    new CfnOutput(this, 'DashboardName', { value: pipeline.observability.dashboard.dashboardName });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: pipeline.observability.topic.topicArn,
+      description: 'Alarms notify this SNS topic: subscribe to it (or set alarmEmail)',
+    });
   }
 }

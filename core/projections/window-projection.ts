@@ -124,6 +124,17 @@ export class WindowProjection {
   }
 
   /** Decodes a record once; poison user records stay with their bytes. */
+  /**
+   * Calls `listener` with each new record of a batch as it is decoded, once per
+   * delivery (redelivered and duplicate events included), so observers such as the
+   * fleet metrics need no second decode.
+   */
+  onDecoded(listener: (record: DecodedRecord) => void): void {
+    this.decodedListeners.push(listener);
+  }
+
+  private readonly decodedListeners: ((record: DecodedRecord) => void)[] = [];
+
   decodeRecord(r: BatchRecord): DecodedRecord {
     const { data, partitionKey } = recordParts(r.record);
     // the decoder reads these bytes in place (a Buffer in GetRecords shape is not copied)
@@ -185,7 +196,11 @@ export class WindowProjection {
     counters.recordsAlreadyApplied = batch.length - fresh.length;
     if (fresh.length === 0) return { counters };
     const folder = new WindowFold(cp.state, this.o.config);
-    for (const r of fresh) folder.add(this.decodeRecord(r)); // each decoded record is garbage right after
+    for (const r of fresh) {
+      const decoded = this.decodeRecord(r); // garbage right after the fold
+      for (const listener of this.decodedListeners) listener(decoded);
+      folder.add(decoded);
+    }
     const fold = folder.finish();
     counters.eventsIn = fold.eventsIn;
     counters.late = fold.late.length;

@@ -30,7 +30,11 @@ describe('dashboard in a real headless Chromium', () => {
       shards: 2,
       dashboardPort: 0,
     });
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
     try {
       pipeline.run();
       await pipeline.producerDone();

@@ -233,6 +233,114 @@ describe('hot path: metrics', () => {
       EventTimeLag: 1_000,
     });
   });
+  it('with fleet metrics on, publishes the standard metrics per host and minute of event time, named by function', async () => {
+    // Prepare
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const now = Date.now();
+    const minute = Math.floor((now - 120_000) / 60_000) * 60_000;
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
+    const at = (ms: number) => new Date(minute + ms);
+    await producer.put('MetricSample', metricBody({ host: 'server-001', value: 40, occurred_at: at(1_000) }));
+    await producer.put('MetricSample', metricBody({ host: 'server-001', value: 60, occurred_at: at(2_000) }));
+    await producer.put('MetricSample', metricBody({ host: 'server-002', value: 90, occurred_at: at(3_000) }));
+    await producer.put(
+      'MetricSample',
+      metricBody({ host: 'server-002', metric: 'network_in', unit: 'mbps', value: 12.5, occurred_at: at(4_000) }),
+    );
+    // Not one of the five standard metrics: no per-host custom metric for it.
+    await producer.put(
+      'MetricSample',
+      metricBody({ host: 'server-002', metric: 'queue_depth', occurred_at: at(5_000) }),
+    );
+    await producer.close();
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
+    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    const handler = createKinesisBatchHandler({
+      projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
+      logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
+      metrics,
+      fleetMetrics: true,
+      functionName: 'pulse-test-hot-path',
+    });
+    // Act
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: handler,
+      onFailure: new MemoryDestination(),
+    }).drain();
+    vi.restoreAllMocks();
+    // Assess
+    const docs = lines.map((l) => JSON.parse(l)).filter((o) => o._aws);
+    const dimensionsOf = (doc: { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } }) =>
+      doc._aws.CloudWatchMetrics[0]?.Dimensions.map((d) => [...d].sort());
+    const counters = docs.find((d) => 'EventsIn' in d);
+    expect(counters).toMatchObject({ EventsIn: 5, service: 'hot-path', function_name: 'pulse-test-hot-path' });
+    expect(dimensionsOf(counters)).toEqual([['function_name', 'service']]);
+    const perHost = docs.filter((d) => 'host' in d);
+    expect(perHost.map((d) => d.host).sort()).toEqual(['server-001', 'server-002']);
+    for (const d of perHost) {
+      expect(d._aws.Timestamp).toBe(minute);
+      expect(d._aws.CloudWatchMetrics[0].Namespace).toBe('Pulse');
+      expect(dimensionsOf(d)).toEqual([['function_name', 'host', 'service']]);
+      expect(d).toMatchObject({ service: 'hot-path', function_name: 'pulse-test-hot-path' });
+      expect(d).not.toHaveProperty('queue_depth');
+    }
+    expect(perHost.find((d) => d.host === 'server-001')).toMatchObject({ cpu_utilization: 50 });
+    const second = perHost.find((d) => d.host === 'server-002');
+    expect(second).toMatchObject({ cpu_utilization: 90, network_in: 12.5 });
+    expect(second._aws.CloudWatchMetrics[0].Metrics).toEqual(
+      expect.arrayContaining([
+        { Name: 'cpu_utilization', Unit: 'Percent' },
+        { Name: 'network_in', Unit: 'Megabits/Second' },
+      ]),
+    );
+  });
+
+  it('publishes no per-host metrics with fleet metrics off', async () => {
+    // Prepare
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
+    await producer.put('MetricSample', metricBody({ occurred_at: new Date(Date.now() - 1_000) }));
+    await producer.close();
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
+    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    const handler = createKinesisBatchHandler({
+      projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config }),
+      logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
+      metrics,
+      fleetMetrics: false,
+    });
+    // Act
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: handler,
+      onFailure: new MemoryDestination(),
+    }).drain();
+    vi.restoreAllMocks();
+    // Assess
+    const docs = lines.map((l) => JSON.parse(l)).filter((o) => o._aws);
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ EventsIn: 1 });
+    expect(docs[0]).not.toHaveProperty('host');
+  });
 });
 
 describe('hot path: reshard', () => {

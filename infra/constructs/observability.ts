@@ -1,0 +1,801 @@
+/**
+ * Observability of one Pulse stage: the CloudWatch dashboard `pulse-<stage>` and
+ * the alarms, which notify one KMS-encrypted, TLS-only SNS topic (and an e-mail
+ * address when `alarmEmail` is set). Every metric carries the dimension naming our
+ * resource (function, table, stream, delivery stream, bucket): a metric without it
+ * never has data. Every alarm is named `pulse-<stage>-<what>` and its description
+ * points to its section of docs/runbook.md.
+ *
+ * Decisions (docs/runbook.md explains them to operators):
+ * - Fleet metrics: the hot path publishes the five standard metrics per host as EMF
+ *   (dimension `host`, stamped with the minute of event time); the dashboard draws
+ *   them with SEARCH, so new hosts appear without a deploy. They are custom metrics
+ *   billed per host, hence the `fleetMetrics` setting.
+ * - Fleet CPU alarm: a Metrics Insights query grouped by host (an alarm cannot use
+ *   SEARCH, and a per-host alarm cannot name hosts it does not know): every host is
+ *   a contributor, and the alarm fires when one host averages above 80 % for two
+ *   5-minute periods.
+ * - Failed batches: S3 request metrics on the on-failure bucket (`PutRequests`,
+ *   one-minute data) rather than the daily `NumberOfObjects` storage metric, which
+ *   lags up to two days; the daily count is on the dashboard as the backlog.
+ * - Lake size: the sum of the storage classes the lifecycle moves objects through;
+ *   `StandardStorage` alone would drop everything older than 30 days.
+ */
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { EVENT_TYPES } from '../../core/contract/events.js';
+import { LAKE_TABLES } from '../../core/lake/columns.js';
+import { WINDOW_TABLE } from '../../core/projections/table.js';
+import { FLEET_METRICS, HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
+import type { PulseConfig } from '../config.js';
+import type { EventStream } from './event-stream.js';
+import type { HotPath } from './hot-path.js';
+import type { Lake } from './lake.js';
+import type { Sources } from './sources.js';
+import type { WindowTable } from './window-table.js';
+
+/** Defaults of the observability settings (context keys, validated in infra/config.ts). */
+export const OBSERVABILITY_DEFAULTS = {
+  /** 5 minutes behind the stream: far from the 1-day maximum record age, far above a batching pause. */
+  iteratorAgeAlarmSeconds: 300,
+  /** Lake bucket size, GB (2^30 bytes), above which an alarm asks whether the growth is expected. */
+  lakeSizeAlarmGb: 1_000,
+  /** Any quarantined event is a producer bug or a schema not yet deployed: alarm on the first. */
+  quarantineAlarmPerFiveMinutes: 0,
+  /** Late events are normal in small numbers (a host agent replaying its buffer after an outage). */
+  lateAlarmPerFiveMinutes: 100,
+  /** Per-host fleet metrics (custom metrics: 5 per host, billed per month) and the fleet CPU alarm. */
+  fleetMetrics: true,
+} as const;
+
+/** Thresholds that are not settings, as data. */
+export const ALARM_THRESHOLDS = {
+  /** Errors per invocation, percent, over 5 minutes. */
+  errorRatePercent: 5,
+  /** Read and write throttle events of the window table and its index, per 5 minutes. */
+  tableThrottlesPerFiveMinutes: 10,
+  /** Firehose data freshness, seconds; at least the buffer interval plus {@link FRESHNESS_MARGIN_SECONDS}. */
+  lakeFreshnessSeconds: 900,
+  /** A host's CPU, percent, averaged over each of two consecutive 5-minute periods. */
+  fleetCpuPercent: 80,
+  /** Share of a function's timeout its p99 duration may reach. */
+  durationOfTimeout: 0.8,
+} as const;
+
+/** The transform's 60 s buffer, Parquet conversion and the S3 write on top of the buffer interval. */
+const FRESHNESS_MARGIN_SECONDS = 300;
+/** The S3 request-metrics filter on the on-failure bucket (the whole bucket). */
+export const FAILED_BATCHES_FILTER_ID = 'failed-batches';
+/** Storage classes the lake's lifecycle moves objects through (BucketSizeBytes `StorageType`). */
+const LAKE_STORAGE_TYPES = [
+  'StandardStorage',
+  'IntelligentTieringFAStorage',
+  'IntelligentTieringIAStorage',
+  'IntelligentTieringAIAStorage',
+  'GlacierInstantRetrievalStorage',
+] as const;
+const GB = 2 ** 30;
+const FIVE_MINUTES = Duration.minutes(5);
+const ONE_DAY = Duration.days(1);
+
+/** The runbook file alarm descriptions point to (sections are the alarms' anchors). */
+export const RUNBOOK = 'docs/runbook.md';
+
+/** Titles of the dashboard's widgets, in order. */
+export const WIDGET_TITLES = {
+  fleetCpu: 'Fleet CPU per host, % (last hour)',
+  fleetMemory: 'Fleet memory per host, % (stacked)',
+  fleetDisk: 'Fleet disk per host, % (24 hours)',
+  fleetNetwork: 'Fleet network in / out, Mb/s (sum of hosts)',
+  hotPathInvocations: 'Hot path invocations, errors and error rate',
+  iteratorAge: 'Iterator age (hot path and stream), ms',
+  events: 'Events in / out',
+  sideOutputs: 'Late, quarantined, duplicates skipped',
+  windowTable: 'Window table throttles and write retries',
+  duration: 'Duration p99, % of timeout',
+  sources: 'Source functions invocations and errors',
+  ingestApi: 'Ingest API requests',
+  lakeFreshness: 'Lake freshness (Firehose DeliveryToS3.DataFreshness), s',
+  lakeDelivery: 'Lake delivery, conversion and transform failures',
+  failedBatches: 'Failed batches (on-failure bucket)',
+  lakeSize: 'Lake size, GB (daily)',
+} as const;
+
+/** Props of {@link Observability}. */
+export interface ObservabilityProps {
+  stage: string;
+  settings: PulseConfig['observability'];
+  /** The lake's Firehose buffer interval: the freshness alarm never fires below it. */
+  lakeBufferIntervalSeconds: number;
+  events: EventStream;
+  windows: WindowTable;
+  hotPath: HotPath;
+  lake: Lake;
+  sources: Sources;
+}
+
+/** A function the dashboard and alarms watch, by its name in alarm names. */
+interface WatchedFunction {
+  name: string;
+  fn: lambda.Function;
+}
+
+/** The dashboard, the alarms and their topic. */
+export class Observability extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  /** Alarms notify it (state changes to ALARM and back to OK). */
+  readonly topic: sns.Topic;
+  /** Encrypts the topic; CloudWatch may use it to publish. */
+  readonly topicKey: kms.Key;
+  /** Every alarm, by its name without the `pulse-<stage>-` prefix. */
+  readonly alarms = new Map<string, cloudwatch.Alarm>();
+
+  private readonly props: ObservabilityProps;
+  private readonly functions: WatchedFunction[];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    this.props = props;
+    const { hotPath, sources } = props;
+    this.functions = [
+      { name: 'hot-path', fn: hotPath.fn },
+      { name: 'collector', fn: sources.collector },
+      { name: 'ingest', fn: sources.ingest },
+      { name: 'file-drop', fn: sources.fileDrop },
+    ];
+    // The hot path publishes per-host metrics only when asked (they are billed per host).
+    hotPath.fn.addEnvironment('PULSE_FLEET_METRICS', String(props.settings.fleetMetrics));
+    // Request metrics (one-minute PutRequests) for the failed-batches alarm.
+    hotPath.failureBucket.addMetric({ id: FAILED_BATCHES_FILTER_ID });
+
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: `Encrypts the Pulse alarm topic of stage ${props.stage}`,
+      enableKeyRotation: true,
+      // Only notifications in flight are encrypted with it: nothing to keep.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // CloudWatch publishes alarm notifications to an encrypted topic only if the key lets it.
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      topicName: `pulse-${props.stage}-alarms`,
+      displayName: `Pulse ${props.stage} alarms`,
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStage',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:pulse-${props.stage}-*`,
+          },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
+    if (props.settings.alarmEmail) {
+      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(props.settings.alarmEmail));
+      Validations.of(subscription).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'An e-mail that cannot be delivered is not worth a queue: the alarm state stays in CloudWatch and on the dashboard, and the topic can have other subscribers.',
+      });
+    }
+
+    this.addAlarms();
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `pulse-${props.stage}`,
+      defaultInterval: Duration.hours(3),
+    });
+    this.addWidgets();
+  }
+
+  // ---- metrics -------------------------------------------------------------
+
+  /** A hot-path EMF metric: namespace, service and the function's name as published by handlers/lib/kinesis-batch.ts. */
+  private emf(metricName: string, statistic = 'Sum', period = FIVE_MINUTES, label?: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: HOT_PATH_EMF.namespace,
+      metricName,
+      dimensionsMap: {
+        service: HOT_PATH_EMF.service,
+        [HOT_PATH_EMF.functionNameDimension]: this.props.hotPath.fn.functionName,
+      },
+      statistic,
+      period,
+      ...(label ? { label } : {}),
+    });
+  }
+
+  /** SEARCH over the per-host metric `metric` of this stage's hot path: one line per host, new hosts included. */
+  private fleetSearch(metric: string, period: Duration): string {
+    // Only the metrics the hot path publishes per host: a typo here would draw nothing.
+    if (!FLEET_METRICS.has(metric)) throw new Error(`${metric} is not one of the per-host fleet metrics`);
+    const e = HOT_PATH_EMF;
+    const schema = `{${e.namespace},${e.functionNameDimension},${e.hostDimension},service}`;
+    const filter = `MetricName="${metric}" ${e.functionNameDimension}="${this.props.hotPath.fn.functionName}"`;
+    return `SEARCH('${schema} ${filter}', 'Average', ${period.toSeconds()})`;
+  }
+
+  /** The per-host lines of `metric`, labelled by host. */
+  private fleetLines(metric: string, period: Duration): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: this.fleetSearch(metric, period),
+      label: "${PROP('Dim.host')}",
+      period,
+    });
+  }
+
+  private firehose(
+    metricName: string,
+    deliveryStreamName: string,
+    statistic: string,
+    label?: string,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName,
+      dimensionsMap: { DeliveryStreamName: deliveryStreamName },
+      statistic,
+      period: FIVE_MINUTES,
+      ...(label ? { label } : {}),
+    });
+  }
+
+  private s3(
+    metricName: string,
+    bucketName: string,
+    extra: Record<string, string>,
+    statistic: string,
+    period: Duration,
+  ) {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName,
+      dimensionsMap: { BucketName: bucketName, ...extra },
+      statistic,
+      period,
+    });
+  }
+
+  private errorRate(fn: lambda.Function): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: '100 * errors / invocations',
+      usingMetrics: {
+        errors: fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+        invocations: fn.metricInvocations({ statistic: 'Sum', period: FIVE_MINUTES }),
+      },
+      label: 'error rate, %',
+      period: FIVE_MINUTES,
+    });
+  }
+
+  /** The freshness bound: {@link ALARM_THRESHOLDS}, or the buffer interval plus its margin when higher. */
+  private freshnessSeconds(): number {
+    return Math.max(
+      ALARM_THRESHOLDS.lakeFreshnessSeconds,
+      this.props.lakeBufferIntervalSeconds + FRESHNESS_MARGIN_SECONDS,
+    );
+  }
+
+  /** Timeout of `fn` in ms (Lambda's default, 3 s, when unset). */
+  private static timeoutMs(fn: lambda.Function): number {
+    return (fn.timeout ?? Duration.seconds(3)).toMilliseconds();
+  }
+
+  // ---- alarms --------------------------------------------------------------
+
+  /** One alarm `pulse-<stage>-<what>`, described with its runbook section, notifying the topic. */
+  private alarm(
+    what: string,
+    anchor: string,
+    summary: string,
+    options: Omit<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'actionsEnabled'>,
+  ): cloudwatch.Alarm {
+    const id = what.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+    const alarm = new cloudwatch.Alarm(this, `${id}Alarm`, {
+      ...options,
+      alarmName: `pulse-${this.props.stage}-${what}`,
+      alarmDescription: `${summary} Runbook: ${RUNBOOK}#${anchor}`,
+      actionsEnabled: true,
+    });
+    const action = new actions.SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+    this.alarms.set(what, alarm);
+    return alarm;
+  }
+
+  private addAlarms(): void {
+    const { settings, events, windows, hotPath, lake } = this.props;
+    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    const T = ALARM_THRESHOLDS;
+
+    // Missing data: no invocations, so no errors and no slow invocations.
+    this.alarm(
+      'hot-path-error-rate',
+      'hot-path-error-rate',
+      `Hot path: over ${T.errorRatePercent} % of invocations failed in 5 minutes.`,
+      {
+        metric: this.errorRate(hotPath.fn),
+        threshold: T.errorRatePercent,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+    for (const { name, fn } of this.functions.slice(1)) {
+      this.alarm(
+        `${name}-error-rate`,
+        'source-error-rate',
+        `Source ${name}: over ${T.errorRatePercent} % of invocations failed in 5 minutes.`,
+        {
+          metric: this.errorRate(fn),
+          threshold: T.errorRatePercent,
+          comparisonOperator: above,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+        },
+      );
+    }
+    for (const { name, fn } of this.functions) {
+      const limit = Math.round(T.durationOfTimeout * Observability.timeoutMs(fn));
+      this.alarm(
+        `${name}-duration`,
+        'function-duration',
+        `${name}: p99 duration above ${T.durationOfTimeout * 100} % of the timeout (${limit} ms) in 5 minutes.`,
+        {
+          metric: fn.metricDuration({ statistic: 'p99', period: FIVE_MINUTES }),
+          threshold: limit,
+          comparisonOperator: above,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+        },
+      );
+    }
+
+    const ageMs = settings.iteratorAgeAlarmSeconds * 1000;
+    // Missing data: Lambda reports iterator age only when it invokes, i.e. when records arrive.
+    this.alarm(
+      'hot-path-iterator-age',
+      'hot-path-iterator-age',
+      `Hot path over ${settings.iteratorAgeAlarmSeconds} s behind the stream.`,
+      {
+        metric: hotPath.fn.metric('IteratorAge', { statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: ageMs,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+    // Every consumer of the stream (hot path and the Firehose delivery streams).
+    this.alarm(
+      'stream-iterator-age',
+      'stream-iterator-age',
+      `A consumer of the stream (hot path or lake) over ${settings.iteratorAgeAlarmSeconds} s behind.`,
+      {
+        metric: events.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: ageMs,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+
+    const table = windows.table;
+    this.alarm(
+      'window-table-throttles',
+      'window-table-throttles',
+      `Window table: over ${T.tableThrottlesPerFiveMinutes} throttled requests in 5 minutes.`,
+      {
+        metric: new cloudwatch.MathExpression({
+          // SUM of the array: a period where only one of them has data still counts.
+          expression: 'SUM([reads, writes, indexWrites])',
+          usingMetrics: {
+            reads: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES }),
+            writes: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES }),
+            indexWrites: new cloudwatch.Metric({
+              namespace: 'AWS/DynamoDB',
+              metricName: 'WriteThrottleEvents',
+              dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: WINDOW_TABLE.byMetricIndex.name },
+              statistic: 'Sum',
+              period: FIVE_MINUTES,
+            }),
+          },
+          label: 'throttled requests',
+          period: FIVE_MINUTES,
+        }),
+        threshold: T.tableThrottlesPerFiveMinutes,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+
+    this.alarm(
+      'failed-batches',
+      'failed-batches',
+      'A batch the hot path gave up on was written to the on-failure bucket.',
+      {
+        metric: this.s3(
+          'PutRequests',
+          hotPath.failureBucket.bucketName,
+          { FilterId: FAILED_BATCHES_FILTER_ID },
+          'Sum',
+          FIVE_MINUTES,
+        ),
+        threshold: 0,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        // S3 reports request metrics only for minutes with requests.
+        treatMissingData: notBreaching,
+      },
+    );
+
+    const freshness = this.freshnessSeconds();
+    for (const type of EVENT_TYPES) {
+      const delivery = lake.deliveryStreams.get(type);
+      if (!delivery) continue;
+      const lakeTable = LAKE_TABLES[type];
+      this.alarm(
+        `lake-freshness-${lakeTable.replaceAll('_', '-')}`,
+        'lake-freshness',
+        `Lake ${lakeTable}: the oldest record in Firehose is over ${freshness} s old.`,
+        {
+          metric: this.firehose('DeliveryToS3.DataFreshness', delivery.ref, 'Maximum'),
+          threshold: freshness,
+          comparisonOperator: above,
+          evaluationPeriods: 1,
+          // Firehose reports freshness while it holds data; none held is fresh.
+          treatMissingData: notBreaching,
+        },
+      );
+    }
+
+    // EMF counters are published every batch, zeros included; no batches means none of either.
+    this.alarm(
+      'quarantined-events',
+      'quarantined-events',
+      `More than ${settings.quarantineAlarmPerFiveMinutes} events quarantined in 5 minutes.`,
+      {
+        metric: this.emf('QuarantinedEvents'),
+        threshold: settings.quarantineAlarmPerFiveMinutes,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+    this.alarm(
+      'late-events',
+      'late-events',
+      `More than ${settings.lateAlarmPerFiveMinutes} late events in 5 minutes.`,
+      {
+        metric: this.emf('LateEvents'),
+        threshold: settings.lateAlarmPerFiveMinutes,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+
+    if (settings.fleetMetrics) {
+      const e = HOT_PATH_EMF;
+      this.alarm(
+        'fleet-cpu',
+        'fleet-cpu',
+        `A host's CPU above ${T.fleetCpuPercent} % for 10 minutes (each host is a contributor).`,
+        {
+          metric: new cloudwatch.MathExpression({
+            // Metrics Insights, grouped by host: one time series per host, hosts unknown at deploy included.
+            expression:
+              `SELECT AVG(cpu_utilization) FROM SCHEMA("${e.namespace}", ${e.functionNameDimension}, ${e.hostDimension}, service) ` +
+              `WHERE ${e.functionNameDimension} = '${hotPath.fn.functionName}' GROUP BY ${e.hostDimension}`,
+            label: 'CPU per host, %',
+            period: FIVE_MINUTES,
+          }),
+          threshold: T.fleetCpuPercent,
+          comparisonOperator: above,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          // A host that stops reporting is not hot (its silence shows on the dashboard).
+          treatMissingData: notBreaching,
+        },
+      );
+    }
+
+    this.alarm('lake-size', 'lake-size', `Lake bucket above ${settings.lakeSizeAlarmGb} GB.`, {
+      metric: this.lakeSizeBytes(),
+      threshold: settings.lakeSizeAlarmGb * GB,
+      comparisonOperator: above,
+      evaluationPeriods: 1,
+      // S3 reports storage once a day; a day without a report is not a breach.
+      treatMissingData: notBreaching,
+    });
+  }
+
+  /** Bytes in the lake bucket over every storage class its lifecycle uses (daily). */
+  private lakeSizeBytes(): cloudwatch.MathExpression {
+    const bucket = this.props.lake.bucket.bucketName;
+    const usingMetrics = Object.fromEntries(
+      LAKE_STORAGE_TYPES.map((type, i) => [
+        `s${i}`,
+        this.s3('BucketSizeBytes', bucket, { StorageType: type }, 'Average', ONE_DAY),
+      ]),
+    );
+    return new cloudwatch.MathExpression({
+      expression: `SUM([${Object.keys(usingMetrics).join(', ')}])`,
+      usingMetrics,
+      label: 'lake bytes',
+      period: ONE_DAY,
+    });
+  }
+
+  // ---- dashboard -----------------------------------------------------------
+
+  private addWidgets(): void {
+    const { settings, events, windows, hotPath, lake, sources } = this.props;
+    const W = WIDGET_TITLES;
+    const graph = (props: cloudwatch.GraphWidgetProps) =>
+      new cloudwatch.GraphWidget({ width: 12, height: 6, ...props });
+    const alarmLine = (what: string, label: string, value: number): cloudwatch.HorizontalAnnotation => ({
+      value,
+      label: `${label} (alarm pulse-${this.props.stage}-${what})`,
+      color: cloudwatch.Color.RED,
+    });
+
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown:
+          `# Pulse ${this.props.stage}\n` +
+          `Alarms notify the SNS topic pulse-${this.props.stage}-alarms. What each alarm means and what to do: ${RUNBOOK} in the Pulse repository.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [...this.alarms.values()],
+        width: 24,
+        height: 4,
+        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+      }),
+    );
+
+    if (settings.fleetMetrics) {
+      const minute = Duration.minutes(1);
+      this.dashboard.addWidgets(
+        graph({
+          title: W.fleetCpu,
+          left: [this.fleetLines('cpu_utilization', minute)],
+          start: '-PT1H',
+          leftYAxis: { min: 0, max: 100 },
+        }),
+        graph({
+          title: W.fleetMemory,
+          left: [this.fleetLines('memory_usage', minute)],
+          stacked: true,
+          view: cloudwatch.GraphWidgetView.TIME_SERIES,
+        }),
+      );
+      const network = (metric: string, label: string) =>
+        new cloudwatch.MathExpression({
+          expression: `SUM(${this.fleetSearch(metric, minute)})`,
+          label,
+          period: minute,
+        });
+      this.dashboard.addWidgets(
+        graph({
+          title: W.fleetDisk,
+          left: [this.fleetLines('disk_usage', FIVE_MINUTES)],
+          start: '-PT24H',
+          leftYAxis: { min: 0, max: 100 },
+        }),
+        graph({ title: W.fleetNetwork, left: [network('network_in', 'in'), network('network_out', 'out')] }),
+      );
+    } else {
+      this.dashboard.addWidgets(
+        new cloudwatch.TextWidget({
+          markdown: `Fleet metrics are off (setting fleetMetrics=false): no per-host widgets and no fleet CPU alarm. Per-host series are in the window table (${windows.table.tableName}).`,
+          width: 24,
+          height: 2,
+        }),
+      );
+    }
+
+    const fn = hotPath.fn;
+    this.dashboard.addWidgets(
+      graph({
+        title: W.hotPathInvocations,
+        left: [
+          fn.metricInvocations({ statistic: 'Sum', period: FIVE_MINUTES, label: 'invocations' }),
+          fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES, label: 'errors' }),
+        ],
+        right: [this.errorRate(fn)],
+        rightAnnotations: [alarmLine('hot-path-error-rate', 'error rate', ALARM_THRESHOLDS.errorRatePercent)],
+      }),
+      graph({
+        title: W.iteratorAge,
+        left: [
+          fn.metric('IteratorAge', {
+            statistic: 'Maximum',
+            period: Duration.minutes(1),
+            label: 'hot path (Lambda IteratorAge)',
+          }),
+          events.stream.metricGetRecordsIteratorAgeMilliseconds({
+            statistic: 'Maximum',
+            period: Duration.minutes(1),
+            label: 'stream, any consumer (GetRecords.IteratorAgeMilliseconds)',
+          }),
+        ],
+        leftAnnotations: [alarmLine('hot-path-iterator-age', 'iterator age', settings.iteratorAgeAlarmSeconds * 1000)],
+      }),
+    );
+
+    const delivered = EVENT_TYPES.flatMap((type) => {
+      const d = lake.deliveryStreams.get(type);
+      return d ? [this.firehose('DeliveryToS3.Records', d.ref, 'Sum', `to lake: ${LAKE_TABLES[type]} rows`)] : [];
+    });
+    this.dashboard.addWidgets(
+      graph({
+        title: W.events,
+        left: [
+          this.emf('EventsIn', 'Sum', FIVE_MINUTES, 'hot path: events in'),
+          this.emf('WindowsWritten', 'Sum', FIVE_MINUTES, 'hot path: window writes'),
+          ...delivered,
+        ],
+        right: [
+          events.stream.metricIncomingRecords({
+            statistic: 'Sum',
+            period: FIVE_MINUTES,
+            label: 'stream: records in (aggregated)',
+          }),
+        ],
+      }),
+      graph({
+        title: W.sideOutputs,
+        left: [
+          this.emf('LateEvents', 'Sum', FIVE_MINUTES, 'late'),
+          this.emf('QuarantinedEvents', 'Sum', FIVE_MINUTES, 'quarantined'),
+          this.emf('DuplicatesSkipped', 'Sum', FIVE_MINUTES, 'duplicates skipped'),
+        ],
+        leftAnnotations: [
+          alarmLine('late-events', 'late', settings.lateAlarmPerFiveMinutes),
+          alarmLine('quarantined-events', 'quarantined', settings.quarantineAlarmPerFiveMinutes),
+        ],
+      }),
+    );
+
+    const table = windows.table;
+    const durations = this.functions.map(
+      ({ name, fn: f }, i) =>
+        new cloudwatch.MathExpression({
+          expression: `100 * d${i} / ${Observability.timeoutMs(f)}`,
+          usingMetrics: { [`d${i}`]: f.metricDuration({ statistic: 'p99', period: FIVE_MINUTES }) },
+          label: name,
+          period: FIVE_MINUTES,
+        }),
+    );
+    this.dashboard.addWidgets(
+      graph({
+        title: W.windowTable,
+        left: [
+          table.metric('ReadThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES, label: 'read throttles' }),
+          table.metric('WriteThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES, label: 'write throttles' }),
+          new cloudwatch.Metric({
+            namespace: 'AWS/DynamoDB',
+            metricName: 'WriteThrottleEvents',
+            dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: WINDOW_TABLE.byMetricIndex.name },
+            statistic: 'Sum',
+            period: FIVE_MINUTES,
+            label: `${WINDOW_TABLE.byMetricIndex.name} index write throttles`,
+          }),
+        ],
+        right: [
+          this.emf('WriteRetries', 'Sum', FIVE_MINUTES, 'conditional write retries'),
+          this.emf('FailedWrites', 'Sum', FIVE_MINUTES, 'failed writes'),
+        ],
+        leftAnnotations: [
+          alarmLine('window-table-throttles', 'throttles', ALARM_THRESHOLDS.tableThrottlesPerFiveMinutes),
+        ],
+      }),
+      graph({
+        title: W.duration,
+        left: durations,
+        leftYAxis: { min: 0, max: 100 },
+        leftAnnotations: [alarmLine('<function>-duration', 'p99', ALARM_THRESHOLDS.durationOfTimeout * 100)],
+      }),
+    );
+
+    const stage = sources.api.deploymentStage;
+    this.dashboard.addWidgets(
+      graph({
+        title: W.sources,
+        left: this.functions
+          .slice(1)
+          .flatMap(({ name, fn: f }) => [
+            f.metricInvocations({ statistic: 'Sum', period: FIVE_MINUTES, label: `${name} invocations` }),
+            f.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES, label: `${name} errors` }),
+          ]),
+      }),
+      graph({
+        title: W.ingestApi,
+        left: [
+          stage.metricCount({ statistic: 'Sum', period: FIVE_MINUTES, label: 'requests' }),
+          stage.metricClientError({ statistic: 'Sum', period: FIVE_MINUTES, label: '4XX (429: throttled)' }),
+          stage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES, label: '5XX' }),
+        ],
+        right: [stage.metricLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'latency p99, ms' })],
+      }),
+    );
+
+    const freshness = this.freshnessSeconds();
+    const perStream = (metric: string, statistic: string, what: string) =>
+      EVENT_TYPES.flatMap((type) => {
+        const d = lake.deliveryStreams.get(type);
+        return d ? [this.firehose(metric, d.ref, statistic, `${LAKE_TABLES[type]} ${what}`)] : [];
+      });
+    this.dashboard.addWidgets(
+      graph({
+        title: W.lakeFreshness,
+        left: perStream('DeliveryToS3.DataFreshness', 'Maximum', 'freshness'),
+        leftAnnotations: [alarmLine('lake-freshness-<table>', 'freshness', freshness)],
+      }),
+      graph({
+        title: W.lakeDelivery,
+        left: [
+          ...perStream('DeliveryToS3.Success', 'Minimum', 'delivery success (1 = all)'),
+          ...perStream('ExecuteProcessing.Success', 'Minimum', 'transform success (1 = all)'),
+        ],
+        right: perStream('FailedConversion.Records', 'Sum', 'records failing Parquet conversion'),
+      }),
+    );
+
+    const failureBucket = hotPath.failureBucket.bucketName;
+    this.dashboard.addWidgets(
+      graph({
+        title: W.failedBatches,
+        left: [
+          this.s3('PutRequests', failureBucket, { FilterId: FAILED_BATCHES_FILTER_ID }, 'Sum', FIVE_MINUTES).with({
+            label: 'failed batches written (5 min)',
+          }),
+        ],
+        right: [
+          this.s3('NumberOfObjects', failureBucket, { StorageType: 'AllStorageTypes' }, 'Average', ONE_DAY).with({
+            label: 'objects in the bucket (daily)',
+          }),
+        ],
+      }),
+      graph({
+        title: W.lakeSize,
+        left: [
+          new cloudwatch.MathExpression({
+            expression: `lake / ${GB}`,
+            usingMetrics: { lake: this.lakeSizeBytes() },
+            label: 'lake GB, every storage class',
+            period: ONE_DAY,
+          }),
+        ],
+        leftAnnotations: [alarmLine('lake-size', 'size', settings.lakeSizeAlarmGb)],
+        start: '-P30D',
+      }),
+    );
+  }
+}

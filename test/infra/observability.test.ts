@@ -1,0 +1,515 @@
+import { readFileSync } from 'node:fs';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { configOf, type PulseSettings } from '../../infra/config.js';
+import { OBSERVABILITY_DEFAULTS, WIDGET_TITLES } from '../../infra/constructs/observability.js';
+import { synthTemplate } from '../helpers/synth.js';
+
+/** A Ref to exactly one generated logical id with this prefix. */
+const ref = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}[0-9A-F]{8}$`) });
+const ids = {
+  hotPath: 'HotPathFunction',
+  collector: 'SourcesCollector',
+  ingest: 'SourcesIngest',
+  fileDrop: 'SourcesFileDrop',
+  stream: 'EventsStream',
+  table: 'WindowsTable',
+  failureBucket: 'HotPathFailureBucket',
+  lakeBucket: 'LakeBucket',
+  metricDelivery: 'LakeMetricSampleDelivery',
+  logDelivery: 'LakeLogEventDelivery',
+  topic: 'ObservabilityAlarmTopic',
+} as const;
+const topic = ref(ids.topic);
+const fn = (id: string) => [{ Name: 'FunctionName', Value: ref(id) }];
+const emfDimensions = [
+  { Name: 'function_name', Value: ref(ids.hotPath) },
+  { Name: 'service', Value: 'hot-path' },
+];
+
+/** Asserts the alarm `pulse-dev-<what>`: its own properties, actions to the topic, and its runbook anchor. */
+function expectAlarm(t: Template, what: string, anchor: string, props: Record<string, unknown>): void {
+  t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmName: `pulse-dev-${what}`,
+    AlarmDescription: Match.stringLikeRegexp(`Runbook: docs/runbook\\.md#${anchor}$`),
+    AlarmActions: [topic],
+    OKActions: [topic],
+    ActionsEnabled: true,
+    ...props,
+  });
+}
+
+/** A MetricStat entry of a math alarm. */
+function stat(id: string, namespace: string, metricName: string, dimensions: unknown[], s: string, period = 300) {
+  return Match.objectLike({
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions },
+      Period: period,
+      Stat: s,
+    },
+    ReturnData: false,
+  });
+}
+
+/** The dashboard body: its Fn::Join parts (strings and tokens). */
+function dashboardParts(t: Template): unknown[] {
+  const dashboards = Object.values(t.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = (dashboards[0] as { Properties: { DashboardBody: { 'Fn::Join': [string, unknown[]] } } }).Properties
+    .DashboardBody;
+  return body['Fn::Join'][1];
+}
+
+/** Logical ids referenced in the dashboard, by the dimension (or SEARCH key) they are the value of. */
+function dimensionValues(parts: unknown[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  parts.forEach((part, i) => {
+    if (typeof part === 'string') return;
+    const token = part as { Ref?: string };
+    const before = parts[i - 1];
+    const name = typeof before === 'string' ? /"(\w+)","$|(\w+)=\\"$/.exec(before) : null;
+    if (!token.Ref || !name) return;
+    const key = (name[1] ?? name[2]) as string;
+    if (!out.has(key)) out.set(key, new Set());
+    out.get(key)?.add(token.Ref);
+  });
+  return out;
+}
+
+const matching = (values: Set<string> | undefined, prefix: string) =>
+  [...(values ?? [])].filter((v) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(v));
+
+/** Slugs of the runbook's headings, as GitHub makes anchors. */
+function runbookAnchors(): Set<string> {
+  const text = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+  return new Set(
+    [...text.matchAll(/^#{2,3} (.+)$/gm)].map((m) =>
+      (m[1] as string)
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replaceAll(' ', '-'),
+    ),
+  );
+}
+
+describe('observability: alarms', () => {
+  const t = synthTemplate();
+
+  it('alarms on the hot path error rate over 5 % in 5 minutes: errors / invocations of its function', () => {
+    expectAlarm(t, 'hot-path-error-rate', 'hot-path-error-rate', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: '100 * errors / invocations', ReturnData: true }),
+        stat('errors', 'AWS/Lambda', 'Errors', fn(ids.hotPath), 'Sum'),
+        stat('invocations', 'AWS/Lambda', 'Invocations', fn(ids.hotPath), 'Sum'),
+      ]),
+      Threshold: 5,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    ['collector', ids.collector],
+    ['ingest', ids.ingest],
+    ['file-drop', ids.fileDrop],
+  ])('alarms on the %s error rate with its function name', (name, id) => {
+    expectAlarm(t, `${name}-error-rate`, 'source-error-rate', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: '100 * errors / invocations' }),
+        stat('errors', 'AWS/Lambda', 'Errors', fn(id), 'Sum'),
+        stat('invocations', 'AWS/Lambda', 'Invocations', fn(id), 'Sum'),
+      ]),
+      Threshold: 5,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it.each([
+    ['hot-path', ids.hotPath, 48_000],
+    ['collector', ids.collector, 48_000],
+    ['ingest', ids.ingest, 23_200],
+    ['file-drop', ids.fileDrop, 720_000],
+  ])('alarms when the %s p99 duration exceeds 80 %% of its timeout (%d ms)', (name, id, threshold) => {
+    expectAlarm(t, `${name}-duration`, 'function-duration', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      Dimensions: fn(id),
+      ExtendedStatistic: 'p99',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('takes the hot path duration bound from its configured timeout', () => {
+    expectAlarm(synthTemplate({ timeoutSeconds: '100' }), 'hot-path-duration', 'function-duration', {
+      Dimensions: fn(ids.hotPath),
+      Threshold: 80_000,
+    });
+  });
+
+  it('alarms on the hot path iterator age (Lambda) and the stream iterator age (Kinesis) above the bound', () => {
+    expectAlarm(t, 'hot-path-iterator-age', 'hot-path-iterator-age', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: fn(ids.hotPath),
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 300_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectAlarm(t, 'stream-iterator-age', 'stream-iterator-age', {
+      Namespace: 'AWS/Kinesis',
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Dimensions: [{ Name: 'StreamName', Value: ref(ids.stream) }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 300_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expectAlarm(synthTemplate({ iteratorAgeAlarmSeconds: '120' }), 'hot-path-iterator-age', 'hot-path-iterator-age', {
+      Threshold: 120_000,
+    });
+  });
+
+  it('alarms on over 10 throttled requests of the window table and its index in 5 minutes', () => {
+    const table = [{ Name: 'TableName', Value: ref(ids.table) }];
+    expectAlarm(t, 'window-table-throttles', 'window-table-throttles', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'SUM([reads, writes, indexWrites])', ReturnData: true }),
+        stat('reads', 'AWS/DynamoDB', 'ReadThrottleEvents', table, 'Sum'),
+        stat('writes', 'AWS/DynamoDB', 'WriteThrottleEvents', table, 'Sum'),
+        stat(
+          'indexWrites',
+          'AWS/DynamoDB',
+          'WriteThrottleEvents',
+          [{ Name: 'GlobalSecondaryIndexName', Value: 'by-metric' }, ...table],
+          'Sum',
+        ),
+      ]),
+      Threshold: 10,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms on any object written to the on-failure bucket (request metrics enabled on it)', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', { MetricsConfigurations: [{ Id: 'failed-batches' }] });
+    expectAlarm(t, 'failed-batches', 'failed-batches', {
+      Namespace: 'AWS/S3',
+      MetricName: 'PutRequests',
+      Dimensions: [
+        { Name: 'BucketName', Value: ref(ids.failureBucket) },
+        { Name: 'FilterId', Value: 'failed-batches' },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    ['metric-samples', ids.metricDelivery],
+    ['log-events', ids.logDelivery],
+  ])('alarms when the %s delivery stream data freshness exceeds 900 s', (table, id) => {
+    expectAlarm(t, `lake-freshness-${table}`, 'lake-freshness', {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: ref(id) }],
+      Statistic: 'Maximum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('never sets the freshness bound below the Firehose buffer interval plus its margin', () => {
+    expectAlarm(synthTemplate({ bufferIntervalSeconds: '900' }), 'lake-freshness-metric-samples', 'lake-freshness', {
+      Threshold: 1_200,
+    });
+  });
+
+  it('alarms on quarantined and late events above their settings, on the hot path EMF metrics of this function', () => {
+    expectAlarm(t, 'quarantined-events', 'quarantined-events', {
+      Namespace: 'Pulse',
+      MetricName: 'QuarantinedEvents',
+      Dimensions: emfDimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectAlarm(t, 'late-events', 'late-events', {
+      Namespace: 'Pulse',
+      MetricName: 'LateEvents',
+      Dimensions: emfDimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 100,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const custom = synthTemplate({ quarantineAlarmPerFiveMinutes: '25', lateAlarmPerFiveMinutes: '1000' });
+    expectAlarm(custom, 'quarantined-events', 'quarantined-events', { Threshold: 25 });
+    expectAlarm(custom, 'late-events', 'late-events', { Threshold: 1_000 });
+  });
+
+  it('alarms when a host averages over 80 % CPU for two 5-minute periods: Metrics Insights grouped by host', () => {
+    expectAlarm(t, 'fleet-cpu', 'fleet-cpu', {
+      Metrics: [
+        Match.objectLike({
+          Expression: {
+            'Fn::Join': [
+              '',
+              [
+                `SELECT AVG(cpu_utilization) FROM SCHEMA("Pulse", function_name, host, service) WHERE function_name = '`,
+                ref(ids.hotPath),
+                "' GROUP BY host",
+              ],
+            ],
+          },
+          Period: 300,
+          ReturnData: true,
+        }),
+      ],
+      Threshold: 80,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when the lake bucket, over the storage classes of its lifecycle, exceeds the size setting', () => {
+    const bucket = (type: string) => [
+      { Name: 'BucketName', Value: ref(ids.lakeBucket) },
+      { Name: 'StorageType', Value: type },
+    ];
+    expectAlarm(t, 'lake-size', 'lake-size', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'SUM([s0, s1, s2, s3, s4])', ReturnData: true }),
+        stat('s0', 'AWS/S3', 'BucketSizeBytes', bucket('StandardStorage'), 'Average', 86_400),
+        stat('s1', 'AWS/S3', 'BucketSizeBytes', bucket('IntelligentTieringFAStorage'), 'Average', 86_400),
+        stat('s4', 'AWS/S3', 'BucketSizeBytes', bucket('GlacierInstantRetrievalStorage'), 'Average', 86_400),
+      ]),
+      Threshold: 1_000 * 2 ** 30,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectAlarm(synthTemplate({ lakeSizeAlarmGb: '5' }), 'lake-size', 'lake-size', { Threshold: 5 * 2 ** 30 });
+  });
+
+  it('names every alarm pulse-<stage>-…, points it to a runbook section that exists, and notifies the topic', () => {
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => (a as { Properties: Record<string, unknown> }).Properties,
+    );
+    expect(alarms).toHaveLength(18);
+    const anchors = runbookAnchors();
+    for (const a of alarms) {
+      expect(a.AlarmName).toMatch(/^pulse-dev-[a-z0-9-]+$/);
+      const anchor = /Runbook: docs\/runbook\.md#([a-z0-9-]+)$/.exec(String(a.AlarmDescription))?.[1];
+      expect(anchors, `${String(a.AlarmName)} → #${anchor}`).toContain(anchor);
+      expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }]);
+    }
+    expect(
+      synthTemplate({ stage: 'prod' }).findResources('AWS::CloudWatch::Alarm', {
+        Properties: { AlarmName: 'pulse-prod-hot-path-error-rate' },
+      }),
+    ).not.toEqual({});
+  });
+});
+
+describe('observability: topic', () => {
+  it('is encrypted with a rotating customer-managed key that CloudWatch may use, and refuses publishing without TLS', () => {
+    const t = synthTemplate();
+    t.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'pulse-dev-alarms',
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ObservabilityTopicKey'), 'Arn'] },
+    });
+    t.hasResourceProperties('AWS::KMS::Key', {
+      Description: 'Encrypts the Pulse alarm topic of stage dev',
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topic],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          }),
+        ]),
+      },
+    });
+    t.hasOutput('AlarmTopicArn', { Value: topic });
+  });
+
+  it('subscribes the alarm e-mail only when one is set', () => {
+    synthTemplate().resourceCountIs('AWS::SNS::Subscription', 0);
+    synthTemplate({ alarmEmail: '' }).resourceCountIs('AWS::SNS::Subscription', 0);
+    const t = synthTemplate({ alarmEmail: 'ops@example.com' });
+    t.resourceCountIs('AWS::SNS::Subscription', 1);
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: topic,
+    });
+  });
+});
+
+describe('observability: dashboard', () => {
+  const t = synthTemplate();
+  const parts = dashboardParts(t);
+  const text = parts.filter((p): p is string => typeof p === 'string').join('');
+  const dims = dimensionValues(parts);
+
+  it('is named pulse-<stage> and is a stack output', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'pulse-dev' });
+    t.hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^ObservabilityDashboard') } });
+  });
+
+  it('has every widget', () => {
+    for (const title of Object.values(WIDGET_TITLES)) expect(text).toContain(JSON.stringify(title).slice(1, -1));
+  });
+
+  it('draws metrics with the dimensions of our resources', () => {
+    for (const id of [ids.hotPath, ids.collector, ids.ingest, ids.fileDrop]) {
+      expect(matching(dims.get('FunctionName'), id), id).toHaveLength(1);
+    }
+    expect(matching(dims.get('function_name'), ids.hotPath)).toHaveLength(1);
+    expect(matching(dims.get('TableName'), ids.table)).toHaveLength(1);
+    expect(matching(dims.get('StreamName'), ids.stream)).toHaveLength(1);
+    expect(matching(dims.get('DeliveryStreamName'), ids.metricDelivery)).toHaveLength(1);
+    expect(matching(dims.get('DeliveryStreamName'), ids.logDelivery)).toHaveLength(1);
+    expect(matching(dims.get('BucketName'), ids.failureBucket)).toHaveLength(1);
+    expect(matching(dims.get('BucketName'), ids.lakeBucket)).toHaveLength(1);
+    // Every metric widget's metrics are named by one of these; no metric without a resource dimension.
+    expect([...dims.keys()].sort()).toEqual(
+      ['BucketName', 'DeliveryStreamName', 'FunctionName', 'Stage', 'StreamName', 'TableName', 'function_name'].sort(),
+    );
+  });
+
+  it('draws one line per host with SEARCH over this stage hot path metrics, new hosts included', () => {
+    for (const metric of ['cpu_utilization', 'memory_usage', 'disk_usage', 'network_in', 'network_out']) {
+      expect(text).toContain(`SEARCH('{Pulse,function_name,host,service} MetricName=\\"${metric}\\" function_name=\\"`);
+    }
+    expect(text).toContain('"start":"-PT1H"');
+    expect(text).toContain('"stacked":true');
+    expect(text).toContain('"start":"-PT24H"');
+  });
+
+  it('with fleetMetrics=false, has no fleet widgets nor fleet CPU alarm, and the hot path publishes no per-host metrics', () => {
+    const off = synthTemplate({ fleetMetrics: 'false' });
+    const offText = dashboardParts(off)
+      .filter((p): p is string => typeof p === 'string')
+      .join('');
+    expect(offText).not.toContain('SEARCH(');
+    expect(offText).toContain('fleetMetrics=false');
+    expect(off.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'pulse-dev-fleet-cpu' } })).toEqual(
+      {},
+    );
+    off.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ PULSE_FLEET_METRICS: 'false', PULSE_WINDOW_TABLE: Match.anyValue() }),
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ PULSE_FLEET_METRICS: 'true', PULSE_WINDOW_TABLE: Match.anyValue() }),
+      },
+    });
+  });
+});
+
+describe('observability: config', () => {
+  it('defaults to OBSERVABILITY_DEFAULTS, without an e-mail', () => {
+    expect(configOf().observability).toEqual({
+      iteratorAgeAlarmSeconds: OBSERVABILITY_DEFAULTS.iteratorAgeAlarmSeconds,
+      lakeSizeAlarmGb: OBSERVABILITY_DEFAULTS.lakeSizeAlarmGb,
+      quarantineAlarmPerFiveMinutes: OBSERVABILITY_DEFAULTS.quarantineAlarmPerFiveMinutes,
+      lateAlarmPerFiveMinutes: OBSERVABILITY_DEFAULTS.lateAlarmPerFiveMinutes,
+      fleetMetrics: true,
+    });
+  });
+
+  it('reads context strings: numbers, booleans and a trimmed e-mail', () => {
+    expect(
+      configOf({
+        alarmEmail: ' ops@example.com ',
+        iteratorAgeAlarmSeconds: '600',
+        lakeSizeAlarmGb: '50',
+        quarantineAlarmPerFiveMinutes: '3',
+        lateAlarmPerFiveMinutes: '0',
+        fleetMetrics: 'false',
+      }).observability,
+    ).toEqual({
+      alarmEmail: 'ops@example.com',
+      iteratorAgeAlarmSeconds: 600,
+      lakeSizeAlarmGb: 50,
+      quarantineAlarmPerFiveMinutes: 3,
+      lateAlarmPerFiveMinutes: 0,
+      fleetMetrics: false,
+    });
+    expect(configOf({ fleetMetrics: false }).observability.fleetMetrics).toBe(false);
+    expect(configOf({ fleetMetrics: 'true' }).observability.fleetMetrics).toBe(true);
+  });
+
+  it.each([
+    [{ alarmEmail: 'ops' }, `context 'alarmEmail' must be an e-mail address such as 'ops@example.com', got "ops"`],
+    [
+      { alarmEmail: 'ops team@example.com' },
+      `context 'alarmEmail' must be an e-mail address such as 'ops@example.com', got "ops team@example.com"`,
+    ],
+    [
+      { alarmEmail: 'ops@example' },
+      `context 'alarmEmail' must be an e-mail address such as 'ops@example.com', got "ops@example"`,
+    ],
+    [
+      { iteratorAgeAlarmSeconds: '30' },
+      `context 'iteratorAgeAlarmSeconds' must be an integer from 60 to 604800, got "30"`,
+    ],
+    [
+      { iteratorAgeAlarmSeconds: '90000' },
+      "context 'iteratorAgeAlarmSeconds' (90000) must be below maxRecordAgeSeconds (86400): records would go to the failure bucket before the alarm fires",
+    ],
+    [{ lakeSizeAlarmGb: '0' }, `context 'lakeSizeAlarmGb' must be an integer from 1 to 1000000, got "0"`],
+    [
+      { quarantineAlarmPerFiveMinutes: '-1' },
+      `context 'quarantineAlarmPerFiveMinutes' must be an integer from 0 to 1000000, got "-1"`,
+    ],
+    [
+      { lateAlarmPerFiveMinutes: '2.5' },
+      `context 'lateAlarmPerFiveMinutes' must be an integer from 0 to 1000000, got "2.5"`,
+    ],
+    [{ fleetMetrics: 'yes' }, `context 'fleetMetrics' must be true or false, got "yes"`],
+  ])('rejects %j', (settings, message) => {
+    expect(() => configOf(settings as PulseSettings)).toThrow(message);
+  });
+});
