@@ -1,6 +1,7 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
 import { COLLECTOR_DEFAULTS } from '../core/sources/collector.js';
 import { INGEST_THROTTLE } from '../core/sources/ingest.js';
 /**
@@ -93,8 +94,29 @@ export const SOURCE_RESOURCES = {
 /** Days Lambda and API logs are kept. */
 export const LOG_RETENTION_DAYS = 30;
 
-/** Node.js runtime of every Lambda (nodejs20.x is closed for creation). */
-export const LAMBDA_RUNTIME_NAME = 'nodejs22.x';
+/**
+ * Node.js runtime of every Lambda: the latest Lambda offers (cdk-nag AwsSolutions-L1 and
+ * Serverless-LambdaLatestVersion require the newest the CDK knows). nodejs24.x runs only
+ * async handlers, which every Pulse handler is.
+ */
+export const LAMBDA_RUNTIME_NAME = 'nodejs24.x';
+
+/** The server access logs bucket every other Pulse bucket logs to. */
+export const ACCESS_LOGS = {
+  /** Days an access log object is kept. */
+  expirationDays: 90,
+  /** Days a deleted or overwritten log object's old version is kept. */
+  noncurrentDays: 7,
+} as const;
+
+/**
+ * The dead-letter queue of the pipeline's asynchronous invocations (collector ticks,
+ * file-drop notifications) and of its EventBridge rule targets.
+ */
+export const DEAD_LETTERS = {
+  /** Days a failure record is kept: SQS's maximum, so a long weekend loses nothing. */
+  retentionDays: 14,
+} as const;
 
 /**
  * What every Pulse bucket shares: encrypted, TLS-only, no public access, versioned, kept
@@ -119,3 +141,69 @@ export const SECURE_TABLE = {
   encryption: dynamodb.TableEncryption.AWS_MANAGED,
   removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies Partial<dynamodb.TableProps>;
+
+/**
+ * Why Pulse accepts each cdk-nag finding it acknowledges (the app runs the AwsSolutions
+ * and Serverless packs at synth; see infra/app.ts). Each reason starts with the rule id
+ * it answers and says why the finding is accepted; the findings Pulse could fix are fixed
+ * instead. Keys are used by {@link acknowledge}.
+ */
+export const NAG_REASONS = {
+  streamCustomerKey:
+    'AwsSolutions-KDS3: the stream is encrypted with a customer-managed, rotating KMS key on purpose: Pulse owns its key policy and grants producers kms:GenerateDataKey and consumers kms:Decrypt on exactly this key',
+  firehoseSse:
+    'AwsSolutions-KDF1: Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream; the source stream is KMS-encrypted and the lake bucket encrypts every object (SSE-S3)',
+  xrayResource:
+    'AwsSolutions-IAM5: the only wildcard resource of this policy is for actions that support no resource-level permissions (X-Ray PutTraceSegments/PutTelemetryRecords/sampling, Step Functions log delivery); test/infra/nag.test.ts checks no other statement has one',
+  failureObjects:
+    "AwsSolutions-IAM5: Lambda names the objects of failed batches itself (aws/lambda/<mapping>/<shard>/...); s3:PutObject on the failure bucket's objects (no read, no delete) is what the S3 on-failure destination requires",
+  lakeObjects:
+    "AwsSolutions-IAM5: Firehose names the lake objects from event-time partition keys; the delivery role may write only under its own table's prefix and that table's errors/ prefix",
+  dropObjects:
+    "AwsSolutions-IAM5: the dropped files' keys are the producers' data; the file-drop function may read and delete only under incoming/ and write only under processed/ and failed/",
+  athenaObjects:
+    "AwsSolutions-IAM5: Athena reads the bronze tables' Parquet objects and writes query results with the workflow's credentials; object keys are not known in advance, so the grant is limited to the tables' prefixes and results/",
+  dlqEventSourceMapping:
+    'Serverless-LambdaDLQ: invoked synchronously by its Kinesis event source mapping, whose on-failure destination (the S3 failure bucket) keeps failed batches; a DLQ applies only to asynchronous invocations',
+  dlqFirehose:
+    "Serverless-LambdaDLQ: invoked synchronously by Firehose, which writes records the transform fails to the lake's errors/ prefix; a DLQ applies only to asynchronous invocations",
+  dlqApiGateway:
+    'Serverless-LambdaDLQ: invoked synchronously by API Gateway: the caller receives the error and retries with its Idempotency-Key; a DLQ applies only to asynchronous invocations',
+  dlqAsync:
+    "Serverless-LambdaDLQ: asynchronous failures go to the function's on-failure destination (the pipeline's dead-letter queue), which supersedes a DLQ and also records the error",
+  terminalDeadLetterQueue:
+    'AwsSolutions-SQS3: this queue is the dead-letter queue (of asynchronous Lambda invocations and EventBridge targets, which cdk-nag does not count as DLQ users); a queue behind it would only hold the same messages',
+  terminalDeadLetterQueueRedrive:
+    'Serverless-SQSRedrivePolicy: this queue is the terminal dead-letter queue of the pipeline; nothing consumes it automatically, so there is nothing to redrive from it',
+  apiGatewayCloudWatchRole:
+    "AwsSolutions-IAM4: API Gateway's account-level CloudWatch Logs role uses the AWS-documented AmazonAPIGatewayPushToCloudWatchLogs managed policy; the stage's access and execution logs need it",
+  bucketNotificationsRole:
+    "AwsSolutions-IAM4: the CDK-provided custom resource that configures the drop bucket's notifications uses AWSLambdaBasicExecutionRole; CDK does not let its role be replaced",
+  apiWaf:
+    'AwsSolutions-APIG3: the ingest API is regional, IAM (SigV4) authenticated, body-validated and throttled per stage; unsigned requests never reach the function, so a WAF web ACL would add cost without a rule to enforce',
+  apiCognito:
+    'AwsSolutions-COG4: the ingest API authenticates callers with IAM (SigV4, execute-api:Invoke) by design: producers are hosts and services holding AWS credentials, not Cognito users',
+} as const;
+
+/** A key of {@link NAG_REASONS}. */
+export type NagReason = keyof typeof NAG_REASONS;
+
+/**
+ * Acknowledges one cdk-nag finding on `scope` (and the constructs below it) with its
+ * reason from {@link NAG_REASONS}. `id` is the rule id, with the finding in brackets for
+ * rules that report several (`AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]`): cdk-nag 3
+ * acknowledges each finding separately, so an acknowledgement never covers a new one.
+ * @throws Error if the reason does not name the rule
+ */
+export function acknowledge(scope: IConstruct, id: string, reason: NagReason): void {
+  const text = NAG_REASONS[reason];
+  const rule = id.replace(/\[.*$/, '');
+  if (!text.startsWith(`${rule}: `)) throw new Error(`reason '${reason}' does not answer ${rule}`);
+  Validations.of(scope).acknowledge({ id, reason: text });
+}
+
+/** How cdk-nag writes the ARN of `resource` in a finding: `<LogicalId.Arn>`. */
+export function nagArn(resource: IConstruct): string {
+  const element = (resource.node.defaultChild ?? resource) as CfnElement;
+  return `<${Stack.of(resource).resolve(element.logicalId) as string}.Arn>`;
+}

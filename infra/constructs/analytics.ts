@@ -2,25 +2,30 @@
  * Athena over the lake: a workgroup with enforced settings, encrypted results and a
  * bytes-scanned cutoff; one named query per file in analytics-sql/; and a daily
  * Step Functions workflow that runs the gold row-count check with retries and
- * notifies an SNS topic on failure.
+ * notifies an SNS topic on failure. The workflow calls Athena through Step Functions'
+ * optimized integration with a role granted exactly the workgroup, the Glue tables
+ * and views it names, and the S3 prefixes it reads and writes (the CDK Athena tasks
+ * would grant s3 on "*", glue:Delete* and lakeformation:GetDataAccess).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { LAKE_TABLES } from '../../core/lake/columns.js';
 import { analyticsSqlDir, statements } from '../../core/lake/lake-query.js';
 import type { PulseConfig } from '../config.js';
-import { LOG_RETENTION_DAYS } from '../defaults.js';
+import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '../defaults.js';
+import { deadLetterQueue, pulseBucket } from './hot-path.js';
 
 /** Props of {@link Analytics}. */
 export interface AnalyticsProps {
@@ -43,6 +48,24 @@ export function analyticsFiles(dir = analyticsSqlDir()): { name: string; sql: st
   return out;
 }
 
+/** Where the workgroup writes query results in the results bucket. */
+const RESULTS_PREFIX = 'results/';
+
+/**
+ * The view each file of analytics-sql/views/ creates (`CREATE OR REPLACE VIEW name`):
+ * the workflow may create and update exactly these in the Glue catalog.
+ * @throws Error naming a file that creates no view
+ */
+export function viewNames(files = analyticsFiles()): string[] {
+  return files
+    .filter((f) => f.name.startsWith('views/'))
+    .map((f) => {
+      const m = /CREATE\s+OR\s+REPLACE\s+VIEW\s+([A-Za-z0-9_]+)/i.exec(f.sql);
+      if (!m?.[1]) throw new Error(`analytics-sql/${f.name}.sql creates no view (CREATE OR REPLACE VIEW name AS ...)`);
+      return m[1];
+    });
+}
+
 /** Athena workgroup, named queries and the gold workflow. */
 export class Analytics extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
@@ -52,10 +75,9 @@ export class Analytics extends Construct {
 
   constructor(scope: Construct, id: string, props: AnalyticsProps) {
     super(scope, id);
-    this.resultsBucket = new s3.Bucket(this, 'Results', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    // Query results are re-creatable: not versioned, deleted with the stack.
+    this.resultsBucket = pulseBucket(this, 'Results', 'athena-results', {
+      versioned: false,
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: false,
       lifecycleRules: [{ expiration: Duration.days(30) }],
@@ -70,7 +92,7 @@ export class Analytics extends Construct {
         publishCloudWatchMetricsEnabled: true,
         bytesScannedCutoffPerQuery: props.settings.bytesScannedCutoffGb * 1024 ** 3,
         resultConfiguration: {
-          outputLocation: `s3://${this.resultsBucket.bucketName}/results/`,
+          outputLocation: `s3://${this.resultsBucket.bucketName}/${RESULTS_PREFIX}`,
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
         },
       },
@@ -95,7 +117,7 @@ export class Analytics extends Construct {
     new events.Rule(this, 'Daily', {
       description: 'Runs the gold rollup check daily',
       schedule: events.Schedule.expression(props.settings.workflowSchedule),
-      targets: [new targets.SfnStateMachine(this.workflow)],
+      targets: [new targets.SfnStateMachine(this.workflow, { deadLetterQueue: deadLetterQueue(this) })],
     });
   }
 
@@ -118,14 +140,20 @@ export class Analytics extends Construct {
       maxAttempts: 3,
       backoffRate: 2,
     };
+    const integration = (api: string) => `arn:${Aws.PARTITION}:states:::athena:${api}`;
     const run = (id: string, sql: string) => {
-      const t = new tasks.AthenaStartQueryExecution(this, id, {
-        queryString: sql,
-        queryExecutionContext: { databaseName: props.databaseName },
-        workGroup,
-        integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-        resultPath: '$.execution',
-        taskTimeout: sfn.Timeout.duration(Duration.minutes(15)),
+      const t = new sfn.CustomState(this, id, {
+        stateJson: {
+          Type: 'Task',
+          Resource: integration('startQueryExecution.sync'),
+          Parameters: {
+            QueryString: sql,
+            QueryExecutionContext: { Database: props.databaseName },
+            WorkGroup: workGroup,
+          },
+          ResultPath: '$.execution',
+          TimeoutSeconds: Duration.minutes(15).toSeconds(),
+        },
       });
       t.addRetry(athenaRetry);
       t.addCatch(failed, { resultPath: '$.error' });
@@ -134,9 +162,13 @@ export class Analytics extends Construct {
     // The views are re-created first, so the rollups always follow the files in analytics-sql/.
     const steps = views.map((v, i) => run(`View${i}`, statements(v.sql)[0] ?? v.sql));
     const counts = run('GoldRowCounts', statements(check.sql)[0] ?? check.sql);
-    const results = new tasks.AthenaGetQueryResults(this, 'ReadRowCounts', {
-      queryExecutionId: sfn.JsonPath.stringAt('$.execution.QueryExecution.QueryExecutionId'),
-      resultPath: '$.counts',
+    const results = new sfn.CustomState(this, 'ReadRowCounts', {
+      stateJson: {
+        Type: 'Task',
+        Resource: integration('getQueryResults'),
+        Parameters: { 'QueryExecutionId.$': '$.execution.QueryExecution.QueryExecutionId' },
+        ResultPath: '$.counts',
+      },
     });
     results.addRetry(athenaRetry);
     results.addCatch(failed, { resultPath: '$.error' });
@@ -168,28 +200,58 @@ export class Analytics extends Construct {
           retention: LOG_RETENTION_DAYS as logs.RetentionDays,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
-        level: sfn.LogLevel.ERROR,
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
       },
     });
-    props.lakeBucket.grantRead(sm);
-    this.resultsBucket.grantReadWrite(sm);
-    sm.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'glue:GetDatabase',
-          'glue:GetTable',
-          'glue:GetTables',
-          'glue:GetPartitions',
-          'glue:CreateTable',
-          'glue:UpdateTable',
-        ],
-        resources: [
-          `arn:aws:glue:${sm.stack.region}:${sm.stack.account}:catalog`,
-          `arn:aws:glue:${sm.stack.region}:${sm.stack.account}:database/${props.databaseName}`,
-          `arn:aws:glue:${sm.stack.region}:${sm.stack.account}:table/${props.databaseName}/*`,
-        ],
-      }),
-    );
+    this.grantAthena(sm, props, workGroup);
     return sm;
+  }
+
+  /**
+   * What the workflow's Athena queries need, with its credentials: run and read queries
+   * in the workgroup; read the bronze tables and create or replace the views in Glue;
+   * read the bronze objects; write and read results under results/.
+   */
+  private grantAthena(sm: sfn.StateMachine, props: AnalyticsProps, workGroup: string): void {
+    const stack = Stack.of(this);
+    const glue = (resource: string, resourceName?: string) =>
+      stack.formatArn({ service: 'glue', resource, ...(resourceName === undefined ? {} : { resourceName }) });
+    const bronze = Object.values(LAKE_TABLES);
+    const views = viewNames();
+    const table = (name: string) => glue('table', `${props.databaseName}/${name}`);
+    const catalog = [glue('catalog'), glue('database', props.databaseName)];
+    const statement = (actions: string[], resources: string[]) =>
+      sm.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    statement(
+      ['athena:StartQueryExecution', 'athena:StopQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
+      [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workGroup })],
+    );
+    statement(
+      ['athena:GetDataCatalog'],
+      [stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' })],
+    );
+    statement(
+      ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
+      [...catalog, ...[...bronze, ...views].map(table)],
+    );
+    statement(['glue:CreateTable', 'glue:UpdateTable'], [...catalog, ...views.map(table)]);
+
+    const lake = props.lakeBucket;
+    statement(['s3:GetBucketLocation', 's3:ListBucket'], [lake.bucketArn]);
+    statement(
+      ['s3:GetObject'],
+      bronze.map((t) => lake.arnForObjects(`${t}/*`)),
+    );
+    for (const t of bronze)
+      acknowledge(sm.role, `AwsSolutions-IAM5[Resource::${nagArn(lake)}/${t}/*]`, 'athenaObjects');
+    const results = this.resultsBucket;
+    statement(['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], [results.bucketArn]);
+    statement(
+      ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      [results.arnForObjects(`${RESULTS_PREFIX}*`)],
+    );
+    acknowledge(sm.role, `AwsSolutions-IAM5[Resource::${nagArn(results)}/${RESULTS_PREFIX}*]`, 'athenaObjects');
+    acknowledge(sm.role, 'AwsSolutions-IAM5[Resource::*]', 'xrayResource');
   }
 }

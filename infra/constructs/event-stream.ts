@@ -6,6 +6,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { acknowledge } from '../defaults.js';
 
 /** Props of {@link EventStream}. */
 export interface EventStreamProps {
@@ -38,5 +39,6 @@ export class EventStream extends Construct {
       ...(provisioned ? { shardCount: props.shardCount } : {}),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledge(this.stream, 'AwsSolutions-KDS3', 'streamCustomerKey');
   }
 }

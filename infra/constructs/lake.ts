@@ -18,8 +18,8 @@ import type { SchemaRegistry } from '../../core/contract/registry.js';
 import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from '../../core/lake/columns.js';
 import { firehoseErrorPrefix, firehosePrefix } from '../../core/lake/layout.js';
 import type { PulseConfig } from '../config.js';
-import { LOG_RETENTION_DAYS, SECURE_BUCKET } from '../defaults.js';
-import { pulseFunction } from './hot-path.js';
+import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '../defaults.js';
+import { pulseBucket, pulseFunction } from './hot-path.js';
 
 /** Props of {@link Lake}. */
 export interface LakeProps {
@@ -57,8 +57,7 @@ export class Lake extends Construct {
 
   constructor(scope: Construct, id: string, props: LakeProps) {
     super(scope, id);
-    this.bucket = new s3.Bucket(this, 'Bucket', {
-      ...SECURE_BUCKET,
+    this.bucket = pulseBucket(this, 'Bucket', 'lake', {
       lifecycleRules: [
         {
           id: 'tiers',
@@ -115,6 +114,7 @@ export class Lake extends Construct {
       memoryMb: 512,
       timeoutSeconds: 120,
       description: `Pulse lake transform: ${type} Avro to JSON rows with event-time partition keys`,
+      invocation: 'firehose',
     });
     transform.addEnvironment('PULSE_EVENT_TYPE', type);
 
@@ -122,8 +122,30 @@ export class Lake extends Construct {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),
     });
     props.stream.grantRead(role);
-    this.bucket.grantReadWrite(role);
-    transform.grantInvoke(role);
+    // Exactly the S3 actions Firehose documents for an S3 destination, on this table's
+    // prefixes only (`grantReadWrite` would add s3:GetObject*, s3:DeleteObject*, s3:List*).
+    const objects = [`${table}/*`, `errors/${table}/*`];
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        resources: objects.map((o) => this.bucket.arnForObjects(o)),
+      }),
+    );
+    for (const o of objects)
+      acknowledge(role, `AwsSolutions-IAM5[Resource::${nagArn(this.bucket)}/${o}]`, 'lakeObjects');
+    // The unqualified function Firehose invokes (`grantInvoke` would add every version, `:*`).
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+        resources: [transform.functionArn],
+      }),
+    );
     logGroup.grantWrite(role);
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -192,6 +214,7 @@ export class Lake extends Construct {
       },
     });
     delivery.node.addDependency(role);
+    acknowledge(delivery, 'AwsSolutions-KDF1', 'firehoseSse');
     delivery.addResourceDependency(cfnTable);
     this.deliveryStreams.set(type, delivery);
   }

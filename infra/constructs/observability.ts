@@ -194,7 +194,7 @@ export class Observability extends Construct {
       Validations.of(subscription).acknowledge({
         id: 'Serverless-SNSRedrivePolicy',
         reason:
-          'An e-mail that cannot be delivered is not worth a queue: the alarm state stays in CloudWatch and on the dashboard, and the topic can have other subscribers.',
+          'Serverless-SNSRedrivePolicy: an e-mail that cannot be delivered is not worth a queue: the alarm state stays in CloudWatch and on the dashboard, and the topic can have other subscribers.',
       });
     }
 

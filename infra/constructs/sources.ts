@@ -7,7 +7,7 @@
  * and delete only there and write only to `processed/` and `failed/`). Every
  * function writes to the stream.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,6 +15,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -23,8 +24,8 @@ import { DROP_PREFIXES } from '../../core/sources/file-drop.js';
 import { IDEMPOTENCY_TABLE } from '../../core/sources/idempotency.js';
 import { INGEST_DEFAULTS } from '../../core/sources/ingest.js';
 import type { PulseConfig } from '../config.js';
-import { LOG_RETENTION_DAYS, SECURE_BUCKET, SECURE_TABLE, SOURCE_RESOURCES } from '../defaults.js';
-import { pulseFunction } from './hot-path.js';
+import { acknowledge, LOG_RETENTION_DAYS, nagArn, SECURE_TABLE, SOURCE_RESOURCES } from '../defaults.js';
+import { deadLetterQueue, type Invocation, pulseBucket, pulseFunction } from './hot-path.js';
 
 /** Props of {@link Sources}. */
 export interface SourcesProps {
@@ -74,6 +75,8 @@ export class Sources extends Construct {
   /** `POST` here (SigV4-signed, `execute-api:Invoke`). */
   readonly ingestMethod: apigateway.Method;
   readonly accessLogs: logs.LogGroup;
+  /** The stage's execution logs (errors only, no bodies), created here to give them a retention. */
+  readonly executionLogs: logs.LogGroup;
   readonly dropBucket: s3.Bucket;
   readonly fileDrop: lambda.Function;
 
@@ -96,6 +99,7 @@ export class Sources extends Construct {
           // Only failures to invoke: function errors are retried by the async invoke config.
           retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
           maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
+          deadLetterQueue: deadLetterQueue(this),
         }),
       ],
     });
@@ -104,16 +108,17 @@ export class Sources extends Construct {
       entry: 'handlers/ingest.ts',
       ...SOURCE_RESOURCES.ingest,
       description: 'Pulse ingest API: POST /v1/events to the stream',
+      invocation: 'api-gateway',
     });
     this.accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: LOG_RETENTION_DAYS as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.api = this.addApi(props);
+    this.executionLogs = this.addExecutionLogs(props);
     this.ingestMethod = this.addIngestMethod();
 
-    this.dropBucket = new s3.Bucket(this, 'DropBucket', {
-      ...SECURE_BUCKET,
+    this.dropBucket = pulseBucket(this, 'DropBucket', 'drop', {
       lifecycleRules: [
         {
           id: 'incoming',
@@ -137,7 +142,7 @@ export class Sources extends Construct {
   private sourceFunction(
     props: SourcesProps,
     id: string,
-    options: { entry: string; memoryMb: number; timeoutSeconds: number; description: string },
+    options: { entry: string; memoryMb: number; timeoutSeconds: number; description: string; invocation: Invocation },
   ): lambda.Function {
     const fn = pulseFunction(this, id, options);
     this.useStream(fn, props.stream);
@@ -145,10 +150,24 @@ export class Sources extends Construct {
     return fn;
   }
 
-  /** Sets the stream variable and grants producing (ListShards, PutRecord(s), the stream key), together. */
+  /**
+   * Sets the stream variable and grants producing, together: ListShards and PutRecord(s)
+   * on the stream, kms:GenerateDataKey on its key (what a producer to a KMS-encrypted
+   * stream needs; `grantWrite` would add kms:ReEncrypt* and kms:GenerateDataKey*).
+   */
   private useStream(fn: lambda.Function, stream: kinesis.IStream): void {
     fn.addEnvironment('PULSE_STREAM_NAME', stream.streamName);
-    stream.grantWrite(fn);
+    stream.grant(fn, 'kinesis:ListShards', 'kinesis:PutRecord', 'kinesis:PutRecords');
+    stream.encryptionKey?.grant(fn, 'kms:GenerateDataKey');
+  }
+
+  /** Retries failed asynchronous invocations, then sends them to the pipeline's dead-letter queue. */
+  private retryAsync(fn: lambda.Function): void {
+    fn.configureAsyncInvoke({
+      retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
+      maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
+      onFailure: new SqsDestination(deadLetterQueue(this)),
+    });
   }
 
   /** Sets the table variable and grants exactly Powertools Idempotency's item actions, together. */
@@ -162,12 +181,10 @@ export class Sources extends Construct {
       entry: 'handlers/collector.ts',
       ...SOURCE_RESOURCES.collector,
       description: 'Pulse scheduled collector: one tick of fleet metrics to the stream',
+      invocation: 'async',
     });
     fn.addEnvironment('PULSE_COLLECTOR_HOSTS', String(props.settings.collectorHosts));
-    fn.configureAsyncInvoke({
-      retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
-      maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
-    });
+    this.retryAsync(fn);
     return fn;
   }
 
@@ -195,11 +212,19 @@ export class Sources extends Construct {
           status: true,
           user: true,
         }),
-        // No execution logs: they would copy request bodies (user data) into CloudWatch.
-        loggingLevel: apigateway.MethodLoggingLevel.OFF,
+        // Execution logs of errors only, without data trace: request bodies (user data)
+        // never reach CloudWatch.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
+        tracingEnabled: true,
       },
     });
+    acknowledge(
+      api.node.findChild('CloudWatchRole'),
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      'apiGatewayCloudWatchRole',
+    );
+    acknowledge(api.deploymentStage, 'AwsSolutions-APIG3', 'apiWaf');
     // The stack outputs the events URL itself (IngestApiUrl): no second, generated output.
     api.node.tryRemoveChild('Endpoint');
     // Rejections by the gateway in the same `{"error": ...}` shape as the function's.
@@ -223,6 +248,20 @@ export class Sources extends Construct {
     return api;
   }
 
+  /**
+   * The log group API Gateway writes the stage's execution logs to, created before the
+   * stage so it has a retention (API Gateway would create it without one).
+   */
+  private addExecutionLogs(props: SourcesProps): logs.LogGroup {
+    const group = new logs.LogGroup(this, 'ApiExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${props.stage}`,
+      retention: LOG_RETENTION_DAYS as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api.deploymentStage.node.addDependency(group);
+    return group;
+  }
+
   private addIngestMethod(): apigateway.Method {
     let resource = this.api.root;
     for (const part of INGEST_PATH) resource = resource.addResource(part);
@@ -237,12 +276,14 @@ export class Sources extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
-    return resource.addMethod('POST', new apigateway.LambdaIntegration(this.ingest, { proxy: true }), {
+    const method = resource.addMethod('POST', new apigateway.LambdaIntegration(this.ingest, { proxy: true }), {
       authorizationType: apigateway.AuthorizationType.IAM,
       requestValidator: validator,
       requestModels: { 'application/json': model },
       requestParameters: { 'method.request.header.Idempotency-Key': false },
     });
+    acknowledge(method, 'AwsSolutions-COG4', 'apiCognito');
+    return method;
   }
 
   private addFileDrop(props: SourcesProps): lambda.Function {
@@ -250,11 +291,9 @@ export class Sources extends Construct {
       entry: 'handlers/file-drop.ts',
       ...SOURCE_RESOURCES.fileDrop,
       description: 'Pulse file drop: CSV / JSON-lines files under incoming/ to the stream',
+      invocation: 'async',
     });
-    fn.configureAsyncInvoke({
-      retryAttempts: SOURCE_RESOURCES.asyncRetryAttempts,
-      maxEventAge: Duration.seconds(SOURCE_RESOURCES.maxEventAgeSeconds),
-    });
+    this.retryAsync(fn);
     const objects = (prefix: string) => this.dropBucket.arnForObjects(`${prefix}*`);
     // Read (by version) and, after the copy, delete only what was dropped.
     fn.addToRolePolicy(
@@ -277,9 +316,23 @@ export class Sources extends Construct {
         resources: [objects(DROP_PREFIXES.processed), objects(DROP_PREFIXES.failed)],
       }),
     );
+    for (const prefix of [DROP_PREFIXES.incoming, DROP_PREFIXES.processed, DROP_PREFIXES.failed]) {
+      if (fn.role)
+        acknowledge(fn.role, `AwsSolutions-IAM5[Resource::${nagArn(this.dropBucket)}/${prefix}*]`, 'dropObjects');
+    }
     this.dropBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(fn), {
       prefix: DROP_PREFIXES.incoming,
     });
+    // The stack-wide handler CDK adds to configure bucket notifications.
+    for (const handler of Stack.of(this).node.children.filter((c) =>
+      c.node.id.startsWith('BucketNotificationsHandler'),
+    )) {
+      acknowledge(
+        handler,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'bucketNotificationsRole',
+      );
+    }
     return fn;
   }
 }

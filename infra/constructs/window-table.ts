@@ -3,7 +3,7 @@
  * definition in core/projections/table.ts: on demand, PITR, TTL, deletion protection.
  */
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { WINDOW_TABLE } from '../../core/projections/table.js';
 import { SECURE_TABLE } from '../defaults.js';
@@ -35,9 +35,16 @@ export class WindowTable extends Construct {
     });
   }
 
-  /** Exactly what the hot path does: read-modify-write items, batch side outputs, query checkpoints. */
+  /**
+   * Exactly what the hot path does: read-modify-write items, batch side outputs, query
+   * checkpoints, on the table only (`table.grant` would add its indexes, `index/*`).
+   */
   grantProjectionWrite(grantee: iam.IGrantable): void {
-    this.table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query');
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+      resourceArns: [this.table.tableArn],
+    });
   }
 
   /** What the read API needs: queries on the table and its index. */

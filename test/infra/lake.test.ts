@@ -2,8 +2,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { lakeColumns } from '../../core/lake/columns.js';
-import { analyticsFiles } from '../../infra/constructs/analytics.js';
-import { synthTemplate } from '../helpers/synth.js';
+import { analyticsFiles, viewNames } from '../../infra/constructs/analytics.js';
+import { accessLogged, synthTemplate } from '../helpers/synth.js';
 
 const registry = SchemaRegistry.load();
 
@@ -88,8 +88,9 @@ describe('cold-path infrastructure', () => {
     expect(Object.keys(t.findResources('AWS::Glue::Crawler'))).toEqual([]);
   });
 
-  it('keeps the lake in an encrypted, versioned, TLS-only, private bucket with lifecycle tiers', () => {
+  it('keeps the lake in an encrypted, versioned, TLS-only, private, access-logged bucket with lifecycle tiers', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
+      ...accessLogged('lake'),
       VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -159,6 +160,86 @@ describe('cold-path infrastructure', () => {
         p as { Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } } }
       ).Properties.PolicyDocument.Statement.flatMap((s) => s.Action),
     );
-    expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+    expect(actions.filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('lets each delivery role write only under its table and error prefixes, and invoke only its transform', () => {
+    const bucket = { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeBucket'), 'Arn'] };
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^LakeMetricSampleDeliveryRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+            Effect: 'Allow',
+            Resource: bucket,
+          },
+          {
+            Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+            Effect: 'Allow',
+            Resource: [
+              { 'Fn::Join': ['', [bucket, '/metric_samples/*']] },
+              { 'Fn::Join': ['', [bucket, '/errors/metric_samples/*']] },
+            ],
+          },
+          {
+            Action: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeMetricSampleTransform'), 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('runs the gold workflow with ALL-level logs (no execution data), X-Ray, and a dead-letter queue for its schedule', () => {
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+      TracingConfiguration: { Enabled: true },
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(15 1 * * ? *)',
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  it('grants the gold workflow Glue on its named tables and views only, S3 on the lake and results prefixes only', () => {
+    const [policy, ...others] = Object.values(t.findResources('AWS::IAM::Policy'))
+      .map((p) => (p as { Properties: Record<string, unknown> }).Properties)
+      .filter((p) => JSON.stringify(p.Roles).includes('AnalyticsGoldWorkflowRole'));
+    expect(others).toEqual([]);
+    const statements = (policy?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+      .Statement;
+    const actions = statements.flatMap((s) => s.Action);
+    expect(
+      actions.filter((a) => /^glue:(Delete|BatchDelete|CreateDatabase)|^lakeformation:|^s3:CreateBucket/.test(a)),
+    ).toEqual([]);
+    const resources = JSON.stringify(statements.map((s) => s.Resource));
+    for (const name of [...viewNames(), 'metric_samples', 'log_events']) {
+      expect(resources).toContain(`:table/pulse_dev/${name}`);
+    }
+    expect(resources).not.toContain('pulse_dev/*');
+    // A wildcard resource only for the actions that take no other (X-Ray, log delivery).
+    const star = statements.filter((s) => s.Resource === '*').flatMap((s) => s.Action);
+    expect(star.filter((a) => !/^(xray|logs):/.test(a))).toEqual([]);
+    expect(resources).toContain('/results/*');
+    expect(resources).toContain('/metric_samples/*');
+  });
+
+  it('names the view each analytics-sql/views file creates, and refuses a file that creates none', () => {
+    expect(viewNames()).toEqual([
+      'silver_metric_samples',
+      'silver_log_events',
+      'gold_metrics_hourly',
+      'gold_metrics_daily',
+      'gold_logs_hourly',
+    ]);
+    expect(() => viewNames([{ name: 'views/99_bad', sql: 'SELECT 1' }])).toThrow(
+      'analytics-sql/views/99_bad.sql creates no view (CREATE OR REPLACE VIEW name AS ...)',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { configOf, type PulseSettings } from '../../infra/config.js';
-import { secureBucket, synthTemplate } from '../helpers/synth.js';
+import { accessLogged, secureBucket, synthTemplate } from '../helpers/synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };
@@ -32,6 +32,8 @@ const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Act
 const objectsArn = (prefix: string) => ({
   'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesDropBucket'), 'Arn'] }, `/${prefix}*`]],
 });
+
+const deadLetters = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'Arn'] };
 
 const idempotencyActions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
@@ -66,14 +68,15 @@ describe('sources infrastructure', () => {
   });
 
   describe('functions', () => {
-    it('all run on nodejs22.x arm64 (CDK-owned custom resource handlers aside)', () => {
+    it('all run on nodejs24.x arm64 with active tracing (CDK-owned custom resource handlers aside)', () => {
       const ours = Object.entries(t.findResources('AWS::Lambda::Function')).filter(
         ([id]) => !id.startsWith('BucketNotificationsHandler'),
       );
       expect(ours.length).toBeGreaterThanOrEqual(6);
       for (const [id, r] of ours) {
-        expect((r as Resource).Properties.Runtime, id).toBe('nodejs22.x');
+        expect((r as Resource).Properties.Runtime, id).toBe('nodejs24.x');
         expect((r as Resource).Properties.Architectures, id).toEqual(['arm64']);
+        expect((r as Resource).Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
       }
     });
 
@@ -101,7 +104,7 @@ describe('sources infrastructure', () => {
       });
     });
 
-    it('lets every source write to the stream and encrypt with its key', () => {
+    it('lets every source write to the stream and generate data keys with its key, nothing more', () => {
       for (const fn of ['SourcesCollector', 'SourcesIngest', 'SourcesFileDrop']) {
         const statements = roleStatements(t, fn);
         expect(statements, fn).toContainEqual(
@@ -112,16 +115,20 @@ describe('sources infrastructure', () => {
         );
         expect(statements, fn).toContainEqual(
           expect.objectContaining({
-            Action: expect.arrayContaining(['kms:GenerateDataKey*']),
+            Action: 'kms:GenerateDataKey',
             Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventsKey/), 'Arn'] },
           }),
         );
+        expect(
+          statements.flatMap(actionsOf).filter((a) => a.startsWith('kms:')),
+          fn,
+        ).toEqual(['kms:GenerateDataKey']);
       }
     });
   });
 
   describe('scheduled collector', () => {
-    it('ticks every 5 minutes by default, targeting the collector with bounded retries', () => {
+    it('ticks every 5 minutes by default, targeting the collector with bounded retries, then the dead-letter queue', () => {
       const collector = logicalId(t, 'AWS::Lambda::Function', 'SourcesCollector');
       t.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'rate(5 minutes)',
@@ -130,12 +137,14 @@ describe('sources infrastructure', () => {
           Match.objectLike({
             Arn: { 'Fn::GetAtt': [collector, 'Arn'] },
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+            DeadLetterConfig: { Arn: deadLetters },
           }),
         ],
       });
       t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: collector },
         MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: deadLetters } },
       });
       t.hasResourceProperties('AWS::Lambda::Permission', {
         Action: 'lambda:InvokeFunction',
@@ -210,8 +219,10 @@ describe('sources infrastructure', () => {
             ThrottlingRateLimit: 100,
             ThrottlingBurstLimit: 200,
             DataTraceEnabled: false,
+            LoggingLevel: 'ERROR',
           }),
         ],
+        TracingEnabled: true,
         AccessLogSetting: {
           DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesApiAccessLogs'), 'Arn'] },
           Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId".*"caller".*"status".*"responseLength"'),
@@ -225,6 +236,16 @@ describe('sources infrastructure', () => {
       const logGroups = t.findResources('AWS::Logs::LogGroup');
       const accessLogs = logGroups[logicalId(t, 'AWS::Logs::LogGroup', 'SourcesApiAccessLogs')] as Resource;
       expect(accessLogs.Properties.RetentionInDays).toBe(30);
+    });
+
+    it('logs execution errors (never bodies) to the stage log group, created beforehand with a retention', () => {
+      const api = logicalId(t, 'AWS::ApiGateway::RestApi', 'SourcesIngestApi');
+      const group = logicalId(t, 'AWS::Logs::LogGroup', 'SourcesApiExecutionLogs');
+      t.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: api }, '/dev']] },
+        RetentionInDays: 30,
+      });
+      t.hasResource('AWS::ApiGateway::Stage', { DependsOn: Match.arrayWith([group]) });
     });
 
     it('takes the throttling from context', () => {
@@ -243,10 +264,11 @@ describe('sources infrastructure', () => {
   });
 
   describe('file drop', () => {
-    it('is a secure, versioned bucket whose processed/ and failed/ expire', () => {
+    it('is a secure, versioned, access-logged bucket whose processed/ and failed/ expire', () => {
       t.hasResourceProperties(
         'AWS::S3::Bucket',
         secureBucket({
+          ...accessLogged('drop'),
           LifecycleConfiguration: {
             Rules: Match.arrayWith([
               Match.objectLike({ Prefix: 'incoming/', NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
@@ -291,6 +313,7 @@ describe('sources infrastructure', () => {
       t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: fileDrop },
         MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: deadLetters } },
       });
     });
 
