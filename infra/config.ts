@@ -42,6 +42,13 @@ export interface PulseConfig {
     /** Ingest API stage throttling: burst size. */
     ingestBurstLimit: number;
   };
+  /** Enhanced fan-out consumers of the stream (see infra/constructs/consumers.ts). */
+  consumers: {
+    /** The hot path reads through its own enhanced fan-out consumer (lower latency, own 2 MB/s per shard). */
+    hotPathFanOut: boolean;
+    /** Named enhanced fan-out consumers for external subscribers, each with a policy to attach. */
+    external: string[];
+  };
   /** Dashboard, alarms and their topic (see infra/constructs/observability.ts and docs/runbook.md). */
   observability: {
     /** Subscribed to the alarm topic when set. */
@@ -121,6 +128,10 @@ export interface PulseSettings {
   lateAlarmPerFiveMinutes?: number | string;
   /** Per-host fleet metrics, widgets and CPU alarm: `true` (default) or `false`. */
   fleetMetrics?: boolean | string;
+  /** The hot path reads through an enhanced fan-out consumer: `true` or `false` (default). */
+  hotPathFanOut?: boolean | string;
+  /** Enhanced fan-out consumers for external subscribers: names, comma-separated or a list (default none). */
+  streamConsumers?: string | string[];
 }
 
 /** Every key of {@link PulseSettings}, to read them from CDK context. */
@@ -152,6 +163,8 @@ export const SETTING_KEYS = [
   'quarantineAlarmPerFiveMinutes',
   'lateAlarmPerFiveMinutes',
   'fleetMetrics',
+  'hotPathFanOut',
+  'streamConsumers',
 ] as const satisfies readonly (keyof PulseSettings)[];
 
 // Compile-time check that SETTING_KEYS lists every setting.
@@ -188,6 +201,28 @@ function bool(key: string, raw: unknown): boolean {
   if (raw === true || raw === 'true') return true;
   if (raw === false || raw === 'false') return false;
   throw new ConfigError(`context '${key}' must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** Consumer names: lower-case letters, digits, dashes; the stream holds 20 enhanced fan-out consumers. */
+const CONSUMER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+function consumerNames(key: string, raw: unknown, reserved: number): string[] {
+  if (raw === undefined || raw === '') return [];
+  const names = (Array.isArray(raw) ? raw : String(raw).split(',')).map((n) => String(n).trim());
+  for (const n of names) {
+    if (!CONSUMER_NAME.test(n) || n === 'hot-path') {
+      throw new ConfigError(
+        `context '${key}' names must be 1-32 lower-case letters, digits or dashes, starting with a letter, and not 'hot-path', got ${JSON.stringify(n)}`,
+      );
+    }
+  }
+  if (new Set(names).size !== names.length) throw new ConfigError(`context '${key}' lists a name twice`);
+  if (names.length + reserved > 20) {
+    throw new ConfigError(
+      `context '${key}' lists ${names.length} consumers: a stream holds 20 enhanced fan-out consumers`,
+    );
+  }
+  return names;
 }
 
 /** Something@domain.tld without spaces: a typo guard, not RFC 5322. */
@@ -334,6 +369,13 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
       ingestRateLimit: int('ingestRateLimit', get('ingestRateLimit') ?? APP_DEFAULTS.ingestRateLimit, 1, 10_000),
       ingestBurstLimit: int('ingestBurstLimit', get('ingestBurstLimit') ?? APP_DEFAULTS.ingestBurstLimit, 1, 5_000),
     },
+    consumers: (() => {
+      const hotPathFanOut = bool('hotPathFanOut', get('hotPathFanOut') ?? false);
+      return {
+        hotPathFanOut,
+        external: consumerNames('streamConsumers', get('streamConsumers'), hotPathFanOut ? 1 : 0),
+      };
+    })(),
     observability: observabilityConfig(get, maxRecordAgeSeconds),
   };
 }

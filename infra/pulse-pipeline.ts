@@ -15,6 +15,7 @@ import { SchemaRegistry } from '../core/contract/registry.js';
 import { resourceNames } from '../core/resources.js';
 import { configOf, type PulseConfig, type PulseSettings } from './config.js';
 import { Analytics } from './constructs/analytics.js';
+import { StreamConsumers } from './constructs/consumers.js';
 import { EventStream } from './constructs/event-stream.js';
 import { HotPath } from './constructs/hot-path.js';
 import { Lake } from './constructs/lake.js';
@@ -35,6 +36,8 @@ export class PulsePipeline extends Construct {
   readonly events: EventStream;
   readonly windows: WindowTable;
   readonly hotPath: HotPath;
+  /** Enhanced fan-out consumers (hot path, external subscribers), when configured. */
+  readonly consumers: StreamConsumers;
   readonly lake: Lake;
   readonly analytics: Analytics;
   readonly sources: Sources;
@@ -54,8 +57,15 @@ export class PulsePipeline extends Construct {
       retentionHours: config.retentionHours,
     });
     this.windows = new WindowTable(this, 'Windows', { tableName: names.windowTable });
+    this.consumers = new StreamConsumers(this, 'Consumers', {
+      stage: config.stage,
+      stream: this.events.stream,
+      key: this.events.key,
+      settings: config.consumers,
+    });
     this.hotPath = new HotPath(this, 'HotPath', {
       stream: this.events.stream,
+      ...(this.consumers.hotPath ? { consumer: this.consumers.hotPath } : {}),
       windows: this.windows,
       settings: config.hotPath,
       windowing: config.windowing,

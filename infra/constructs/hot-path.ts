@@ -13,7 +13,11 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import {
+  KinesisConsumerEventSource,
+  KinesisEventSource,
+  type KinesisEventSourceProps,
+} from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -39,6 +43,8 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Props of {@link HotPath}. */
 export interface HotPathProps {
   stream: kinesis.IStream;
+  /** Read through this enhanced fan-out consumer instead of the shared throughput (default: shared). */
+  consumer?: kinesis.IStreamConsumer;
   windows: WindowTable;
   settings: PulseConfig['hotPath'];
   windowing: WindowingConfig;
@@ -226,20 +232,25 @@ export class HotPath extends Construct {
         { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }] },
       ],
     });
+    const mapping: KinesisEventSourceProps = {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: s.batchSize,
+      maxBatchingWindow: Duration.seconds(s.maxBatchingWindowSeconds),
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: s.retryAttempts,
+      maxRecordAge: Duration.seconds(s.maxRecordAgeSeconds),
+      // One invocation per shard at a time: the checkpoint and warm cache assume it,
+      // and aggregated records cannot be split across parallel invocations anyway.
+      parallelizationFactor: 1,
+      onFailure: s3FailureDestination(this.failureBucket),
+    };
+    // Enhanced fan-out: pushed over HTTP/2 with 2 MB/s per shard of its own, about 70 ms
+    // instead of up to a second; the mapping's settings are the same.
     this.fn.addEventSource(
-      new KinesisEventSource(props.stream, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: s.batchSize,
-        maxBatchingWindow: Duration.seconds(s.maxBatchingWindowSeconds),
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: s.retryAttempts,
-        maxRecordAge: Duration.seconds(s.maxRecordAgeSeconds),
-        // One invocation per shard at a time: the checkpoint and warm cache assume it,
-        // and aggregated records cannot be split across parallel invocations anyway.
-        parallelizationFactor: 1,
-        onFailure: s3FailureDestination(this.failureBucket),
-      }),
+      props.consumer
+        ? new KinesisConsumerEventSource(props.consumer, mapping)
+        : new KinesisEventSource(props.stream, mapping),
     );
   }
 
