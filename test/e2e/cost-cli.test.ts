@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROUND_MEASURED } from '../helpers/cost.js';
 
 const run = promisify(execFile);
 
@@ -11,16 +12,7 @@ describe('pulse cost', () => {
   it('uses the measurements of the data dir and prints one JSON report', async () => {
     // Prepare
     const dataDir = mkdtempSync(join(tmpdir(), 'pulse-cost-'));
-    const measured = {
-      source: 'a run of this test',
-      eventsPerRecord: 100,
-      streamBytesPerEvent: 200,
-      windowWritesPerEvent: 0.05,
-      windowItemKb: 0.5,
-      parquetBytesPerEvent: 15,
-      hotPathMsPer1000: 100,
-      transformMsPer1000: 20,
-    };
+    const measured = ROUND_MEASURED;
     writeFileSync(join(dataDir, 'measured.json'), JSON.stringify(measured));
 
     // Act

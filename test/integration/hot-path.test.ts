@@ -42,6 +42,20 @@ async function drain(stream: string, table: string, batchSize = 50) {
   return projection;
 }
 
+/** Powertools Metrics writing EMF to a captured stdout (it is switched off elsewhere in tests). */
+function captureEmf(): { lines: string[]; metrics: Metrics } {
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
+  process.env.POWERTOOLS_METRICS_DISABLED = previous;
+  return { lines, metrics };
+}
+
 describe('hot path: quarantine', () => {
   it('quarantines undecodable, unknown, invalid and future-dated events with bytes, shard, position and reason; redelivery adds nothing', async () => {
     // Prepare
@@ -198,15 +212,7 @@ describe('hot path: metrics', () => {
     await producer.put('MetricSample', metricBody({ occurred_at: new Date(now - 1_000) }));
     await producer.put('MetricSample', metricBody({ occurred_at: new Date(now - 7_200_000) })); // late for both sizes
     await producer.close();
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
-    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    const { lines, metrics } = captureEmf();
     const handler = createKinesisBatchHandler({
       projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
@@ -254,15 +260,7 @@ describe('hot path: metrics', () => {
       metricBody({ host: 'server-002', metric: 'queue_depth', occurred_at: at(5_000) }),
     );
     await producer.close();
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
-    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    const { lines, metrics } = captureEmf();
     const handler = createKinesisBatchHandler({
       projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
@@ -312,15 +310,7 @@ describe('hot path: metrics', () => {
     const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
     await producer.put('MetricSample', metricBody({ occurred_at: new Date(Date.now() - 1_000) }));
     await producer.close();
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-    const metrics = new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' });
-    process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    const { lines, metrics } = captureEmf();
     const handler = createKinesisBatchHandler({
       projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config }),
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { costReport, loadPrices, type Measured } from '../../core/cost/model.js';
+import { costReport, loadPrices } from '../../core/cost/model.js';
 import { itemSizeBytes } from '../../core/cost/item-size.js';
+import { ROUND_MEASURED } from '../helpers/cost.js';
 
-const measured: Measured = {
-  source: 'test',
-  eventsPerRecord: 100,
-  streamBytesPerEvent: 200,
-  windowWritesPerEvent: 0.05,
-  windowItemKb: 0.5,
-  parquetBytesPerEvent: 15,
-  hotPathMsPer1000: 100,
-  transformMsPer1000: 20,
-};
+const measured = ROUND_MEASURED;
 const byName = (lines: { component: string; monthly: number }[]) =>
   Object.fromEntries(lines.map((l) => [l.component, l.monthly]));
 
