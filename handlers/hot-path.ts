@@ -8,7 +8,7 @@ import { SchemaRegistry } from '../core/contract/registry.js';
 import { kinesisParentsOf } from '../core/projections/lineage.js';
 import { WindowProjection } from '../core/projections/window-projection.js';
 import { windowingConfigFromEnv } from '../core/windows/config.js';
-import { createKinesisBatchHandler } from './lib/kinesis-batch.js';
+import { createKinesisBatchHandler, HOT_PATH_EMF } from './lib/kinesis-batch.js';
 
 const tableName = requireEnv(process.env, 'PULSE_WINDOW_TABLE');
 const streamName = requireEnv(process.env, 'PULSE_STREAM_NAME');
@@ -22,6 +22,7 @@ const projection = new WindowProjection({
 
 export const handler = createKinesisBatchHandler({
   projection,
-  logger: new Logger({ serviceName: 'hot-path' }),
-  metrics: new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' }),
+  logger: new Logger({ serviceName: HOT_PATH_EMF.service }),
+  // The dashboard and alarms read these names from HOT_PATH_EMF too.
+  metrics: new Metrics({ namespace: HOT_PATH_EMF.namespace, serviceName: HOT_PATH_EMF.service }),
 });

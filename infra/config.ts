@@ -326,7 +326,12 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
       ...(get('outOfOrdernessMs') === undefined ? {} : { outOfOrdernessMs: Number(get('outOfOrdernessMs')) }),
     });
   } catch (error) {
-    throw new ConfigError(`context windowing: ${(error as Error).message}`);
+    // The windowing validator names its setting first ('allowedLatenessMs must …'), except for sizes.
+    const message = (error as Error).message;
+    const key = /^(\w+) must/.exec(message)?.[1] ?? 'windowSizesMs';
+    throw new ConfigError(
+      message.startsWith(key) ? `context '${key}'${message.slice(key.length)}` : `context '${key}': ${message}`,
+    );
   }
   return {
     stage,
@@ -361,7 +366,7 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
         1,
         10_000,
       ),
-      workflowSchedule: String(get('workflowSchedule') ?? APP_DEFAULTS.workflowSchedule),
+      workflowSchedule: schedule('workflowSchedule', get('workflowSchedule') ?? APP_DEFAULTS.workflowSchedule),
     },
     sources: {
       collectorSchedule: schedule('collectorSchedule', get('collectorSchedule') ?? APP_DEFAULTS.collectorSchedule),

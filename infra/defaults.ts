@@ -139,7 +139,8 @@ export const SECURE_TABLE = {
   pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
   deletionProtection: true,
   encryption: dynamodb.TableEncryption.AWS_MANAGED,
-  removalPolicy: RemovalPolicy.RETAIN,
+  // Named tables: kept on delete and update, not after a failed first create (it would block the next deploy).
+  removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
 } as const satisfies Partial<dynamodb.TableProps>;
 
 /**

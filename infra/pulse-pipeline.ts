@@ -97,6 +97,8 @@ export class PulsePipeline extends Construct {
       hotPath: this.hotPath,
       lake: this.lake,
       sources: this.sources,
+      analytics: this.analytics,
+      hotPathFanOut: config.consumers.hotPathFanOut,
     });
   }
 }

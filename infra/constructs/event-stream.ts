@@ -27,7 +27,9 @@ export class EventStream extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts the Pulse event stream ${props.streamName}`,
       enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept on delete and update, but not after a failed first create: a rolled-back
+      // create must not leave a named resource behind that blocks the next deploy.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     const provisioned = props.streamMode === 'provisioned';
     this.stream = new kinesis.Stream(this, 'Stream', {
@@ -37,7 +39,7 @@ export class EventStream extends Construct {
       retentionPeriod: Duration.hours(props.retentionHours),
       streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
       ...(provisioned ? { shardCount: props.shardCount } : {}),
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     acknowledge(this.stream, 'AwsSolutions-KDS3', 'streamCustomerKey');
   }

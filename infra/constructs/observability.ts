@@ -35,8 +35,9 @@ import { LAKE_TABLES } from '../../core/lake/columns.js';
 import { WINDOW_TABLE } from '../../core/projections/table.js';
 import { FLEET_METRICS, HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
 import type { PulseConfig } from '../config.js';
+import type { Analytics } from './analytics.js';
 import type { EventStream } from './event-stream.js';
-import type { HotPath } from './hot-path.js';
+import { deadLetterQueue, type HotPath } from './hot-path.js';
 import type { Lake } from './lake.js';
 import type { Sources } from './sources.js';
 import type { WindowTable } from './window-table.js';
@@ -119,6 +120,9 @@ export interface ObservabilityProps {
   hotPath: HotPath;
   lake: Lake;
   sources: Sources;
+  analytics: Analytics;
+  /** The hot path reads through its own enhanced fan-out consumer. */
+  hotPathFanOut: boolean;
 }
 
 /** A function the dashboard and alarms watch, by its name in alarm names. */
@@ -200,7 +204,7 @@ export class Observability extends Construct {
 
     this.addAlarms();
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `pulse-${props.stage}`,
+      dashboardName: `pulse-${props.stage}-${Aws.REGION}`, // dashboards are global to the account
       defaultInterval: Duration.hours(3),
     });
     this.addWidgets();
@@ -389,7 +393,7 @@ export class Observability extends Construct {
     this.alarm(
       'stream-iterator-age',
       'stream-iterator-age',
-      `A consumer of the stream (hot path or lake) over ${settings.iteratorAgeAlarmSeconds} s behind.`,
+      `A shared-throughput reader of the stream (${this.props.hotPathFanOut ? 'the lake; the hot path reads through its own consumer' : 'hot path or lake'}) over ${settings.iteratorAgeAlarmSeconds} s behind.`,
       {
         metric: events.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum', period: FIVE_MINUTES }),
         threshold: ageMs,
@@ -467,6 +471,31 @@ export class Observability extends Construct {
           treatMissingData: notBreaching,
         },
       );
+      // Records that fail conversion or the transform go to errors/ without delaying the rest.
+      this.alarm(
+        `lake-conversion-failures-${lakeTable.replaceAll('_', '-')}`,
+        'lake-failures',
+        `Lake ${lakeTable}: records failed Parquet conversion and went to errors/.`,
+        {
+          metric: this.firehose('FailedConversion.Records', delivery.ref, 'Sum'),
+          threshold: 0,
+          comparisonOperator: above,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+        },
+      );
+      this.alarm(
+        `lake-transform-failures-${lakeTable.replaceAll('_', '-')}`,
+        'lake-failures',
+        `Lake ${lakeTable}: the transform Lambda failed; its records went to errors/.`,
+        {
+          metric: this.firehose('ExecuteProcessing.Success', delivery.ref, 'Minimum'),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+        },
+      );
     }
 
     // EMF counters are published every batch, zeros included; no batches means none of either.
@@ -524,8 +553,33 @@ export class Observability extends Construct {
       metric: this.lakeSizeBytes(),
       threshold: settings.lakeSizeAlarmGb * GB,
       comparisonOperator: above,
+      // S3 reports storage once a day, late and stamped a day back: look at three days,
+      // alarm on one report over, and keep the state through days without a report.
+      evaluationPeriods: 3,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+
+    this.alarm(
+      'dead-letters',
+      'dead-letters',
+      'A collector tick or a file-drop notification failed all its attempts and waits in the DeadLetters queue.',
+      {
+        metric: deadLetterQueue(this).metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: FIVE_MINUTES,
+        }),
+        threshold: 0,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+    this.alarm('gold-workflow-failed', 'gold-workflow-failed', 'The daily gold workflow failed.', {
+      metric: this.props.analytics.workflow.metricFailed({ statistic: 'Sum', period: FIVE_MINUTES }),
+      threshold: 0,
+      comparisonOperator: above,
       evaluationPeriods: 1,
-      // S3 reports storage once a day; a day without a report is not a breach.
       treatMissingData: notBreaching,
     });
   }

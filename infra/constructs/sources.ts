@@ -309,6 +309,15 @@ export class Sources extends Construct {
         resources: [objects(DROP_PREFIXES.incoming)],
       }),
     );
+    // Listing incoming/ only: S3 then answers NoSuchKey for a file already moved (the
+    // handler's 'gone'), where without it the answer is AccessDenied and the event retries.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.dropBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${DROP_PREFIXES.incoming}*`] } },
+      }),
+    );
     // Write only the moved file and the errors file.
     fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -236,6 +236,48 @@ describe('observability: alarms', () => {
     });
   });
 
+  it.each([
+    ['metric-samples', ids.metricDelivery],
+    ['log-events', ids.logDelivery],
+  ])('alarms on any %s record failing Parquet conversion or the transform', (table, id) => {
+    const dimensions = [{ Name: 'DeliveryStreamName', Value: ref(id) }];
+    expectAlarm(t, `lake-conversion-failures-${table}`, 'lake-failures', {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'FailedConversion.Records',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expectAlarm(t, `lake-transform-failures-${table}`, 'lake-failures', {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'ExecuteProcessing.Success',
+      Dimensions: dimensions,
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+    });
+  });
+
+  it('alarms on a message in the DeadLetters queue and on a failed gold workflow', () => {
+    expectAlarm(t, 'dead-letters', 'dead-letters', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'QueueName'] } },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expectAlarm(t, 'gold-workflow-failed', 'gold-workflow-failed', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: Match.stringLikeRegexp('^AnalyticsGoldWorkflow') } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('never sets the freshness bound below the Firehose buffer interval plus its margin', () => {
     expectAlarm(synthTemplate({ bufferIntervalSeconds: '900' }), 'lake-freshness-metric-samples', 'lake-freshness', {
       Threshold: 1_200,
@@ -307,9 +349,10 @@ describe('observability: alarms', () => {
         stat('s4', 'AWS/S3', 'BucketSizeBytes', bucket('GlacierInstantRetrievalStorage'), 'Average', 86_400),
       ]),
       Threshold: 1_000 * 2 ** 30,
-      EvaluationPeriods: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 1,
       ComparisonOperator: 'GreaterThanThreshold',
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: 'ignore',
     });
     expectAlarm(synthTemplate({ lakeSizeAlarmGb: '5' }), 'lake-size', 'lake-size', { Threshold: 5 * 2 ** 30 });
   });
@@ -318,7 +361,8 @@ describe('observability: alarms', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
-    expect(alarms).toHaveLength(18);
+    // 18, plus conversion and transform failures per delivery stream, dead letters and the gold workflow
+    expect(alarms).toHaveLength(24);
     const anchors = runbookAnchors();
     for (const a of alarms) {
       expect(a.AlarmName).toMatch(/^pulse-dev-[a-z0-9-]+$/);
@@ -391,7 +435,10 @@ describe('observability: dashboard', () => {
   const dims = dimensionValues(parts);
 
   it('is named pulse-<stage> and is a stack output', () => {
-    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'pulse-dev' });
+    // Dashboards are global to the account: the region keeps two regions' stages apart.
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: { 'Fn::Join': ['', ['pulse-dev-', { Ref: 'AWS::Region' }]] },
+    });
     t.hasOutput('DashboardName', { Value: { Ref: Match.stringLikeRegexp('^ObservabilityDashboard') } });
   });
 

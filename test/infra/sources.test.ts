@@ -334,6 +334,12 @@ describe('sources infrastructure', () => {
         },
         {
           Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Condition: { StringLike: { 's3:prefix': ['incoming/*'] } },
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SourcesDropBucket/), 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
           Action: ['s3:PutObject', 's3:PutObjectTagging'],
           Resource: [expect.anything(), expect.anything()],
         },
@@ -370,6 +376,7 @@ describe('sources infrastructure', () => {
           's3:GetObjectTagging',
           's3:GetObjectVersion',
           's3:GetObjectVersionTagging',
+          's3:ListBucket',
           's3:PutObject',
           's3:PutObjectTagging',
         ].sort(),
