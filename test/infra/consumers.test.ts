@@ -60,7 +60,13 @@ describe('enhanced fan-out consumers', () => {
   });
 
   it('passes cdk-nag with every consumer option on', () => {
-    const { app } = pulseApp({ hotPathFanOut: true, streamConsumers: ['analytics'] });
+    const { app } = pulseApp({
+      hotPathFanOut: true,
+      streamConsumers: ['analytics'],
+      alarmEmail: 'ops@example.com',
+      streamMode: 'provisioned',
+      shardCount: 2,
+    });
     expect(nagFindings(app)).toEqual([]);
   });
 

@@ -363,6 +363,10 @@ describe('observability: alarms', () => {
     );
     // 18, plus conversion and transform failures per delivery stream, dead letters and the gold workflow
     expect(alarms).toHaveLength(24);
+    // Without per-host fleet metrics there is no fleet CPU alarm.
+    expect(Object.keys(synthTemplate({ fleetMetrics: 'false' }).findResources('AWS::CloudWatch::Alarm'))).toHaveLength(
+      23,
+    );
     const anchors = runbookAnchors();
     for (const a of alarms) {
       expect(a.AlarmName).toMatch(/^pulse-dev-[a-z0-9-]+$/);

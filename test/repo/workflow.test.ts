@@ -56,5 +56,8 @@ describe('GitHub Actions workflows', () => {
     expect(text).toContain('id-token: write');
     expect(text).toContain('role-to-assume: ${{ secrets.PULSE_DEPLOY_ROLE_ARN }}');
     expect(text).not.toMatch(/aws-access-key-id|AWS_SECRET_ACCESS_KEY/);
+    // The trust policy in the README names the environment the deploy job runs in.
+    const environment = /environment: (\S+)/.exec(text)?.[1];
+    expect(readFileSync('README.md', 'utf8')).toContain(`"repo:<org>/<repo>:environment:${environment}"`);
   });
 });
