@@ -17,6 +17,8 @@ export function resourceNames(stage: string) {
     glueDatabase: `pulse_${stage.replaceAll('-', '_')}`,
     /** The lake bucket in local mode (AWS names buckets itself: they are global). */
     lakeBucket: `pulse-${stage}-lake`,
+    /** The Firehose delivery stream of a lake table (`metric_samples` → `pulse-<stage>-metric-samples`). */
+    deliveryStream: (table: string) => `pulse-${stage}-${table.replaceAll('_', '-')}`,
     /** Powertools Idempotency records of the collector, ingest API and file drop. */
     idempotencyTable: `pulse-${stage}-idempotency`,
     /** The file-drop bucket in local mode (files go under `incoming/`). */

@@ -75,6 +75,7 @@ export class PulsePipeline extends Construct {
       registry: registry ?? SchemaRegistry.load(),
       databaseName: names.glueDatabase,
       settings: config.lake,
+      deliveryStreamName: names.deliveryStream,
     });
     this.analytics = new Analytics(this, 'Analytics', {
       stage: config.stage,

@@ -15,7 +15,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { checkFullTransitive, describeIncompatibility } from '../contract/compatibility.js';
 import { SchemaRegistry } from '../contract/registry.js';
 import { LakeQuery } from '../lake/lake-query.js';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { createKinesisClient } from '../clients/kinesis.js';
 import { LocalPipeline } from '../local/pipeline.js';
+import { STAGE_PATTERN } from '../resources.js';
+import { awsStatus } from './status-aws.js';
 import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
 import { cost, COST_HELP } from './cost.js';
@@ -30,6 +36,8 @@ Usage:
   pulse query <file.sql | "SQL"> [options]
                             run Athena-dialect SQL on DuckDB over the local lake
   pulse status [--port N]   health of a running pulse start (its dashboard API)
+  pulse status --aws --stage NAME
+                            a deployed stage: stream, delivery streams, Glue drift
   pulse collect [options]   host agent: this machine's CPU, memory, disk, network → the stream
   pulse quarantine list | show <shard> <position>
                             records the hot path quarantined, with their reasons and bytes
@@ -77,7 +85,12 @@ Options:
   --help              this text`,
   status: `pulse status [--port N]: print the health counters of a running pulse start
 (events in, windowed, delivered, windows written, late, quarantined, latency, lag,
-Parquet files and rows), read from its dashboard on 127.0.0.1:N (default 8321).`,
+Parquet files and rows), read from its dashboard on 127.0.0.1:N (default 8321).
+
+pulse status --aws --stage NAME [--format json]: a deployed stage (default AWS
+credentials and region): the stream's status, open shards and iterator age (last 15
+minutes), each delivery stream's status (Firehose), and whether the Glue tables still
+have the columns of the .avsc files, naming each drifted column. Exit 1 unless healthy.`,
   schemas: `pulse schemas check: load every schemas/<type>/v<N>.avsc and check that each
 version reads data of every other version (full-transitive). Exit 1 naming the
 fields of any incompatible pair.`,
@@ -186,11 +199,21 @@ function writableDir(dir: string): string {
 }
 
 async function status(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      aws: { type: 'boolean' },
+      stage: { type: 'string' },
+      format: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) {
     console.log(HELP.status);
     return 0;
   }
+  if (values.aws) return statusAws(values.stage, values.format ?? 'table');
   const port = positiveInt('port', values.port, 8321);
   let health: Record<string, number>;
   try {
@@ -201,6 +224,37 @@ async function status(args: string[]): Promise<number> {
   }
   console.log(formatTable(Object.entries(health).map(([name, value]) => ({ name, value }))));
   return 0;
+}
+
+async function statusAws(stage: string | undefined, format: string): Promise<number> {
+  if (!stage || !STAGE_PATTERN.test(stage)) {
+    throw new UsageError(
+      `--aws needs --stage NAME (the stage deployed with cdk deploy -c stage=NAME), got '${stage ?? ''}'`,
+    );
+  }
+  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got '${format}'`);
+  const s = await awsStatus(
+    {
+      kinesis: createKinesisClient(),
+      cloudwatch: new CloudWatchClient({}),
+      firehose: new FirehoseClient({}),
+      glue: new GlueClient({}),
+    },
+    stage,
+    SchemaRegistry.load(),
+  );
+  if (format === 'json') {
+    console.log(JSON.stringify(s));
+    return s.healthy ? 0 : 1;
+  }
+  const age = s.stream.iteratorAgeMs === null ? 'no data (15 min)' : `${s.stream.iteratorAgeMs} ms`;
+  console.log(
+    `stream   ${s.stream.name}  ${s.stream.status}  ${s.stream.openShards} open shards  retention ${s.stream.retentionHours} h  iterator age ${age}`,
+  );
+  for (const d of s.deliveryStreams) console.log(`delivery ${d.name}  ${d.status}${d.failure ? `  ${d.failure}` : ''}`);
+  if (s.drift.length === 0) console.log('glue     the lake tables match the .avsc files');
+  for (const d of s.drift) console.log(`DRIFT    ${d.message}`);
+  return s.healthy ? 0 : 1;
 }
 
 async function query(args: string[]): Promise<number> {

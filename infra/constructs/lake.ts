@@ -27,6 +27,8 @@ export interface LakeProps {
   registry: SchemaRegistry;
   databaseName: string;
   settings: PulseConfig['lake'];
+  /** Names a table's delivery stream (`resourceNames(stage).deliveryStream`), so `pulse status --aws` finds it. */
+  deliveryStreamName: (table: string) => string;
 }
 
 /** Partition projection parameters for `year=/month=/day=/hour=` of event time. */
@@ -163,6 +165,7 @@ export class Lake extends Construct {
     });
 
     const delivery = new firehose.CfnDeliveryStream(this, `${type}Delivery`, {
+      deliveryStreamName: props.deliveryStreamName(table),
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: { kinesisStreamArn: props.stream.streamArn, roleArn: role.roleArn },
       extendedS3DestinationConfiguration: {

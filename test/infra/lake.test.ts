@@ -242,4 +242,10 @@ describe('cold-path infrastructure', () => {
       'analytics-sql/views/99_bad.sql creates no view (CREATE OR REPLACE VIEW name AS ...)',
     );
   });
+  it('names each delivery stream after its stage and table, so pulse status --aws finds it', () => {
+    const t = synthTemplate();
+    for (const name of ['pulse-dev-metric-samples', 'pulse-dev-log-events']) {
+      t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', { DeliveryStreamName: name });
+    }
+  });
 });
