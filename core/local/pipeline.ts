@@ -424,16 +424,24 @@ export class LocalPipeline {
     // A resumed run continues in the present: history before it would only be late.
     const eventStart = t0 - (this.resumed ? 0 : (this.o.backfillMs ?? 30 * 60_000));
     let last = 0;
+    let clocksStarted = false;
     for (let tick = 0; !this.stopProducing; tick++) {
       if (this.o.maxEvents !== undefined && this.producer.stats().eventsPut >= this.o.maxEvents) break;
       const due = t0 + tick * tickMs;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       last = Math.max(last, Math.min(Date.now(), eventStart + tick * 10_000));
+      // The history is in: the sources that produce at the present may start.
+      if (!clocksStarted && last >= Date.now() - 10_000) {
+        clocksStarted = true;
+        this.sources?.startClocks();
+      }
       const { metrics, logs } = fleet.tick(new Date(last));
       for (const m of metrics) await this.producer.put('MetricSample', m);
       for (const l of logs) await this.producer.put('LogEvent', l);
     }
+    // A run that stopped producing during the history (--events) still runs its sources.
+    if (!clocksStarted) this.sources?.startClocks();
     await this.producer.flush();
   }
 

@@ -152,19 +152,8 @@ export class LocalSources {
       .catch((error: Error) => this.o.log?.(`file drop failed: ${error.message}`));
   }
 
-  /** Starts the schedule, the ingest API and the agent. */
+  /** Starts the ingest API and connects the host agent; {@link startClocks} starts the schedule and readings. */
   async start(): Promise<void> {
-    if (this.o.collectorEveryMs > 0) {
-      const every = this.o.collectorEveryMs;
-      const next = () => {
-        const at = Math.ceil((Date.now() + 1) / every) * every;
-        this.timer = setTimeout(() => {
-          void this.tick(new Date(at));
-          next();
-        }, at - Date.now());
-      };
-      next();
-    }
     if (this.o.ingestPort !== undefined) {
       const throttle = this.o.throttle ?? INGEST_THROTTLE;
       const bucket = new TokenBucket(throttle.rateLimit, throttle.burstLimit);
@@ -189,7 +178,27 @@ export class LocalSources {
         intervalMs: this.o.agentEveryMs,
         ...(this.o.log ? { log: this.o.log } : {}),
       });
-      this.agent.start();
+    }
+  }
+
+  /**
+   * Starts the collector schedule and the host agent's readings. Local mode calls it
+   * once the synthetic fleet's compressed history has reached the present: events of
+   * now on a shard would otherwise move its watermark past the history still coming.
+   */
+  startClocks(): void {
+    if (this.stopped) return;
+    this.agent?.start();
+    if (this.o.collectorEveryMs > 0) {
+      const every = this.o.collectorEveryMs;
+      const next = () => {
+        const at = Math.ceil((Date.now() + 1) / every) * every;
+        this.timer = setTimeout(() => {
+          void this.tick(new Date(at));
+          next();
+        }, at - Date.now());
+      };
+      next();
     }
   }
 
