@@ -26,6 +26,7 @@ import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
 import { cost, COST_HELP } from './cost.js';
 import { quarantine, QUARANTINE_HELP } from './quarantine.js';
+import { REBUILD_HELP, rebuildCommand } from './rebuild.js';
 import { formatTable } from './format-table.js';
 
 const HELP: Record<string, string> = {
@@ -41,6 +42,8 @@ Usage:
   pulse collect [options]   host agent: this machine's CPU, memory, disk, network → the stream
   pulse quarantine list | show <shard> <position>
                             records the hot path quarantined, with their reasons and bytes
+  pulse rebuild --from T --to T [--in-place]
+                            re-derive the windows from the stream and compare (or repair)
   pulse cost --events-per-second N
                             monthly AWS cost per component, beside a per-event design
   pulse schemas check       prove every schema version is full-transitive compatible
@@ -74,6 +77,7 @@ Options:
   collect: COLLECT_HELP,
   cost: COST_HELP,
   quarantine: QUARANTINE_HELP,
+  rebuild: REBUILD_HELP,
   query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
 lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
 log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
@@ -329,6 +333,8 @@ async function main(argv: string[]): Promise<number> {
       return cost(rest);
     case 'quarantine':
       return quarantine(rest);
+    case 'rebuild':
+      return rebuildCommand(rest);
     case undefined:
     case '--help':
     case 'help':
