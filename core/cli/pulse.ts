@@ -26,7 +26,7 @@ import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
 import { cost, COST_HELP } from './cost.js';
 import { quarantine, QUARANTINE_HELP } from './quarantine.js';
-import { REBUILD_HELP, rebuildCommand } from './rebuild.js';
+import { REBUILD_HELP, REDRIVE_HELP, rebuildCommand, redriveCommand } from './rebuild.js';
 import { formatTable } from './format-table.js';
 
 const HELP: Record<string, string> = {
@@ -44,6 +44,7 @@ Usage:
                             records the hot path quarantined, with their reasons and bytes
   pulse rebuild --from T --to T [--in-place]
                             re-derive the windows from the stream and compare (or repair)
+  pulse redrive               make the hot path's failed batches count, then remove them
   pulse cost --events-per-second N
                             monthly AWS cost per component, beside a per-event design
   pulse schemas check       prove every schema version is full-transitive compatible
@@ -78,6 +79,7 @@ Options:
   cost: COST_HELP,
   quarantine: QUARANTINE_HELP,
   rebuild: REBUILD_HELP,
+  redrive: REDRIVE_HELP,
   query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
 lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
 log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
@@ -335,6 +337,8 @@ async function main(argv: string[]): Promise<number> {
       return quarantine(rest);
     case 'rebuild':
       return rebuildCommand(rest);
+    case 'redrive':
+      return redriveCommand(rest);
     case undefined:
     case '--help':
     case 'help':

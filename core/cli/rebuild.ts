@@ -4,12 +4,17 @@
  * `--in-place` copies them over (see core/ops/rebuild.ts).
  */
 import { parseArgs } from 'node:util';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createDynamoClient } from '../clients/dynamodb.js';
 import { createKinesisClient } from '../clients/kinesis.js';
+import { createS3Client } from '../clients/s3.js';
 import { SchemaRegistry } from '../contract/registry.js';
 import { readLocalEndpoints } from '../local/endpoints.js';
 import { ensureWindowTable } from '../local/tables.js';
 import { rebuild } from '../ops/rebuild.js';
+import { redrive } from '../ops/redrive.js';
 import { resourceNames, STAGE_PATTERN } from '../resources.js';
 import { windowingConfig } from '../windows/config.js';
 import { UsageError } from './args.js';
@@ -117,5 +122,85 @@ export async function rebuildCommand(args: string[]): Promise<number> {
   } finally {
     kinesis.destroy();
     ddb.destroy();
+  }
+}
+
+/** `pulse redrive --help`. */
+export const REDRIVE_HELP = `pulse redrive: make the batches the hot path gave up on count. Reads the objects of
+its S3 on-failure destination (each holds a failed batch as Lambda received it),
+rebuilds from the stream exactly the windows their events fall in (a failed batch may
+have been half applied, and the live checkpoint has moved past it), and removes each
+object only after that. Stop the hot path first in AWS (see pulse rebuild).
+
+Options:
+  --data-dir D                   the data dir of a running pulse start (default .data)
+  --aws --stage S --bucket NAME  a deployed stage and its FailureBucketName output
+  --help                         this text`;
+
+/** Runs `pulse redrive`; resolves with the exit code. */
+export async function redriveCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string' },
+      aws: { type: 'boolean' },
+      stage: { type: 'string' },
+      bucket: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(REDRIVE_HELP);
+    return 0;
+  }
+  let target: { kinesis: KinesisClient; ddb: DynamoDBClient; s3: S3Client };
+  let streamName: string;
+  let liveTable: string;
+  let bucket: string;
+  let prefix: string;
+  if (values.aws) {
+    if (!values.stage || !STAGE_PATTERN.test(values.stage) || !values.bucket) {
+      throw new UsageError('--aws needs --stage NAME and --bucket NAME (the FailureBucketName output of the stack)');
+    }
+    const names = resourceNames(values.stage);
+    target = { kinesis: createKinesisClient(), ddb: createDynamoClient(), s3: createS3Client() };
+    streamName = names.stream;
+    liveTable = names.windowTable;
+    bucket = values.bucket;
+    prefix = 'aws/lambda/';
+  } else {
+    const dir = values['data-dir'] ?? '.data';
+    const local = readLocalEndpoints(dir);
+    if (!local)
+      throw new UsageError(`no running pulse start found in ${dir}: start it, or use --aws --stage NAME --bucket NAME`);
+    target = {
+      kinesis: createKinesisClient({ endpoint: local.kinesis }),
+      ddb: createDynamoClient({ endpoint: local.dynamodb }),
+      s3: createS3Client({ endpoint: local.s3 }),
+    };
+    streamName = local.stream;
+    liveTable = local.windowTable;
+    bucket = resourceNames('local').lakeBucket;
+    prefix = 'aws/lambda/hot-path/';
+  }
+  const freshTable = `${liveTable}-redrive-${Date.now()}`;
+  try {
+    await ensureWindowTable(target.ddb, freshTable);
+    const result = await redrive({
+      ...target,
+      bucket,
+      prefix,
+      streamName,
+      liveTable,
+      freshTable,
+      registry: SchemaRegistry.load(),
+      config: windowingConfig(),
+    });
+    console.log(JSON.stringify(result));
+    return 0;
+  } finally {
+    target.kinesis.destroy();
+    target.ddb.destroy();
+    target.s3.destroy();
   }
 }

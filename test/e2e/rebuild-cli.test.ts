@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { createS3Client } from '../../core/clients/s3.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import type { LocalEndpoints } from '../../core/local/endpoints.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
+import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
 import { Producer } from '../../core/produce/producer.js';
+import { resourceNames } from '../../core/resources.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { metricBody } from '../helpers/events.js';
 import { hotPathFunction } from '../helpers/hot-path-harness.js';
@@ -37,10 +40,14 @@ describe('pulse rebuild', () => {
       onFailure: new MemoryDestination(),
     }).drain();
     const dataDir = mkdtempSync(join(tmpdir(), 'pulse-rebuild-'));
+    const s3Server = await startS3Server({ directory: join(dataDir, 's3') });
+    const s3 = createS3Client({ endpoint: s3Server.endpoint });
+    await ensureBucket(s3, resourceNames('local').lakeBucket);
+    s3.destroy();
     const endpoints: LocalEndpoints = {
       kinesis: kinesis.server.endpoint,
       stream,
-      s3: 'http://127.0.0.1:1',
+      s3: s3Server.endpoint,
       dynamodb: dynamo.server.endpoint,
       windowTable: table,
     };
@@ -70,5 +77,9 @@ describe('pulse rebuild', () => {
       code: 2,
       stderr: "pulse: --from must be an ISO-8601 time (2026-11-22T10:00:00Z) or epoch milliseconds, got 'yesterday'\n",
     });
+    // pulse redrive on the same stack: nothing failed, so nothing to rebuild or remove
+    const redriven = await run(process.execPath, ['bin/pulse.mjs', 'redrive', '--data-dir', dataDir]);
+    expect(JSON.parse(redriven.stdout)).toEqual({ objects: 0, records: 0, events: 0, windowsRepaired: 0 });
+    await s3Server.stop();
   }, 120_000);
 });
