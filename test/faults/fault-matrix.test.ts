@@ -13,17 +13,16 @@
  */
 import { MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StreamDecoder } from '../../core/contract/consumer.js';
 import type { EventBody } from '../../core/contract/events.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { listShards, readShard, waitActive } from '../../core/local/streams.js';
+import { listShards, waitActive } from '../../core/local/streams.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { faultyKinesis, useLocalKinesis } from '../helpers/local-kinesis.js';
-import { oracle, type ShardLog } from '../helpers/window-oracle.js';
+import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();
@@ -93,33 +92,6 @@ function workload(n: number, seed: number, withLateAndFuture = false): EventBody
       tags: {},
     } satisfies EventBody<'MetricSample'>;
   });
-}
-
-/** What the stream holds, per shard in order with lineage: the oracle's input. */
-async function streamContent(streamName: string): Promise<ShardLog[]> {
-  const decoder = new StreamDecoder(registry);
-  const shards = await listShards(kinesis.kinesis, streamName);
-  const logs: ShardLog[] = [];
-  for (const s of shards) {
-    const parents = [s.ParentShardId, s.AdjacentParentShardId]
-      .filter(Boolean)
-      .map((p) => shards.findIndex((x) => x.ShardId === p));
-    const items: ShardLog['items'] = [];
-    for (const r of await readShard(kinesis.kinesis, streamName, s.ShardId as string)) {
-      const arrivalMs = r.ApproximateArrivalTimestamp?.getTime() ?? 0;
-      const { events, poison } = decoder.decode(r);
-      const all = [
-        ...events.map((event) => ({
-          sub: event.subSequenceNumber,
-          item: { kind: 'event' as const, event, arrivalMs },
-        })),
-        ...poison.map((p) => ({ sub: p.subSequenceNumber, item: { kind: 'poison' as const } })),
-      ].sort((a, b) => a.sub - b.sub);
-      items.push(...all.map((x) => x.item));
-    }
-    logs.push({ parents, items });
-  }
-  return logs;
 }
 
 /** How a scenario disturbs the run. */
@@ -210,7 +182,7 @@ async function run(s: Scenario): Promise<Row> {
     }
   }
   await producer.close();
-  const expected = oracle(await streamContent(stream), config);
+  const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
 
   // Act: the real hot path under the scenario's faults
   const random = seeded(7);

@@ -8,6 +8,10 @@
  *   `end - 1 + lateness <= watermark` is late for that window size;
  * - an event more than the skew bound ahead of its record's arrival is quarantined.
  */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { StreamDecoder } from '../../core/contract/consumer.js';
+import type { SchemaRegistry } from '../../core/contract/registry.js';
+import { listShards, readShard } from '../../core/local/streams.js';
 import { DDSketch } from '@datadog/sketches-js';
 import type { StreamEvent } from '../../core/contract/consumer.js';
 import type { LogEvent, MetricSample } from '../../core/contract/events.js';
@@ -115,4 +119,39 @@ export function oracle(
     }
   }
   return { windows, late, quarantined, uniqueEvents: seen.size };
+}
+
+/**
+ * What the stream holds, per shard in stream order with its lineage (parents before
+ * children), decoded with the consumer API: the oracle's input.
+ */
+export async function streamContent(
+  kinesis: KinesisClient,
+  registry: SchemaRegistry,
+  streamName: string,
+): Promise<ShardLog[]> {
+  const decoder = new StreamDecoder(registry);
+  const shards = await listShards(kinesis, streamName);
+  const logs: ShardLog[] = [];
+  for (const s of shards) {
+    const parents = [s.ParentShardId, s.AdjacentParentShardId]
+      .filter(Boolean)
+      .map((p) => shards.findIndex((x) => x.ShardId === p));
+    const items: ShardLog['items'] = [];
+    for (const r of await readShard(kinesis, streamName, s.ShardId as string)) {
+      const arrivalMs = r.ApproximateArrivalTimestamp?.getTime() ?? 0;
+      const { events, poison } = decoder.decode(r);
+      // Poison and events interleave by sub-sequence number inside a record.
+      const all = [
+        ...events.map((event) => ({
+          sub: event.subSequenceNumber,
+          item: { kind: 'event' as const, event, arrivalMs },
+        })),
+        ...poison.map((p) => ({ sub: p.subSequenceNumber, item: { kind: 'poison' as const } })),
+      ].sort((a, b) => a.sub - b.sub);
+      items.push(...all.map((x) => x.item));
+    }
+    logs.push({ parents, items });
+  }
+  return logs;
 }

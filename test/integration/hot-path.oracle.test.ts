@@ -1,20 +1,18 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StreamDecoder } from '../../core/contract/consumer.js';
 import type { EventBody } from '../../core/contract/events.js';
 import { aggregate } from '../../core/contract/kpl.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { SingleObjectEncoder } from '../../core/contract/single-object.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { listShards, readShard } from '../../core/local/streams.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { metricSample } from '../helpers/events.js';
 import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
 import { faultyKinesis, useLocalKinesis } from '../helpers/local-kinesis.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { oracle, type ShardLog } from '../helpers/window-oracle.js';
+import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();
@@ -86,30 +84,6 @@ const arbEvent = (base: number): fc.Arbitrary<Body> =>
       ),
     );
 
-/** What the stream holds, per shard in order, decoded with the consumer API: the oracle's input. */
-async function streamContent(streamName: string): Promise<ShardLog[]> {
-  const decoder = new StreamDecoder(registry);
-  const logs: ShardLog[] = [];
-  for (const shard of await listShards(kinesis.kinesis, streamName)) {
-    const log: ShardLog = { items: [] };
-    for (const r of await readShard(kinesis.kinesis, streamName, shard.ShardId as string)) {
-      const arrivalMs = r.ApproximateArrivalTimestamp?.getTime() ?? 0;
-      const { events, poison } = decoder.decode(r);
-      // Poison and events interleave by sub-sequence number inside a record.
-      const all = [
-        ...events.map((event) => ({
-          sub: event.subSequenceNumber,
-          item: { kind: 'event' as const, event, arrivalMs },
-        })),
-        ...poison.map((p) => ({ sub: p.subSequenceNumber, item: { kind: 'poison' as const } })),
-      ].sort((a, b) => a.sub - b.sub);
-      log.items.push(...all.map((x) => x.item));
-    }
-    logs.push(log);
-  }
-  return logs;
-}
-
 describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injected)', () => {
   it('every window equals a single clean pass, and events = windowed + late + quarantined', async () => {
     const base = Math.floor(Date.now() / 60_000) * 60_000;
@@ -172,7 +146,7 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
             }
           }
           await producer.close();
-          const expected = oracle(await streamContent(stream), config);
+          const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
 
           // Act: the mapping drives the real handler through throttling, crashes, bisects and redeliveries
           const random = seeded(seed);
