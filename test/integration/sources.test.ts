@@ -198,9 +198,14 @@ describe('HTTP ingest API', () => {
     // Prepare: PutRecords waits until released, so the first request stays in progress.
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
+    let reached: () => void = () => {};
+    const atPut = new Promise<void>((r) => (reached = r));
     const slow: Pick<KinesisClient, 'send'> = {
       send: (async (command: { constructor: { name: string } }) => {
-        if (command.constructor.name === 'PutRecordsCommand') await gate;
+        if (command.constructor.name === 'PutRecordsCommand') {
+          reached();
+          await gate;
+        }
         return kinesisLocal.kinesis.send(command as never);
       }) as KinesisClient['send'],
     };
@@ -208,7 +213,7 @@ describe('HTTP ingest API', () => {
     const handler = ingestHandler({ target, store, logger });
     const request = post({ events: [metric(1)] }, { 'Idempotency-Key': 'k2' });
     const first = handler(request);
-    await new Promise((r) => setTimeout(r, 300));
+    await atPut; // its in-progress record is stored by now
 
     // Act
     const second = await handler(request);
@@ -224,10 +229,16 @@ describe('HTTP ingest API', () => {
   });
 
   it('lets a retry through once the in-progress request outlived its Lambda (a crash does not block the key)', async () => {
-    // Prepare: the first request hangs as if its Lambda died, with 300 ms left on its clock.
+    // Prepare: the first request hangs as if its Lambda died (before its own deadline
+    // starts counting), with 1.5 s left on its clock.
+    let reached: () => void = () => {};
+    const atHang = new Promise<void>((r) => (reached = r));
     const hang: Pick<KinesisClient, 'send'> = {
       send: (async (command: { constructor: { name: string } }) => {
-        if (command.constructor.name === 'PutRecordsCommand' && !recovered) await new Promise(() => {});
+        if (command.constructor.name === 'ListShardsCommand' && !recovered) {
+          reached();
+          await new Promise(() => {});
+        }
         return kinesisLocal.kinesis.send(command as never);
       }) as KinesisClient['send'],
     };
@@ -235,10 +246,11 @@ describe('HTTP ingest API', () => {
     const { target, store, streamName } = await fresh(hang);
     const handler = ingestHandler({ target, store, logger });
     const request = post({ events: [metric(1)] }, { 'Idempotency-Key': 'k4' });
-    void handler(request, { getRemainingTimeInMillis: () => 300 });
-    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    void handler(request, { getRemainingTimeInMillis: () => 1_500 });
+    await atHang; // its in-progress record is stored by now
     const during = await handler(request);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, Math.max(0, started + 1_700 - Date.now())));
     recovered = true;
 
     // Act
