@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -59,8 +59,13 @@ describe('local mode (pulse start)', () => {
       '10',
       '--data-dir',
       dataDir,
+      // Only the fleet: the collector's servers share its names, and the agent's readings of
+      // now would make the query's latest day differ from the fleet's around midnight UTC.
+      // Both are tested on their own (test/e2e/sources.test.ts).
       '--collector-every',
-      '0', // the collector's servers share the fleet's names; its ticks are tested on their own
+      '0',
+      '--agent-every',
+      '0',
     ]);
     const query = await run('npx', [
       'pulse',
@@ -73,11 +78,14 @@ describe('local mode (pulse start)', () => {
     ]);
     // Assess
     const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
-    // The fleet stops at 600; the other sources (host agent, collector ticks) add their own events.
-    expect(last.sources.fleet).toBe(600);
-    expect(last.sources.agent).toBeGreaterThanOrEqual(5);
-    expect(last.produced).toBe(Object.values(last.sources as Record<string, number>).reduce((a, b) => a + b, 0));
-    expect(last).toMatchObject({ windowed: last.produced, late: 0, quarantined: 0, parquet_rows: last.produced });
+    expect(last).toMatchObject({
+      produced: 600,
+      sources: { fleet: 600, collector: 0, agent: 0, ingest_api: 0, file_drop: 0 },
+      windowed: 600,
+      late: 0,
+      quarantined: 0,
+      parquet_rows: 600,
+    });
     expect(Object.keys(last)).toEqual(expect.arrayContaining(['p95_latency_ms', 'events_per_s']));
     // What one event cost in requests and bytes, for pulse cost
     const measured = JSON.parse(readFileSync(join(dataDir, 'measured.json'), 'utf8'));
@@ -89,11 +97,9 @@ describe('local mode (pulse start)', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    // The fleet's ten servers, ten cpu samples each, and this machine from the host agent.
-    expect(rows.filter((r) => r.host.startsWith('server-')).map((r) => [r.host, Number(r.samples)])).toEqual(
+    expect(rows.map((r) => [r.host, Number(r.samples)])).toEqual(
       Array.from({ length: 10 }, (_, i) => [`server-${String(i + 1).padStart(3, '0')}`, 10]),
     );
-    expect(rows.find((r) => r.host === hostname())?.samples).toBe(String(last.sources.agent / 5));
   });
 
   it('names a dashboard port in use and stops what it started', async () => {
