@@ -188,6 +188,12 @@ function int(key: string, raw: unknown, min: number, max: number): number {
   return n;
 }
 
+/** Reads the integer setting `key` (or `fallback`) and checks it is within [min, max]. */
+function integerSetting(get: (key: keyof PulseSettings) => unknown) {
+  return (key: keyof PulseSettings, fallback: number, min: number, max: number): number =>
+    int(key, get(key) ?? fallback, min, max);
+}
+
 function schedule(key: string, raw: unknown): string {
   if (typeof raw !== 'string' || !/^(rate|cron)\(.+\)$/.test(raw.trim())) {
     throw new ConfigError(
@@ -244,12 +250,8 @@ function observabilityConfig(
   maxRecordAgeSeconds: number,
 ): PulseConfig['observability'] {
   const d = OBSERVABILITY_DEFAULTS;
-  const iteratorAgeAlarmSeconds = int(
-    'iteratorAgeAlarmSeconds',
-    get('iteratorAgeAlarmSeconds') ?? d.iteratorAgeAlarmSeconds,
-    60,
-    604_800,
-  );
+  const setting = integerSetting(get);
+  const iteratorAgeAlarmSeconds = setting('iteratorAgeAlarmSeconds', d.iteratorAgeAlarmSeconds, 60, 604_800);
   if (iteratorAgeAlarmSeconds >= maxRecordAgeSeconds) {
     throw new ConfigError(
       `context 'iteratorAgeAlarmSeconds' (${iteratorAgeAlarmSeconds}) must be below maxRecordAgeSeconds (${maxRecordAgeSeconds}): records would go to the failure bucket before the alarm fires`,
@@ -259,19 +261,14 @@ function observabilityConfig(
   return {
     ...(alarmEmail ? { alarmEmail } : {}),
     iteratorAgeAlarmSeconds,
-    lakeSizeAlarmGb: int('lakeSizeAlarmGb', get('lakeSizeAlarmGb') ?? d.lakeSizeAlarmGb, 1, 1_000_000),
-    quarantineAlarmPerFiveMinutes: int(
+    lakeSizeAlarmGb: setting('lakeSizeAlarmGb', d.lakeSizeAlarmGb, 1, 1_000_000),
+    quarantineAlarmPerFiveMinutes: setting(
       'quarantineAlarmPerFiveMinutes',
-      get('quarantineAlarmPerFiveMinutes') ?? d.quarantineAlarmPerFiveMinutes,
+      d.quarantineAlarmPerFiveMinutes,
       0,
       1_000_000,
     ),
-    lateAlarmPerFiveMinutes: int(
-      'lateAlarmPerFiveMinutes',
-      get('lateAlarmPerFiveMinutes') ?? d.lateAlarmPerFiveMinutes,
-      0,
-      1_000_000,
-    ),
+    lateAlarmPerFiveMinutes: setting('lateAlarmPerFiveMinutes', d.lateAlarmPerFiveMinutes, 0, 1_000_000),
     fleetMetrics: bool('fleetMetrics', get('fleetMetrics') ?? d.fleetMetrics),
   };
 }
@@ -281,6 +278,7 @@ function observabilityConfig(
  * @throws ConfigError naming the key
  */
 export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseConfig {
+  const setting = integerSetting(get);
   const stage = get('stage') ?? APP_DEFAULTS.stage;
   if (typeof stage !== 'string' || !STAGE_PATTERN.test(stage)) {
     throw new ConfigError(
@@ -299,13 +297,8 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
       "context 'shardCount' applies only with streamMode 'provisioned': remove it or set streamMode",
     );
   }
-  const retentionHours = int('retentionHours', get('retentionHours') ?? APP_DEFAULTS.retentionHours, 24, 8760);
-  const maxRecordAgeSeconds = int(
-    'maxRecordAgeSeconds',
-    get('maxRecordAgeSeconds') ?? APP_DEFAULTS.maxRecordAgeSeconds,
-    60,
-    604_800,
-  );
+  const retentionHours = setting('retentionHours', APP_DEFAULTS.retentionHours, 24, 8760);
+  const maxRecordAgeSeconds = setting('maxRecordAgeSeconds', APP_DEFAULTS.maxRecordAgeSeconds, 60, 604_800);
   if (maxRecordAgeSeconds > retentionHours * 3600) {
     throw new ConfigError(
       `context 'maxRecordAgeSeconds' (${maxRecordAgeSeconds}) exceeds the stream retention (${retentionHours} h): records would expire first`,
@@ -339,40 +332,25 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
     shardCount: int('shardCount', rawShards ?? APP_DEFAULTS.shardCount, 1, 500),
     retentionHours,
     hotPath: {
-      batchSize: int('batchSize', get('batchSize') ?? APP_DEFAULTS.batchSize, 1, 10_000),
-      maxBatchingWindowSeconds: int(
-        'maxBatchingWindowSeconds',
-        get('maxBatchingWindowSeconds') ?? APP_DEFAULTS.maxBatchingWindowSeconds,
-        0,
-        300,
-      ),
-      retryAttempts: int('retryAttempts', get('retryAttempts') ?? APP_DEFAULTS.retryAttempts, 0, 10_000),
+      batchSize: setting('batchSize', APP_DEFAULTS.batchSize, 1, 10_000),
+      maxBatchingWindowSeconds: setting('maxBatchingWindowSeconds', APP_DEFAULTS.maxBatchingWindowSeconds, 0, 300),
+      retryAttempts: setting('retryAttempts', APP_DEFAULTS.retryAttempts, 0, 10_000),
       maxRecordAgeSeconds,
-      memoryMb: int('memoryMb', get('memoryMb') ?? APP_DEFAULTS.memoryMb, 128, 10_240),
-      timeoutSeconds: int('timeoutSeconds', get('timeoutSeconds') ?? APP_DEFAULTS.timeoutSeconds, 10, 900),
+      memoryMb: setting('memoryMb', APP_DEFAULTS.memoryMb, 128, 10_240),
+      timeoutSeconds: setting('timeoutSeconds', APP_DEFAULTS.timeoutSeconds, 10, 900),
     },
     windowing,
     lake: {
-      bufferSizeMb: int('bufferSizeMb', get('bufferSizeMb') ?? APP_DEFAULTS.bufferSizeMb, 64, 128),
-      bufferIntervalSeconds: int(
-        'bufferIntervalSeconds',
-        get('bufferIntervalSeconds') ?? APP_DEFAULTS.bufferIntervalSeconds,
-        60,
-        900,
-      ),
-      bytesScannedCutoffGb: int(
-        'bytesScannedCutoffGb',
-        get('bytesScannedCutoffGb') ?? APP_DEFAULTS.bytesScannedCutoffGb,
-        1,
-        10_000,
-      ),
+      bufferSizeMb: setting('bufferSizeMb', APP_DEFAULTS.bufferSizeMb, 64, 128),
+      bufferIntervalSeconds: setting('bufferIntervalSeconds', APP_DEFAULTS.bufferIntervalSeconds, 60, 900),
+      bytesScannedCutoffGb: setting('bytesScannedCutoffGb', APP_DEFAULTS.bytesScannedCutoffGb, 1, 10_000),
       workflowSchedule: schedule('workflowSchedule', get('workflowSchedule') ?? APP_DEFAULTS.workflowSchedule),
     },
     sources: {
       collectorSchedule: schedule('collectorSchedule', get('collectorSchedule') ?? APP_DEFAULTS.collectorSchedule),
-      collectorHosts: int('collectorHosts', get('collectorHosts') ?? APP_DEFAULTS.collectorHosts, 1, 999),
-      ingestRateLimit: int('ingestRateLimit', get('ingestRateLimit') ?? APP_DEFAULTS.ingestRateLimit, 1, 10_000),
-      ingestBurstLimit: int('ingestBurstLimit', get('ingestBurstLimit') ?? APP_DEFAULTS.ingestBurstLimit, 1, 5_000),
+      collectorHosts: setting('collectorHosts', APP_DEFAULTS.collectorHosts, 1, 999),
+      ingestRateLimit: setting('ingestRateLimit', APP_DEFAULTS.ingestRateLimit, 1, 10_000),
+      ingestBurstLimit: setting('ingestBurstLimit', APP_DEFAULTS.ingestBurstLimit, 1, 5_000),
     },
     consumers: (() => {
       const hotPathFanOut = bool('hotPathFanOut', get('hotPathFanOut') ?? false);

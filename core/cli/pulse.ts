@@ -26,7 +26,7 @@ import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
 import { cost, COST_HELP } from './cost.js';
 import { quarantine, QUARANTINE_HELP } from './quarantine.js';
-import { REBUILD_HELP, REDRIVE_HELP, rebuildCommand, redriveCommand } from './rebuild.js';
+import { REBUILD_HELP, REDRIVE_HELP, rebuildCommand, redriveCommand } from './repair.js';
 import { formatTable } from './format-table.js';
 
 const HELP: Record<string, string> = {

@@ -562,9 +562,12 @@ export class LocalPipeline {
     const sample = await this.clients.ddb.send(new ScanCommand({ TableName: this.names.windowTable, Limit: 200 }));
     const items = (sample.Items ?? []).filter((i) => i.pk?.S?.startsWith('M#') || i.pk?.S?.startsWith('L'));
     const itemKb = items.reduce((n, i) => n + itemSizeBytes(i), 0) / Math.max(1, items.length) / 1_024;
-    const parquetBytes = listFiles(lakeDir)
-      .filter((f) => f.endsWith('.parquet'))
-      .reduce((n, f) => n + statSync(f).size, 0);
+    const parquetBytes = existsSync(lakeDir)
+      ? readdirSync(lakeDir, { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.parquet'))
+          .reduce((n, f) => n + statSync(join(lakeDir, f)).size, 0)
+      : 0;
     const measured: Measured = {
       source: `pulse start on ${new Date().toISOString().slice(0, 10)}: ${windowed} events, ${this.o.hosts} hosts, ${this.o.shards} shards`,
       eventsPerRecord: p.eventsAccepted / p.recordsAccepted,
@@ -593,12 +596,4 @@ export class LocalPipeline {
     await this.servers.s3.stop();
     await this.servers.kinesis.stop();
   }
-}
-
-/** Every file under `dir`, recursively. */
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
-  );
 }

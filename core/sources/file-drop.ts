@@ -132,7 +132,7 @@ const rest = (key: string) => key.slice(DROP_PREFIXES.incoming.length);
 
 /**
  * Ingests one dropped object (see the module comment).
- * @throws EventsDroppedError when Kinesis did not take every row (the file stays in incoming/ to be retried)
+ * @throws ProduceTimeoutError when Kinesis did not take every row by `deadline` (the file stays in incoming/ to be retried)
  */
 export async function ingestFile(
   s3: S3Client,

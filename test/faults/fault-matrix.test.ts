@@ -21,7 +21,7 @@ import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { faultyKinesis, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
@@ -119,19 +119,9 @@ async function run(s: Scenario): Promise<Row> {
   const stream = await kinesis.newStream(s.shards ?? 2);
   const table = await dynamo.newTable();
   let calls = 0;
-  const client = s.producerDuplicates ? faultyKinesis(kinesis.kinesis, () => 'ok') : kinesis.kinesis;
-  const timeoutAfterSuccess = {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
-    async send(command: any): Promise<any> {
-      const out = await client.send(command);
-      if (s.producerDuplicates && command instanceof PutRecordsCommand && calls++ % 2 === 0) {
-        throw Object.assign(new Error('timed out'), { name: 'TimeoutError' }); // it landed; the producer cannot know
-      }
-      return out;
-    },
-  };
+  const client = timeoutAfterSuccess(kinesis.kinesis, () => !!s.producerDuplicates && calls++ % 2 === 0);
   const producer = await Producer.create({
-    kinesis: timeoutAfterSuccess,
+    kinesis: client,
     streamName: stream,
     registry,
     lingerMs: 5,

@@ -91,3 +91,21 @@ export function faultyKinesis(
   };
   return wrapper;
 }
+
+/**
+ * A Kinesis client whose PutRecords calls land, and then, when `when()` says so,
+ * fail with a timeout: the producer cannot know they landed and sends them again
+ * (producer duplicates on the stream).
+ */
+export function timeoutAfterSuccess(real: KinesisClient, when: () => boolean): Pick<KinesisClient, 'send'> {
+  return {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
+    async send(command: any): Promise<any> {
+      const out = await real.send(command);
+      if (command instanceof PutRecordsCommand && when()) {
+        throw Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+      }
+      return out;
+    },
+  };
+}

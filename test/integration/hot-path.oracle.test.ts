@@ -10,7 +10,7 @@ import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { metricSample } from '../helpers/events.js';
 import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
-import { faultyKinesis, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
 
@@ -106,19 +106,13 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
           let call = 0;
           const retryChunks = new Set(chunks.flatMap((c, i) => (c.retriedAfterSuccess ? [i] : [])));
           let chunkIndex = 0;
-          const producerClient = faultyKinesis(kinesis.kinesis, () => 'ok');
-          const timeoutAfterSuccess = {
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any -- forwards any command unchanged
-            async send(command: any): Promise<any> {
-              const out = await producerClient.send(command);
-              if (command instanceof PutRecordsCommand && retryChunks.has(chunkIndex) && call++ % 2 === 0) {
-                throw Object.assign(new Error('timed out'), { name: 'TimeoutError' }); // it landed; the producer cannot know
-              }
-              return out;
-            },
-          };
+          // Chunks marked for it: every other PutRecords lands, then times out (producer duplicates).
+          const producerClient = timeoutAfterSuccess(
+            kinesis.kinesis,
+            () => retryChunks.has(chunkIndex) && call++ % 2 === 0,
+          );
           const producer = await Producer.create({
-            kinesis: timeoutAfterSuccess,
+            kinesis: producerClient,
             streamName: stream,
             registry,
             baseBackoffMs: 1,

@@ -2,13 +2,12 @@ import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { StreamDecoder } from '../../core/contract/consumer.js';
 import type { EventBody } from '../../core/contract/events.js';
 import { aggregate } from '../../core/contract/kpl.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { SingleObjectEncoder } from '../../core/contract/single-object.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { listShards, readShard, waitActive } from '../../core/local/streams.js';
+import { readShard, waitActive } from '../../core/local/streams.js';
 import { Producer } from '../../core/produce/producer.js';
 import { kinesisParentsOf } from '../../core/projections/lineage.js';
 import { SideOutputStore } from '../../core/projections/side-outputs.js';
@@ -21,7 +20,7 @@ import { metricBody, metricSample } from '../helpers/events.js';
 import { hotPathFunction, storedWindows } from '../helpers/hot-path-harness.js';
 import { useLocalDynamo, scanAll } from '../helpers/local-dynamo.js';
 import { useLocalKinesis } from '../helpers/local-kinesis.js';
-import { oracle, type ShardLog } from '../helpers/window-oracle.js';
+import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();
@@ -362,20 +361,7 @@ describe('hot path: reshard', () => {
       if (i === 320) await producer.flush();
     }
     await producer.close();
-    const decoder = new StreamDecoder(registry);
-    const shards = await listShards(kinesis.kinesis, stream);
-    const logs: ShardLog[] = [];
-    for (const s of shards) {
-      const parents = [s.ParentShardId, s.AdjacentParentShardId]
-        .filter(Boolean)
-        .map((p) => shards.findIndex((x) => x.ShardId === p));
-      const items: ShardLog['items'] = [];
-      for (const r of await readShard(kinesis.kinesis, stream, s.ShardId as string)) {
-        for (const event of decoder.events(r))
-          items.push({ kind: 'event', event, arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0 });
-      }
-      logs.push({ parents, items });
-    }
+    const logs = await streamContent(kinesis.kinesis, registry, stream);
     const expected = oracle(logs, config);
     // Act
     const projection = new WindowProjection({
@@ -398,7 +384,7 @@ describe('hot path: reshard', () => {
       batchSize: 40,
     }).drain();
     // Assess
-    expect(shards.length).toBe(3);
+    expect(logs.length).toBe(3);
     expect(expected.late.get(60_000)).toBeGreaterThan(0);
     const actual = await storedWindows(dynamo.ddb, table);
     expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
@@ -432,21 +418,7 @@ describe('hot path: consecutive batches in different processes', () => {
     for (const rec of records)
       await kinesis.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: [rec] }));
     const stored = await readShard(kinesis.kinesis, stream, 'shardId-000000000000');
-    const decoder = new StreamDecoder(registry);
-    const expected = oracle(
-      [
-        {
-          items: stored.flatMap((r) =>
-            decoder.events(r).map((event) => ({
-              kind: 'event' as const,
-              event,
-              arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
-            })),
-          ),
-        },
-      ],
-      config,
-    );
+    const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
     const a = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
     const b = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
     // Act: batches of 3 records, processes A, B, A, B

@@ -1,7 +1,8 @@
 /**
- * `pulse rebuild --from <time> --to <time>`: re-derives the windows from the stream
- * into a fresh table, compares the range with the live windows, and with
- * `--in-place` copies them over (see core/ops/rebuild.ts).
+ * The repair commands: `pulse rebuild --from <time> --to <time>` re-derives the
+ * windows from the stream into a fresh table, compares the range with the live
+ * windows, and with `--in-place` copies them over; `pulse redrive` makes the hot
+ * path's failed batches count (see core/ops/rebuild.ts and core/ops/redrive.ts).
  */
 import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
