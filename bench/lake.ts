@@ -12,7 +12,7 @@ import { SchemaRegistry } from '../core/contract/registry.js';
 import { SingleObjectEncoder } from '../core/contract/single-object.js';
 import { lakeColumns } from '../core/lake/columns.js';
 import { rowsToParquet } from '../core/lake/parquet.js';
-import { LakeTransform } from '../core/lake/transform.js';
+import { type FirehoseInputRecord, LakeTransform } from '../core/lake/transform.js';
 import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '200000' } } });
@@ -23,7 +23,10 @@ const encoder = new SingleObjectEncoder();
 const fleet = new SyntheticFleet({ hosts: 50 });
 const start = Date.UTC(2026, 10, 22, 0, 0);
 const producerId = 'b8a4f2f6-5a0e-4bd6-9d1f-4c4f5a3d2e11';
-const inputs: { recordId: string; approximateArrivalTimestamp: number; data: string }[] = [];
+const inputs: FirehoseInputRecord[] = [];
+/** Events per KPL aggregate in the reference local run (core/cost/reference-measurements.json), 4 shards. */
+const PER_RECORD = 123;
+const SHARDS = 4;
 for (let t = 0; inputs.length < N; t++) {
   for (const m of fleet.tick(new Date(start + t * 10_000)).metrics) {
     const seq = inputs.length + 1;
@@ -37,6 +40,19 @@ for (let t = 0; inputs.length < N; t++) {
       recordId: String(seq),
       approximateArrivalTimestamp: start + t * 10_000 + 1_500,
       data: bytes.toString('base64'),
+      kinesisRecordMetadata: {
+        shardId: `shardId-00000000000${Math.floor(seq / PER_RECORD) % SHARDS}`,
+        partitionKey: m.host,
+        approximateArrivalTimestamp: start + t * 10_000 + 1_500,
+        // 56 decimal digits, as Kinesis writes them; one per aggregate
+        sequenceNumber: (
+          49_650_000_000_000_000_000_000_000_000_000_000_000_000_000_000n +
+          BigInt(Math.floor(seq / PER_RECORD)) * 1_000_000_000n
+        )
+          .toString()
+          .padEnd(56, '0'),
+        subsequenceNumber: seq % PER_RECORD,
+      },
     });
     if (inputs.length === N) break;
   }

@@ -14,13 +14,35 @@ export interface LakeColumn {
   comment: string;
 }
 
-/** Columns the lake adds to every event: when Firehose (or local delivery) received it. */
+/**
+ * Columns the lake adds to every event: when the stream received it and where it
+ * sits in the stream (Firehose's `kinesisRecordMetadata`), so the archive can be
+ * replayed in stream order (`pulse rebuild --source archive`).
+ */
 export const LAKE_METADATA_COLUMNS: readonly LakeColumn[] = [
   {
     name: 'arrived_at',
     glueType: 'timestamp',
     duckdbType: 'TIMESTAMP',
     comment: 'When the record reached the stream (approximate arrival time), for data freshness.',
+  },
+  {
+    name: 'shard_id',
+    glueType: 'string',
+    duckdbType: 'VARCHAR',
+    comment: 'The Kinesis shard the record was read from (null for direct puts), for replay in stream order.',
+  },
+  {
+    name: 'sequence_number',
+    glueType: 'string',
+    duckdbType: 'VARCHAR',
+    comment: 'Kinesis sequence number of the record in its shard (decimal digits), for replay in stream order.',
+  },
+  {
+    name: 'subsequence_number',
+    glueType: 'bigint',
+    duckdbType: 'BIGINT',
+    comment: 'Position of the event in its KPL aggregate (0 when not aggregated), for replay in stream order.',
   },
 ];
 

@@ -76,23 +76,35 @@ export class LocalDelivery {
     this.o = { bufferBytes: 8 * 1_048_576, bufferMs: 60_000, transformBatch: 500, ...options };
   }
 
-  /** Delivers Kinesis records (aggregated or not). */
-  async put(records: readonly GetRecordsRecord[]): Promise<void> {
+  /**
+   * Delivers Kinesis records (aggregated or not) of one shard, in stream order;
+   * the transform gets each user record's `kinesisRecordMetadata`, as from Firehose.
+   */
+  async put(records: readonly GetRecordsRecord[], shardId: string): Promise<void> {
     const inputs: FirehoseInputRecord[] = [];
     for (const r of records) {
       const data = Buffer.from(r.Data ?? new Uint8Array());
       const arrival = r.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
-      let users: { data: Buffer }[];
+      const partitionKey = r.PartitionKey ?? '';
+      let users: { data: Buffer; subSequenceNumber: number; partitionKey: string }[];
       try {
-        users = deaggregate(data, r.PartitionKey ?? '');
+        users = deaggregate(data, partitionKey);
       } catch {
-        users = [{ data }]; // Firehose hands a record it cannot de-aggregate to the transform as is
+        // Firehose hands a record it cannot de-aggregate to the transform as is
+        users = [{ data, subSequenceNumber: 0, partitionKey }];
       }
       for (const u of users) {
         inputs.push({
           recordId: String(this.nextId++),
           approximateArrivalTimestamp: arrival,
           data: u.data.toString('base64'),
+          kinesisRecordMetadata: {
+            shardId,
+            partitionKey: u.partitionKey,
+            approximateArrivalTimestamp: arrival,
+            sequenceNumber: r.SequenceNumber ?? '',
+            subsequenceNumber: u.subSequenceNumber,
+          },
         });
       }
     }

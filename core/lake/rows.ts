@@ -31,10 +31,27 @@ export function hivePrefix(k: PartitionKeys): string {
   return `year=${k.year}/month=${k.month}/day=${k.day}/hour=${k.hour}/`;
 }
 
-/** The lake row of an event: its fields with Dates as epoch ms, plus `arrived_at`. */
-export function lakeRow<T extends EventType>(event: EventOf[T], arrivedAtMs: number): Record<string, unknown> {
+/** Where an event sits in the stream (Firehose's `kinesisRecordMetadata`). */
+export interface StreamPlace {
+  shardId: string;
+  sequenceNumber: string;
+  subsequenceNumber: number;
+}
+
+/**
+ * The lake row of an event: its fields with Dates as epoch ms, plus `arrived_at`
+ * and its place in the stream (null columns when it did not come from a stream).
+ */
+export function lakeRow<T extends EventType>(
+  event: EventOf[T],
+  arrivedAtMs: number,
+  place?: StreamPlace,
+): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(event)) row[k] = v instanceof Date ? v.getTime() : v;
   row.arrived_at = arrivedAtMs;
+  row.shard_id = place?.shardId ?? null;
+  row.sequence_number = place?.sequenceNumber ?? null;
+  row.subsequence_number = place?.subsequenceNumber ?? null;
   return row;
 }

@@ -16,6 +16,14 @@ export interface FirehoseInputRecord {
   approximateArrivalTimestamp: number;
   /** Base64. */
   data: string;
+  /** Present when the delivery stream reads a Kinesis stream (Firehose sends the subsequence as a number or a string). */
+  kinesisRecordMetadata?: {
+    shardId: string;
+    partitionKey: string;
+    approximateArrivalTimestamp: number;
+    sequenceNumber: string;
+    subsequenceNumber: number | string;
+  } | null;
 }
 
 /** One record of the transformation's answer. */
@@ -69,7 +77,14 @@ export class LakeTransform {
       }
       if (decoded.type !== this.eventType) return { recordId: r.recordId, result: 'Dropped', data: r.data };
       const occurredAt = (decoded.event.occurred_at as Date).getTime();
-      const row = lakeRow(decoded.event, r.approximateArrivalTimestamp);
+      const k = r.kinesisRecordMetadata;
+      const row = lakeRow(
+        decoded.event,
+        r.approximateArrivalTimestamp,
+        k
+          ? { shardId: k.shardId, sequenceNumber: k.sequenceNumber, subsequenceNumber: Number(k.subsequenceNumber) }
+          : undefined,
+      );
       return {
         recordId: r.recordId,
         result: 'Ok',

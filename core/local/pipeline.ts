@@ -302,9 +302,11 @@ export class LocalPipeline {
           Data: Buffer.from(r.kinesis.data, 'base64'),
           PartitionKey: r.kinesis.partitionKey,
           SequenceNumber: r.kinesis.sequenceNumber,
-          ApproximateArrivalTimestamp: new Date(r.kinesis.approximateArrivalTimestamp * 1000),
+          // rounded as the hot path rounds it, so the archive's arrival times equal the projection's
+          ApproximateArrivalTimestamp: new Date(Math.round(r.kinesis.approximateArrivalTimestamp * 1000)),
         }));
-        for (const d of deliveries.values()) await d.put(records);
+        const shardId = (event.Records[0]?.eventID ?? '').split(':')[0] ?? '';
+        for (const d of deliveries.values()) await d.put(records, shardId);
         if (Date.now() - lakeState.lastFlush >= LAKE_FLUSH_MS) {
           for (const d of deliveries.values()) await d.flush();
           lakeState.lastFlush = Date.now();

@@ -11,9 +11,15 @@ const registry = SchemaRegistry.load();
 const encoder = new SingleObjectEncoder();
 
 describe('lake columns from the schemas', () => {
-  it('are every field of the latest schema, in order, then arrived_at', () => {
+  it('are every field of the latest schema, in order, then arrival and stream position', () => {
     const fields = (registry.latest('MetricSample').schema as { fields: { name: string }[] }).fields.map((f) => f.name);
-    expect(lakeColumns(registry, 'MetricSample').map((c) => c.name)).toEqual([...fields, 'arrived_at']);
+    expect(lakeColumns(registry, 'MetricSample').map((c) => c.name)).toEqual([
+      ...fields,
+      'arrived_at',
+      'shard_id',
+      'sequence_number',
+      'subsequence_number',
+    ]);
   });
 
   it('map Avro types to Glue and DuckDB types', () => {
@@ -31,6 +37,9 @@ describe('lake columns from the schemas', () => {
       'tags:map<string,string>:MAP(VARCHAR, VARCHAR)',
       'source:string:VARCHAR',
       'arrived_at:timestamp:TIMESTAMP',
+      'shard_id:string:VARCHAR',
+      'sequence_number:string:VARCHAR',
+      'subsequence_number:bigint:BIGINT',
     ]);
     expect(lakeColumns(registry, 'LogEvent').map((c) => c.name)).toContain('attributes');
   });
@@ -69,6 +78,13 @@ describe('Firehose transform', () => {
         recordId: 'a',
         approximateArrivalTimestamp: at + 1500,
         data: encoder.encode(registry.version('MetricSample', 1), metric).toString('base64'),
+        kinesisRecordMetadata: {
+          shardId: 'shardId-000000000003',
+          partitionKey: 'server-001',
+          approximateArrivalTimestamp: at + 1500,
+          sequenceNumber: '49650000000000000000000000000000000000000000000000000042',
+          subsequenceNumber: '7',
+        },
       },
       {
         recordId: 'b',
@@ -89,7 +105,15 @@ describe('Firehose transform', () => {
     ]);
     expect(out[0]?.metadata).toEqual({ partitionKeys: { year: '2026', month: '11', day: '22', hour: '07' } });
     const row = JSON.parse(Buffer.from(out[0]?.data as string, 'base64').toString());
-    expect(row).toEqual({ ...metric, occurred_at: at, source: null, arrived_at: at + 1500 });
+    expect(row).toEqual({
+      ...metric,
+      occurred_at: at,
+      source: null,
+      arrived_at: at + 1500,
+      shard_id: 'shardId-000000000003',
+      sequence_number: '49650000000000000000000000000000000000000000000000000042',
+      subsequence_number: 7,
+    });
     expect(Object.keys(row)).toEqual(lakeColumns(registry, 'MetricSample').map((c) => c.name));
     expect(out[2]?.errorMessage).toContain('expected marker C3 01');
     expect(out[3]?.errorMessage).toContain('5 bytes, the header alone needs 10');
