@@ -27,6 +27,26 @@ export interface LambdaKinesisRecord {
   };
 }
 
+/**
+ * The records of a Lambda Kinesis event (one shard's) as GetRecords returns them,
+ * and their shard (from the event ids, `<shardId>:<sequenceNumber>`). Arrival
+ * times are rounded to the millisecond as the hot path rounds them.
+ */
+export function fromLambdaRecords(records: readonly LambdaKinesisRecord[]): {
+  shardId: string;
+  records: GetRecordsRecord[];
+} {
+  return {
+    shardId: (records[0]?.eventID ?? '').split(':')[0] ?? '',
+    records: records.map((r) => ({
+      Data: Buffer.from(r.kinesis.data, 'base64'),
+      PartitionKey: r.kinesis.partitionKey,
+      SequenceNumber: r.kinesis.sequenceNumber,
+      ApproximateArrivalTimestamp: new Date(Math.round((r.kinesis.approximateArrivalTimestamp ?? 0) * 1000)),
+    })),
+  };
+}
+
 /** Either record shape. */
 export type KinesisRecordLike = GetRecordsRecord | LambdaKinesisRecord;
 

@@ -17,7 +17,7 @@ import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
 import { createDynamoClient } from '../clients/dynamodb.js';
 import { createKinesisClient, listShards } from '../clients/kinesis.js';
 import { createS3Client } from '../clients/s3.js';
-import { StreamDecoder } from '../contract/consumer.js';
+import { fromLambdaRecords, StreamDecoder } from '../contract/consumer.js';
 import { EVENT_TYPES, type EventType } from '../contract/events.js';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { itemSizeBytes } from '../cost/item-size.js';
@@ -298,14 +298,7 @@ export class LocalPipeline {
       onFailure: new S3FailureDestination(s3, names.lakeBucket, 'delivery', streamArn),
       fn: async (event: LambdaKinesisEvent) => {
         const t0 = performance.now();
-        const records = event.Records.map((r) => ({
-          Data: Buffer.from(r.kinesis.data, 'base64'),
-          PartitionKey: r.kinesis.partitionKey,
-          SequenceNumber: r.kinesis.sequenceNumber,
-          // rounded as the hot path rounds it, so the archive's arrival times equal the projection's
-          ApproximateArrivalTimestamp: new Date(Math.round(r.kinesis.approximateArrivalTimestamp * 1000)),
-        }));
-        const shardId = (event.Records[0]?.eventID ?? '').split(':')[0] ?? '';
+        const { shardId, records } = fromLambdaRecords(event.Records);
         for (const d of deliveries.values()) await d.put(records, shardId);
         if (Date.now() - lakeState.lastFlush >= LAKE_FLUSH_MS) {
           for (const d of deliveries.values()) await d.flush();

@@ -31,13 +31,15 @@ import { isServiceError } from '../clients/dynamodb.js';
 import { SideOutputStore } from './side-outputs.js';
 import { emptyItem, fromAttributes, itemKey, toAttributes, type WindowItem } from './window-items.js';
 
-/** One record of a batch, in either Kinesis shape, with its arrival time. */
-export interface BatchRecord {
-  record: KinesisRecordLike;
+/**
+ * One record of a batch, with its arrival time: in either Kinesis shape, or
+ * already decoded (a replay of the Parquet archive, core/ops/archive.ts).
+ */
+export type BatchRecord = {
   sequenceNumber: string;
   /** Approximate arrival time, epoch ms. */
   arrivalMs: number;
-}
+} & ({ record: KinesisRecordLike } | { decoded: DecodedRecord });
 
 /** Counters of one batch, published as metrics by the handler. */
 export interface BatchCounters {
@@ -123,7 +125,6 @@ export class WindowProjection {
     this.cache = new ItemCache(this.o.cacheSize);
   }
 
-  /** Decodes a record once; poison user records stay with their bytes. */
   /**
    * Calls `listener` with each new record of a batch as it is decoded, once per
    * delivery (redelivered and duplicate events included), so observers such as the
@@ -135,7 +136,9 @@ export class WindowProjection {
 
   private readonly decodedListeners: ((record: DecodedRecord) => void)[] = [];
 
+  /** Decodes a record once; poison user records stay with their bytes. */
   decodeRecord(r: BatchRecord): DecodedRecord {
+    if ('decoded' in r) return r.decoded;
     const { data, partitionKey } = recordParts(r.record);
     // the decoder reads these bytes in place (a Buffer in GetRecords shape is not copied)
     const { events, poison } = this.decoder.decode({

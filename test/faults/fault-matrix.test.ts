@@ -17,16 +17,20 @@ import type { EventBody } from '../../core/contract/events.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
 import { listShards, waitActive } from '../../core/local/streams.js';
+import { ArchiveReader } from '../../core/ops/archive.js';
+import { rebuild } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
+import { useLocalLake } from '../helpers/local-lake.js';
 import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();
 const dynamo = useLocalDynamo();
+const lake = useLocalLake();
 const config = windowingConfig({
   windowSizesMs: [60_000, 3_600_000],
   outOfOrdernessMs: 20_000,
@@ -45,11 +49,22 @@ interface Row {
   quarantined: number;
   lost: number;
   doubleCounted: number;
+  /** Windows a rebuild from the Parquet archive got different from the live table (must be 0). */
+  archiveDiffers: number;
 }
 const rows: Row[] = [];
 
 afterAll(() => {
-  const cols = ['fault', 'produced', 'counted', 'late', 'quarantined', 'lost', 'doubleCounted'] as const;
+  const cols = [
+    'fault',
+    'produced',
+    'counted',
+    'late',
+    'quarantined',
+    'lost',
+    'doubleCounted',
+    'archiveDiffers',
+  ] as const;
   const width = (c: (typeof cols)[number]) => Math.max(c.length, ...rows.map((r) => String(r[c]).length));
   const line = (cells: string[]) =>
     cells.map((x, i) => (i === 0 ? x.padEnd(width(cols[i] as never)) : x.padStart(width(cols[i] as never)))).join('  ');
@@ -238,6 +253,21 @@ async function run(s: Scenario): Promise<Row> {
     doubleCounted += Math.max(0, a - e);
   }
   const outputs = await sideOutputCounts(dynamo.ddb, table);
+  // The same windows again, from the Parquet archive of the same stream
+  const lakeDir = (await lake.archive(kinesis.kinesis, stream, registry)).dir;
+  const archive = await ArchiveReader.open(registry, lakeDir);
+  const fromArchive = await rebuild({
+    kinesis: kinesis.kinesis,
+    streamName: stream,
+    ddb: dynamo.ddb,
+    liveTable: table,
+    freshTable: await dynamo.newTable(),
+    registry,
+    config,
+    from: 0,
+    to: Number.MAX_SAFE_INTEGER,
+    archive,
+  }).finally(() => archive.close());
   const row: Row = {
     fault: s.fault,
     produced: expected.uniqueEvents + poison,
@@ -246,12 +276,15 @@ async function run(s: Scenario): Promise<Row> {
     quarantined: outputs.quarantined,
     lost,
     doubleCounted,
+    archiveDiffers: fromArchive.differing.length,
   };
   rows.push(row);
   expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
   expect(row.counted).toBe(expectedCounted);
   expect(row.counted + row.late + row.quarantined).toBe(row.produced);
   expect(stats.discardedRecords).toBe(0);
+  expect(fromArchive.differing).toEqual([]);
+  expect(fromArchive.windows).toBe(actual.size);
   return row;
 }
 
