@@ -1,18 +1,29 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
+import { lakeColumns } from '../../core/lake/columns.js';
+import { rowsToParquet } from '../../core/lake/parquet.js';
+import { lakeRow } from '../../core/lake/rows.js';
+import { ArchiveReader } from '../../core/ops/archive.js';
+import { RebuildError } from '../../core/ops/errors.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
 import { rebuild } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
-import { metricBody } from '../helpers/events.js';
+import { metricBody, metricSample } from '../helpers/events.js';
 import { faultyDynamo, hotPathFunction, seeded } from '../helpers/hot-path-harness.js';
 import { scanAll, useLocalDynamo } from '../helpers/local-dynamo.js';
 import { useLocalKinesis } from '../helpers/local-kinesis.js';
+import { useLocalLake } from '../helpers/local-lake.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();
 const dynamo = useLocalDynamo();
+const lake = useLocalLake();
 const config = windowingConfig();
 
 describe('rebuild from the stream', () => {
@@ -86,4 +97,97 @@ describe('rebuild from the stream', () => {
     expect(repaired.copied).toBe(first.windows);
     expect(after.differing).toEqual([]);
   }, 300_000);
+});
+
+describe('rebuild from the archive and the stream', () => {
+  it('takes what arrived before a time from the archive and the rest from the stream, with the watermarks carried across', async () => {
+    // Prepare: part 1 on the stream and in the archive; part 2 (with late events) on the stream only,
+    // as when Firehose still buffers the newest minutes
+    const stream = await kinesis.newStream(2);
+    const live = await dynamo.newTable();
+    const base = Math.floor(Date.now() / 60_000) * 60_000 - 1_200_000;
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry, lingerMs: 5 });
+    const host = (i: number) => `server-00${(i % 4) + 1}`;
+    for (let i = 0; i < 200; i++) {
+      await producer.put(
+        'MetricSample',
+        metricBody({ host: host(i), value: i, occurred_at: new Date(base + i * 3_000) }),
+      );
+    }
+    await producer.flush();
+    const { dir } = await lake.archive(kinesis.kinesis, stream, registry);
+    await new Promise((r) => setTimeout(r, 20));
+    const streamFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 200; i++) {
+      // every tenth event is an hour older than the watermark part 1 left: late
+      const at = i % 10 === 0 ? base - 3_600_000 : base + 600_000 + i * 3_000;
+      await producer.put('MetricSample', metricBody({ host: host(i), value: i, occurred_at: new Date(at) }));
+    }
+    await producer.close();
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: hotPathFunction({ ddb: dynamo.ddb, tableName: live, registry, config }).fn,
+      onFailure: new MemoryDestination(),
+      batchSize: 50,
+    }).drain();
+    const common = {
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      ddb: dynamo.ddb,
+      liveTable: live,
+      registry,
+      config,
+      from: base - 7_200_000,
+      to: base + 7_200_000,
+    };
+
+    // Act
+    const archive = await ArchiveReader.open(registry, dir);
+    const archiveOnly = await rebuild({ ...common, freshTable: await dynamo.newTable(), archive });
+    const both = await rebuild({ ...common, freshTable: await dynamo.newTable(), archive, streamFrom });
+    archive.close();
+
+    // Assess: the archive alone misses part 2; with the stream's tail the windows are exact
+    expect(archiveOnly.events).toBe(200);
+    expect(archiveOnly.differing.length).toBeGreaterThan(0);
+    expect(both).toMatchObject({ events: 380, differing: [] });
+  }, 300_000);
+
+  it('refuses what it cannot do exactly, saying why', async () => {
+    // Prepare: an archive row without a stream position (as a delivery not reading the stream writes)
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-unplaced-'));
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const row = lakeRow(metricSample(1), Date.now());
+    const file = join(dir, 'metric_samples', 'year=2026', 'month=11', 'day=22', 'hour=12', 'a.parquet');
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, await rowsToParquet(duck, lakeColumns(registry, 'MetricSample'), [row]));
+    duck.closeSync();
+
+    // Act
+    const unplaced = await ArchiveReader.open(registry, dir).catch((e: unknown) => e);
+    const streamWithoutArchive = await rebuild({
+      kinesis: kinesis.kinesis,
+      streamName: 'any',
+      ddb: dynamo.ddb,
+      liveTable: 'any',
+      freshTable: 'any',
+      registry,
+      config,
+      from: 0,
+      to: 1,
+      streamFrom: Date.now(),
+    }).catch((e: unknown) => e);
+
+    // Assess
+    expect(unplaced).toBeInstanceOf(RebuildError);
+    expect((unplaced as Error).message).toBe(
+      '1 archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions, so their order is unknown; rebuild from the stream (--source stream) while it retains them',
+    );
+    expect(streamWithoutArchive).toBeInstanceOf(RebuildError);
+    expect((streamWithoutArchive as Error).message).toBe(
+      'reading the stream from a time needs the archive for what arrived before it (the watermarks and producer marks depend on every earlier record)',
+    );
+  });
 });
