@@ -1,9 +1,10 @@
 /**
  * The repair commands: `pulse rebuild --from <time> --to <time>` re-derives the
- * windows from the stream into a fresh table, compares the range with the live
- * windows, and with `--in-place` copies them over; `pulse redrive` makes the hot
- * path's failed batches count (see core/ops/rebuild.ts and core/ops/redrive.ts).
+ * windows from the stream or the Parquet archive into a fresh table, compares the
+ * range with the live windows, and with `--in-place` copies them over; `pulse
+ * redrive` makes the hot path's failed batches count (see core/ops/rebuild.ts and core/ops/redrive.ts).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -12,7 +13,9 @@ import { createDynamoClient } from '../clients/dynamodb.js';
 import { createKinesisClient } from '../clients/kinesis.js';
 import { createS3Client } from '../clients/s3.js';
 import { SchemaRegistry } from '../contract/registry.js';
+import { syncLake } from '../lake/lake-query.js';
 import { readLocalEndpoints } from '../local/endpoints.js';
+import { ArchiveReader } from '../ops/archive.js';
 import { ensureWindowTable } from '../local/tables.js';
 import { rebuild } from '../ops/rebuild.js';
 import { redrive } from '../ops/redrive.js';
@@ -22,18 +25,29 @@ import { UsageError } from './args.js';
 
 /** `pulse rebuild --help`. */
 export const REBUILD_HELP = `pulse rebuild --from <time> --to <time>: re-derive the event-time windows from the
-stream (read from its start, as the live projection read it) into a fresh table,
-compare the windows of [from, to) with the live ones item by item, and print the
+log into a fresh table, shard by shard from its start (as the live projection read
+it), compare the windows of [from, to) with the live ones item by item, and print the
 differences. With --in-place, copy the rebuilt windows of the range over the live
 ones (stop the hot path first in AWS: a concurrent write would be overwritten).
-Exact while the stream's retention (7 days by default) covers everything the live
-projection read. Rebuilding from the Parquet archive is not available yet.
+
+The log is read from:
+  --source stream    the stream, from TRIM_HORIZON (default). Exact while its retention
+                     (7 days by default) covers everything the live projection read.
+  --source archive   the Parquet archive (the lake), for data older than the retention.
+                     Each row keeps its shard, sequence number and arrival time, so the
+                     replay takes the live decisions (late, duplicate) again. The archive
+                     lags the stream by the delivery buffer (up to 15 minutes in AWS):
+  --stream-from T    with --source archive: records that arrived before T from the
+                     archive, the rest from the stream (AT_TIMESTAMP T), so the newest
+                     windows are exact too. T must be within the stream's retention.
 
 Options:
   --from T, --to T   ISO-8601 times with a zone, or epoch milliseconds
   --in-place         copy the rebuilt windows over the live ones
-  --data-dir D       the data dir of a running pulse start (default .data)
-  --aws --stage S    a deployed stage instead (default credentials and region)
+  --data-dir D       the data dir of a running pulse start (default .data); the archive
+                     is synced to D/lake
+  --aws --stage S    a deployed stage instead (default credentials and region); with
+                     --source archive also --bucket NAME (the LakeBucketName output)
   --help             this text`;
 
 function time(flag: string, raw: string | undefined): number {
@@ -53,10 +67,13 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     options: {
       from: { type: 'string' },
       to: { type: 'string' },
+      source: { type: 'string' },
+      'stream-from': { type: 'string' },
       'in-place': { type: 'boolean' },
       'data-dir': { type: 'string' },
       aws: { type: 'boolean' },
       stage: { type: 'string' },
+      bucket: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -67,32 +84,62 @@ export async function rebuildCommand(args: string[]): Promise<number> {
   const from = time('from', values.from);
   const to = time('to', values.to);
   if (to <= from) throw new UsageError('--to must be after --from');
+  const source = values.source ?? 'stream';
+  if (source !== 'stream' && source !== 'archive') {
+    throw new UsageError(`--source must be stream or archive, got '${source}'`);
+  }
+  if (values['stream-from'] !== undefined && source !== 'archive') {
+    throw new UsageError(
+      '--stream-from needs --source archive: the records before that time must come from the archive',
+    );
+  }
+  const streamFrom = values['stream-from'] === undefined ? undefined : time('stream-from', values['stream-from']);
   let kinesis;
   let ddb;
+  let s3;
   let streamName: string;
   let liveTable: string;
+  let bucket: string;
+  let lakeDir: string;
+  const dataDir = values['data-dir'] ?? '.data';
   if (values.aws) {
     if (!values.stage || !STAGE_PATTERN.test(values.stage)) {
       throw new UsageError(`--aws needs --stage NAME, got '${values.stage ?? ''}'`);
     }
+    if (source === 'archive' && !values.bucket) {
+      throw new UsageError('--source archive with --aws needs --bucket NAME (the LakeBucketName output of the stack)');
+    }
     const names = resourceNames(values.stage);
     kinesis = createKinesisClient();
     ddb = createDynamoClient();
+    s3 = createS3Client();
     streamName = names.stream;
     liveTable = names.windowTable;
+    bucket = values.bucket ?? '';
+    lakeDir = join(dataDir, `lake-${values.stage}`);
   } else {
-    const dir = values['data-dir'] ?? '.data';
-    const local = readLocalEndpoints(dir);
-    if (!local) throw new UsageError(`no running pulse start found in ${dir}: start it, or use --aws --stage NAME`);
+    const local = readLocalEndpoints(dataDir);
+    if (!local) throw new UsageError(`no running pulse start found in ${dataDir}: start it, or use --aws --stage NAME`);
     kinesis = createKinesisClient({ endpoint: local.kinesis });
     ddb = createDynamoClient({ endpoint: local.dynamodb });
+    s3 = createS3Client({ endpoint: local.s3 });
     streamName = local.stream;
     liveTable = local.windowTable;
+    bucket = resourceNames('local').lakeBucket;
+    lakeDir = join(dataDir, 'lake');
   }
   const freshTable = `${liveTable}-rebuild-${Date.now()}`;
+  let archive: ArchiveReader | undefined;
   try {
+    if (source === 'archive') {
+      const files = await syncLake(s3, bucket, lakeDir);
+      process.stderr.write(`archive: ${files} new Parquet files from s3://${bucket} in ${lakeDir}\n`);
+      archive = await ArchiveReader.open(SchemaRegistry.load(), lakeDir);
+    }
     await ensureWindowTable(ddb, freshTable);
-    process.stderr.write(`rebuilding ${streamName} into ${freshTable}\n`);
+    process.stderr.write(
+      `rebuilding into ${freshTable} from ${source === 'stream' ? `stream ${streamName}` : streamFrom === undefined ? 'the archive' : `the archive, then stream ${streamName} from ${new Date(streamFrom).toISOString()}`}\n`,
+    );
     const result = await rebuild({
       kinesis,
       streamName,
@@ -104,6 +151,8 @@ export async function rebuildCommand(args: string[]): Promise<number> {
       from,
       to,
       inPlace: values['in-place'] ?? false,
+      ...(archive ? { archive } : {}),
+      ...(streamFrom === undefined ? {} : { streamFrom }),
       onProgress: (n) => {
         if (process.stderr.isTTY) process.stderr.write(`\r${n} records`);
       },
@@ -112,7 +161,9 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     for (const d of result.differing) console.log(`differs  ${d.pk}  ${d.sk}`);
     console.log(
       JSON.stringify({
+        source,
         fresh_table: freshTable,
+        records: result.records,
         windows: result.windows,
         events: result.events,
         differing: result.differing.length,
@@ -121,8 +172,10 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     );
     return result.differing.length === 0 || values['in-place'] ? 0 : 1;
   } finally {
+    archive?.close();
     kinesis.destroy();
     ddb.destroy();
+    s3.destroy();
   }
 }
 

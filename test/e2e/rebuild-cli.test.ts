@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/clients/s3.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import type { LocalEndpoints } from '../../core/local/endpoints.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
 import { Producer } from '../../core/produce/producer.js';
 import { resourceNames } from '../../core/resources.js';
 import { windowingConfig } from '../../core/windows/config.js';
@@ -16,14 +14,16 @@ import { metricBody } from '../helpers/events.js';
 import { hotPathFunction } from '../helpers/hot-path-harness.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { useLocalKinesis } from '../helpers/local-kinesis.js';
+import { useLocalLake } from '../helpers/local-lake.js';
 
 const run = promisify(execFile);
 const kinesis = useLocalKinesis();
 const dynamo = useLocalDynamo();
+const lake = useLocalLake();
 const registry = SchemaRegistry.load();
 
 describe('pulse rebuild', () => {
-  it('rebuilds the running local stack from its stream and finds the live windows equal', async () => {
+  it('rebuilds the running local stack from its stream and from its archive, and finds the live windows equal', async () => {
     // Prepare: a local stack as pulse start leaves it, its windows built by the hot path
     const stream = await kinesis.newStream(1);
     const table = await dynamo.newTable();
@@ -40,14 +40,11 @@ describe('pulse rebuild', () => {
       onFailure: new MemoryDestination(),
     }).drain();
     const dataDir = mkdtempSync(join(tmpdir(), 'pulse-rebuild-'));
-    const s3Server = await startS3Server({ directory: join(dataDir, 's3') });
-    const s3 = createS3Client({ endpoint: s3Server.endpoint });
-    await ensureBucket(s3, resourceNames('local').lakeBucket);
-    s3.destroy();
+    await lake.archive(kinesis.kinesis, stream, registry, resourceNames('local').lakeBucket);
     const endpoints: LocalEndpoints = {
       kinesis: kinesis.server.endpoint,
       stream,
-      s3: s3Server.endpoint,
+      s3: lake.endpoint,
       dynamodb: dynamo.server.endpoint,
       windowTable: table,
     };
@@ -65,11 +62,35 @@ describe('pulse rebuild', () => {
       dataDir,
     ]);
 
+    const range = ['--from', new Date(base - 3_600_000).toISOString(), '--to', String(base + 3_600_000)];
+    const archived = await run(process.execPath, [
+      'bin/pulse.mjs',
+      'rebuild',
+      ...range,
+      '--source',
+      'archive',
+      '--data-dir',
+      dataDir,
+    ]);
+
     // Assess
     expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toMatchObject({
+      source: 'stream',
       events: 50,
       differing: 0,
       copied: 0,
+    });
+    expect(JSON.parse(archived.stdout.trim().split('\n').at(-1) as string)).toMatchObject({
+      source: 'archive',
+      events: 50,
+      differing: 0,
+    });
+    expect(archived.stderr).toMatch(/^archive: \d+ new Parquet files from s3:\/\/pulse-local-lake in /);
+    await expect(
+      run(process.execPath, ['bin/pulse.mjs', 'rebuild', ...range, '--stream-from', '1', '--data-dir', dataDir]),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: 'pulse: --stream-from needs --source archive: the records before that time must come from the archive\n',
     });
     await expect(
       run(process.execPath, ['bin/pulse.mjs', 'rebuild', '--from', 'yesterday', '--to', '1', '--data-dir', dataDir]),
@@ -80,6 +101,5 @@ describe('pulse rebuild', () => {
     // pulse redrive on the same stack: nothing failed, so nothing to rebuild or remove
     const redriven = await run(process.execPath, ['bin/pulse.mjs', 'redrive', '--data-dir', dataDir]);
     expect(JSON.parse(redriven.stdout)).toEqual({ objects: 0, records: 0, events: 0, windowsRepaired: 0 });
-    await s3Server.stop();
   }, 120_000);
 });

@@ -25,14 +25,17 @@ import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
 /** What {@link useLocalLake} gives a test. */
 export interface LocalLake {
   s3: S3Client;
+  /** The local S3's endpoint. */
+  endpoint: string;
   /**
-   * Archives everything the stream holds into a new bucket, and syncs it to a new
-   * directory. @returns the bucket and the directory (`<table>/year=…/*.parquet`)
+   * Archives everything the stream holds into a bucket (a new one by default), and
+   * syncs it to a new directory. @returns the bucket and the directory (`<table>/year=…/*.parquet`)
    */
   archive(
     kinesis: KinesisClient,
     streamName: string,
     registry: SchemaRegistry,
+    bucket?: string,
   ): Promise<{ bucket: string; dir: string }>;
 }
 
@@ -46,8 +49,8 @@ export function useLocalLake(): LocalLake {
     stop = server.stop;
     duck = await (await DuckDBInstance.create(':memory:')).connect();
     ctx.s3 = createS3Client({ endpoint: server.endpoint });
-    ctx.archive = async (kinesis, streamName, registry) => {
-      const bucket = `lake-${randomUUID().slice(0, 8)}`;
+    ctx.endpoint = server.endpoint;
+    ctx.archive = async (kinesis, streamName, registry, bucket = `lake-${randomUUID().slice(0, 8)}`) => {
       await ensureBucket(ctx.s3, bucket);
       const deliveries = EVENT_TYPES.map((type) => {
         const transform = new LakeTransform(registry, type);
