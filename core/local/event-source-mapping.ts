@@ -90,6 +90,12 @@ export interface EventSourceMappingOptions {
   now?: () => number;
   /** Called with every shard's position after records are done (persist them to resume after a restart). */
   onCheckpoint?: (positions: Record<string, string | undefined>) => void;
+  /**
+   * Consecutive failed polls (ListShards, GetShardIterator, GetRecords: the stream
+   * unreachable or throttling) retried with backoff before the mapping gives up
+   * with the last error (default 60, about a minute). Lambda itself retries forever.
+   */
+  maxPollFailures?: number;
   /** Called after each invocation (progress, tests). */
   onInvoke?: (info: { shardId: string; records: number; outcome: 'ok' | 'partial' | 'error' | 'redelivered' }) => void;
 }
@@ -103,6 +109,8 @@ export interface MappingStats {
   redeliveries: number;
   discardedRecords: number;
   recordsDelivered: number;
+  /** Polls that failed and were retried (the stream unreachable or throttling). */
+  pollFailures: number;
 }
 
 interface ShardProgress {
@@ -124,7 +132,10 @@ export class KinesisEventSourceMapping {
     redeliveries: 0,
     discardedRecords: 0,
     recordsDelivered: 0,
+    pollFailures: 0,
   };
+  /** Polls failed in a row (reset by any successful poll). */
+  private pollFailuresInARow = 0;
   private readonly o: Required<Omit<EventSourceMappingOptions, 'redeliver' | 'onInvoke' | 'onCheckpoint'>> &
     Pick<EventSourceMappingOptions, 'redeliver' | 'onInvoke' | 'onCheckpoint'>;
   private readonly shards = new Map<string, ShardProgress>();
@@ -140,6 +151,7 @@ export class KinesisEventSourceMapping {
       retryAttempts: -1,
       maxRecordAgeMs: -1,
       pollIntervalMs: 200,
+      maxPollFailures: 60,
       now: Date.now,
       ...options,
     };
@@ -175,7 +187,7 @@ export class KinesisEventSourceMapping {
     // One independent poller per shard, as Lambda runs them: a slow shard never holds up another.
     const pollers = new Map<string, Promise<void>>();
     while (!this.stopped) {
-      for (const s of await listShards(this.o.kinesis, this.o.streamName)) this.track(s);
+      for (const s of (await this.poll(() => listShards(this.o.kinesis, this.o.streamName))) ?? []) this.track(s);
       for (const shard of this.shards.values()) {
         if (!pollers.has(shard.shardId)) pollers.set(shard.shardId, this.pollForever(shard));
       }
@@ -199,7 +211,8 @@ export class KinesisEventSourceMapping {
 
   /** One round over the shards that may run; true when any records were processed. */
   private async pass(): Promise<boolean> {
-    const all = await listShards(this.o.kinesis, this.o.streamName);
+    const all = await this.poll(() => listShards(this.o.kinesis, this.o.streamName));
+    if (!all) return true; // the stream did not answer: not drained, try again
     for (const s of all) this.track(s);
     const ready = [...this.shards.values()].filter(
       (s) => !s.drained && s.parents.every((p) => this.shards.get(p)?.drained ?? true),
@@ -218,7 +231,9 @@ export class KinesisEventSourceMapping {
 
   /** Reads one batch from a shard and delivers it; true when records were delivered. */
   private async pollShard(shard: ShardProgress): Promise<boolean> {
-    const { records, closedAtEnd } = await this.read(shard);
+    const read = await this.poll(() => this.read(shard));
+    if (!read) return true; // the stream did not answer: not drained, try again
+    const { records, closedAtEnd } = read;
     if (records.length === 0) {
       if (!closedAtEnd) return false;
       shard.drained = true;
@@ -229,6 +244,23 @@ export class KinesisEventSourceMapping {
       records.map((r) => this.toEventRecord(shard.shardId, r)),
     );
     return true;
+  }
+
+  /**
+   * Runs one poll of the stream. A failure is counted and waited out with backoff
+   * (resolves undefined); after `maxPollFailures` in a row it is thrown.
+   */
+  private async poll<T>(request: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const out = await request();
+      this.pollFailuresInARow = 0;
+      return out;
+    } catch (error) {
+      this.stats.pollFailures++;
+      if (++this.pollFailuresInARow > this.o.maxPollFailures) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** this.pollFailuresInARow)));
+      return undefined;
+    }
   }
 
   private async read(shard: ShardProgress): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean }> {

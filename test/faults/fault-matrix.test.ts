@@ -6,17 +6,30 @@
  * fault it prints events produced, counted, late, quarantined, lost and
  * double-counted; lost and double-counted must be 0.
  *
+ * Every scenario also rebuilds its windows from the Parquet archive of its stream
+ * (the real local delivery, with Firehose-style redeliveries) and counts the windows
+ * that differ from the live table (`archiveDiffers`, must be 0).
+ *
  * Covered elsewhere and not repeated here: a `pulse start` killed hard mid-run and
  * restarted (test/e2e/local-mode.test.ts), the randomized combination of these
- * faults (test/integration/hot-path.oracle.test.ts). Not covered: a restart of the
- * local DynamoDB (it keeps tables in memory; local mode rebuilds them from the stream).
+ * faults (test/integration/hot-path.oracle.test.ts).
  */
-import { MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type KinesisClient, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { createDynamoClient } from '../../core/clients/dynamodb.js';
+import { createKinesisClient } from '../../core/clients/kinesis.js';
+import { startDynamoServer } from '../../core/local/dynamodb-server.js';
+import { startKinesisServer } from '../../core/local/kinesis-server.js';
+import { ensureWindowTable } from '../../core/local/tables.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventBody } from '../../core/contract/events.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { listShards, waitActive } from '../../core/local/streams.js';
+import { createStream, listShards, waitActive } from '../../core/local/streams.js';
 import { ArchiveReader } from '../../core/ops/archive.js';
 import { rebuild } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
@@ -127,14 +140,70 @@ interface Scenario {
   redeliverAll?: boolean;
   /** The first process handles this many invocations, then dies; a new one starts from the stream's start. */
   restartAfter?: number;
+  /** Kinesis and DynamoDB (on disk) stop under the 2nd invocation and start again on the same ports. */
+  restartServers?: boolean;
+}
+
+/** The servers a scenario runs against. */
+interface Servers {
+  kinesis: KinesisClient;
+  ddb: DynamoDBClient;
+  newStream(shards: number): Promise<string>;
+  newTable(): Promise<string>;
+  stop?(): Promise<void>;
+  start?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Kinesis and DynamoDB servers of the scenario's own, keeping their data on disk, restartable on their ports. */
+async function restartableServers(): Promise<Servers> {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-restart-'));
+  const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+  let k = await startKinesisServer({ path: join(dir, 'kinesis') });
+  let d = await startDynamoServer({ path: join(dir, 'dynamodb') });
+  const kPort = portOf(k.endpoint);
+  const dPort = portOf(d.endpoint);
+  const kinesisClient = createKinesisClient({ endpoint: k.endpoint });
+  const ddb = createDynamoClient({ endpoint: d.endpoint });
+  return {
+    kinesis: kinesisClient,
+    ddb,
+    newStream: async (shards) => {
+      await createStream(kinesisClient, 'restarted', shards);
+      return 'restarted';
+    },
+    newTable: async () => {
+      const name = `windows-${randomUUID().slice(0, 8)}`;
+      await ensureWindowTable(ddb, name);
+      return name;
+    },
+    stop: async () => {
+      await Promise.all([k.stop(), d.stop()]);
+    },
+    start: async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      [k, d] = await Promise.all([
+        startKinesisServer({ path: join(dir, 'kinesis'), port: kPort }),
+        startDynamoServer({ path: join(dir, 'dynamodb'), port: dPort }),
+      ]);
+    },
+    close: async () => {
+      kinesisClient.destroy();
+      ddb.destroy();
+      await Promise.all([k.stop(), d.stop()]);
+    },
+  };
 }
 
 async function run(s: Scenario): Promise<Row> {
   // Prepare: the workload in three chunks, with the scenario's disturbances of the stream
-  const stream = await kinesis.newStream(s.shards ?? 2);
-  const table = await dynamo.newTable();
+  const env: Servers = s.restartServers
+    ? await restartableServers()
+    : { kinesis: kinesis.kinesis, ddb: dynamo.ddb, newStream: kinesis.newStream, newTable: dynamo.newTable };
+  const stream = await env.newStream(s.shards ?? 2);
+  const table = await env.newTable();
   let calls = 0;
-  const client = timeoutAfterSuccess(kinesis.kinesis, () => !!s.producerDuplicates && calls++ % 2 === 0);
+  const client = timeoutAfterSuccess(env.kinesis, () => !!s.producerDuplicates && calls++ % 2 === 0);
   const producer = await Producer.create({
     kinesis: client,
     streamName: stream,
@@ -152,7 +221,7 @@ async function run(s: Scenario): Promise<Row> {
     }
     await producer.flush();
     if (s.poison) {
-      await kinesis.kinesis.send(
+      await env.kinesis.send(
         new PutRecordsCommand({
           StreamName: stream,
           Records: [
@@ -164,47 +233,45 @@ async function run(s: Scenario): Promise<Row> {
       poison += 2;
     }
     if (s.reshard && chunk === 0) {
-      await kinesis.kinesis.send(
+      await env.kinesis.send(
         new SplitShardCommand({
           StreamName: stream,
           ShardToSplit: 'shardId-000000000000',
           NewStartingHashKey: (2n ** 126n).toString(),
         }),
       );
-      await waitActive(kinesis.kinesis, stream);
+      await waitActive(env.kinesis, stream);
     }
     if (s.reshard && chunk === 1) {
-      const open = (await listShards(kinesis.kinesis, stream)).filter(
-        (x) => !x.SequenceNumberRange?.EndingSequenceNumber,
-      );
+      const open = (await listShards(env.kinesis, stream)).filter((x) => !x.SequenceNumberRange?.EndingSequenceNumber);
       const [a, b] = open.sort((x, y) =>
         BigInt(x.HashKeyRange?.StartingHashKey ?? 0) < BigInt(y.HashKeyRange?.StartingHashKey ?? 0) ? -1 : 1,
       );
-      await kinesis.kinesis.send(
+      await env.kinesis.send(
         new MergeShardsCommand({ StreamName: stream, ShardToMerge: a?.ShardId, AdjacentShardToMerge: b?.ShardId }),
       );
-      await waitActive(kinesis.kinesis, stream);
+      await waitActive(env.kinesis, stream);
     }
   }
   await producer.close();
-  const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
+  const expected = oracle(await streamContent(env.kinesis, registry, stream), config);
 
   // Act: the real hot path under the scenario's faults
   const random = seeded(7);
-  const ddb = faultyDynamo(dynamo.ddb, random, {
+  const ddb = faultyDynamo(env.ddb, random, {
     throttle: s.throttle ?? 0,
     crashBefore: s.crashBefore ?? 0,
     crashAfter: s.crashAfter ?? 0,
   });
   const mappingFor = (fn: ReturnType<typeof hotPathFunction>['fn']) =>
     new KinesisEventSourceMapping({
-      kinesis: kinesis.kinesis,
+      kinesis: env.kinesis,
       streamName: stream,
       fn,
       onFailure: new MemoryDestination(),
-      // One record per batch when a process is killed: enough invocations to die mid-stream,
-      // however the producer happened to aggregate.
-      batchSize: s.restartAfter !== undefined ? 1 : 7,
+      // One record per batch when a process is killed or the servers restart: enough
+      // invocations for it to happen mid-stream, however the producer happened to aggregate.
+      batchSize: s.restartAfter !== undefined || s.restartServers ? 1 : 7,
       retryAttempts: -1,
       bisectBatchOnError: true,
       redeliver: s.redeliverAll
@@ -234,10 +301,25 @@ async function run(s: Scenario): Promise<Row> {
     expect(finished).toBe(false);
   }
   const { fn } = hotPathFunction({ ddb, tableName: table, registry, config });
-  const stats = await mappingFor(fn).drain();
+  let restarted: Promise<void> | undefined;
+  let invocations = 0;
+  const stats = await mappingFor(async (event) => {
+    if (s.restartServers && ++invocations === 2) {
+      // Both servers go down under this invocation and come back while the mapping retries.
+      await env.stop?.();
+      restarted = env.start?.();
+    }
+    return fn(event);
+  }).drain();
+  await restarted;
+  if (s.restartServers) {
+    // The restart must have hit the run: invocations failed, and polls too or not, by timing.
+    expect(restarted).toBeDefined();
+    expect(stats.functionErrors).toBeGreaterThan(0);
+  }
 
   // Assess: window by window against the oracle
-  const actual = await storedWindows(dynamo.ddb, table);
+  const actual = await storedWindows(env.ddb, table);
   let lost = 0;
   let doubleCounted = 0;
   let counted = 0;
@@ -252,22 +334,23 @@ async function run(s: Scenario): Promise<Row> {
     lost += Math.max(0, e - a);
     doubleCounted += Math.max(0, a - e);
   }
-  const outputs = await sideOutputCounts(dynamo.ddb, table);
+  const outputs = await sideOutputCounts(env.ddb, table);
   // The same windows again, from the Parquet archive of the same stream
-  const lakeDir = (await lake.archive(kinesis.kinesis, stream, registry)).dir;
+  const lakeDir = (await lake.archive(env.kinesis, stream, registry)).dir;
   const archive = await ArchiveReader.open(registry, lakeDir);
   const fromArchive = await rebuild({
-    kinesis: kinesis.kinesis,
+    kinesis: env.kinesis,
     streamName: stream,
-    ddb: dynamo.ddb,
+    ddb: env.ddb,
     liveTable: table,
-    freshTable: await dynamo.newTable(),
+    freshTable: await env.newTable(),
     registry,
     config,
     from: 0,
     to: Number.MAX_SAFE_INTEGER,
     archive,
   }).finally(() => archive.close());
+  await env.close?.();
   const row: Row = {
     fault: s.fault,
     produced: expected.uniqueEvents + poison,
@@ -300,6 +383,7 @@ describe('fault matrix: nothing lost, nothing counted twice', () => {
     { fault: 'reshard: split and merge mid-stream', shards: 2, reshard: true },
     { fault: 'poison and oversized records', poison: true },
     { fault: 'late and future events', lateAndFuture: true },
+    { fault: 'local servers restarted mid-run', restartServers: true },
     {
       fault: 'all of the above at once',
       redeliverAll: true,

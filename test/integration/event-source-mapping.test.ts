@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../core/clients/s3.js';
 import { S3FailureDestination } from '../../core/local/failure-destination.js';
@@ -157,6 +157,41 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     // Assess
     expect(calls).toBe(0);
     expect(destination.batches.map((b) => [b.reason, b.records.length])).toEqual([['RecordAgeExceeded', 4]]);
+  });
+
+  it('retries polls the stream does not answer, and gives up with the error after maxPollFailures in a row', async () => {
+    // Prepare: the first three GetRecords calls fail as an unreachable server does; then one that always fails
+    const stream = await local.newStream(1);
+    await putRecords(stream, 12);
+    let failures = 3;
+    const unreachable = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4567'), { code: 'ECONNREFUSED' });
+    const flaky = {
+      send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
+        if (command instanceof GetRecordsCommand && failures-- > 0) throw unreachable;
+        return local.kinesis.send(command);
+      },
+    } as typeof local.kinesis;
+    const down = { send: async () => Promise.reject(unreachable) } as unknown as typeof local.kinesis;
+    const delivered: string[] = [];
+    const options = { streamName: stream, onFailure: new MemoryDestination(), batchSize: 5 };
+
+    // Act
+    const mapping = new KinesisEventSourceMapping({
+      ...options,
+      kinesis: flaky,
+      fn: async (e) => {
+        delivered.push(...payloads(e));
+      },
+    });
+    await mapping.drain();
+    const never = new KinesisEventSourceMapping({ ...options, kinesis: down, maxPollFailures: 2, fn: async () => {} });
+    const gaveUp = await never.drain().catch((e: unknown) => e);
+
+    // Assess
+    expect(delivered).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`));
+    expect(mapping.stats.pollFailures).toBe(3);
+    expect(gaveUp).toBe(unreachable);
+    expect(never.stats.pollFailures).toBe(3);
   });
 
   it('processes a split parent to its end before either child', async () => {
