@@ -17,7 +17,7 @@ import { syncLake } from '../lake/lake-query.js';
 import { readLocalEndpoints } from '../local/endpoints.js';
 import { ArchiveReader } from '../ops/archive.js';
 import { ensureWindowTable } from '../local/tables.js';
-import { rebuild } from '../ops/rebuild.js';
+import { rebuild, type RebuildProgress } from '../ops/rebuild.js';
 import { redrive } from '../ops/redrive.js';
 import { resourceNames, STAGE_PATTERN } from '../resources.js';
 import { windowingConfig } from '../windows/config.js';
@@ -58,6 +58,22 @@ function time(flag: string, raw: string | undefined): number {
     );
   }
   return ms;
+}
+
+/**
+ * One line of progress: a bar over the archive's records when their number is known
+ * (records from the stream are past its end), else over the shards.
+ */
+export function progressBar(p: RebuildProgress, width = 30): string {
+  const fraction =
+    p.archiveRecords !== undefined && p.archiveRecords > 0
+      ? Math.min(1, p.records / p.archiveRecords)
+      : p.shards > 0
+        ? p.shardsDone / p.shards
+        : 1;
+  const filled = Math.round(fraction * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%`;
+  return `${bar}  ${p.records.toLocaleString('en-US')} records  shard ${p.shardsDone}/${p.shards}`;
 }
 
 /** Runs the command; resolves with the exit code (1 when windows differ and were not repaired). */
@@ -153,8 +169,8 @@ export async function rebuildCommand(args: string[]): Promise<number> {
       inPlace: values['in-place'] ?? false,
       ...(archive ? { archive } : {}),
       ...(streamFrom === undefined ? {} : { streamFrom }),
-      onProgress: (n) => {
-        if (process.stderr.isTTY) process.stderr.write(`\r${n} records`);
+      onProgress: (p) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r${progressBar(p)}`);
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\n');

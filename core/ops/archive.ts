@@ -23,6 +23,11 @@ import { RebuildError } from './errors.js';
 
 const METADATA = new Set(LAKE_METADATA_COLUMNS.map((c) => c.name));
 
+/** SQL condition: the row arrived before `ms` (epoch ms). */
+function arrivedBefore(ms: number): string {
+  return `arrived_at < make_timestamp(${Math.trunc(ms) * 1000})`;
+}
+
 /** Reads the archived records of each shard, in stream order. */
 export class ArchiveReader {
   private readonly encoder = new SingleObjectEncoder();
@@ -77,13 +82,25 @@ export class ArchiveReader {
   }
 
   /**
+   * How many Kinesis records the archive holds (for a progress bar).
+   * @param before only records that arrived before this time (epoch ms)
+   */
+  async count(before?: number): Promise<number> {
+    const where = before === undefined ? '' : `WHERE ${arrivedBefore(before)}`;
+    const [row] = await this.lake.query(
+      `SELECT count(DISTINCT (shard_id, sequence_number))::BIGINT AS n FROM (${this.union(where)})`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  /**
    * The archived records of a shard in stream order, `batchSize` records at a time
    * (a record's events are never split between batches).
    * @param before only records that arrived before this time (epoch ms)
    */
   async *records(shardId: string, batchSize: number, before?: number): AsyncGenerator<DecodedRecord[]> {
     const conditions = [`shard_id = '${shardId.replaceAll("'", "''")}'`];
-    if (before !== undefined) conditions.push(`arrived_at < make_timestamp(${Math.trunc(before) * 1000})`);
+    if (before !== undefined) conditions.push(arrivedBefore(before));
     const result = await this.lake.connection.stream(
       `SELECT * FROM (${this.union(`WHERE ${conditions.join(' AND ')}`)})
        QUALIFY row_number() OVER (PARTITION BY sequence_number, subsequence_number) = 1

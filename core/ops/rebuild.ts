@@ -70,8 +70,19 @@ export interface RebuildOptions {
    * it, the archive alone.
    */
   streamFrom?: number;
-  /** Told the records done so far (a progress bar). */
-  onProgress?: (records: number) => void;
+  /** Told the progress after every batch (a progress bar). */
+  onProgress?: (progress: RebuildProgress) => void;
+}
+
+/** How far a rebuild is. */
+export interface RebuildProgress {
+  /** Kinesis records replayed so far. */
+  records: number;
+  /** Shards finished, of all shards to replay. */
+  shardsDone: number;
+  shards: number;
+  /** Records in the archive (archive sources; the stream cannot say how many it holds). */
+  archiveRecords?: number;
 }
 
 /** Records per projection batch, as a large Lambda batch. */
@@ -170,12 +181,18 @@ async function replay(o: RebuildOptions): Promise<number> {
     config: o.config,
     parentsOf: async (shardId) => parents.get(shardId) ?? [],
   });
-  let records = 0;
-  const done = (n: number) => {
-    records += n;
-    o.onProgress?.(records);
+  const order = parentsFirst([...archiveShards, ...streamShards], parents);
+  const progress: RebuildProgress = {
+    records: 0,
+    shardsDone: 0,
+    shards: order.length,
+    ...(o.archive ? { archiveRecords: await o.archive.count(o.streamFrom) } : {}),
   };
-  for (const shardId of parentsFirst([...archiveShards, ...streamShards], parents)) {
+  const done = (n: number) => {
+    progress.records += n;
+    o.onProgress?.(progress);
+  };
+  for (const shardId of order) {
     if (o.archive && archiveShards.includes(shardId)) {
       for await (const batch of o.archive.records(shardId, BATCH, o.streamFrom)) {
         await apply(
@@ -192,8 +209,10 @@ async function replay(o: RebuildOptions): Promise<number> {
         done(batch.length);
       }
     }
+    progress.shardsDone++;
+    done(0);
   }
-  return records;
+  return progress.records;
 }
 
 async function windowsInRange(

@@ -11,7 +11,7 @@ import { ArchiveReader } from '../../core/ops/archive.js';
 import { RebuildError } from '../../core/ops/errors.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { rebuild } from '../../core/ops/rebuild.js';
+import { rebuild, type RebuildProgress } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { metricBody, metricSample } from '../helpers/events.js';
@@ -146,13 +146,27 @@ describe('rebuild from the archive and the stream', () => {
     // Act
     const archive = await ArchiveReader.open(registry, dir);
     const archiveOnly = await rebuild({ ...common, freshTable: await dynamo.newTable(), archive });
-    const both = await rebuild({ ...common, freshTable: await dynamo.newTable(), archive, streamFrom });
+    const progress: RebuildProgress[] = [];
+    const both = await rebuild({
+      ...common,
+      freshTable: await dynamo.newTable(),
+      archive,
+      streamFrom,
+      onProgress: (p) => progress.push({ ...p }),
+    });
     archive.close();
 
     // Assess: the archive alone misses part 2; with the stream's tail the windows are exact
     expect(archiveOnly.events).toBe(200);
     expect(archiveOnly.differing.length).toBeGreaterThan(0);
     expect(both).toMatchObject({ events: 380, differing: [] });
+    expect(progress.at(-1)).toEqual({
+      records: both.records,
+      shardsDone: 2,
+      shards: 2,
+      archiveRecords: archiveOnly.records,
+    });
+    expect(both.records).toBeGreaterThan(archiveOnly.records);
   }, 300_000);
 
   it('refuses what it cannot do exactly, saying why', async () => {
