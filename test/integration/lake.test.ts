@@ -41,7 +41,8 @@ beforeAll(async () => {
       duck,
       bufferBytes: 64 * 1024,
     });
-    for (let i = 0; i < fixture.records.length; i += 25) await delivery.put(fixture.records.slice(i, i + 25), 'shardId-000000000000');
+    for (let i = 0; i < fixture.records.length; i += 25)
+      await delivery.put(fixture.records.slice(i, i + 25), 'shardId-000000000000');
     await delivery.flush();
     stats[type] = delivery.stats;
   }
