@@ -78,9 +78,10 @@ export class LakeTransform {
       if (decoded.type !== this.eventType) return { recordId: r.recordId, result: 'Dropped', data: r.data };
       const occurredAt = (decoded.event.occurred_at as Date).getTime();
       const k = r.kinesisRecordMetadata;
+      // The stream's own arrival time when Firehose reads a stream: the one the hot path saw.
       const row = lakeRow(
         decoded.event,
-        r.approximateArrivalTimestamp,
+        k?.approximateArrivalTimestamp ?? r.approximateArrivalTimestamp,
         k
           ? { shardId: k.shardId, sequenceNumber: k.sequenceNumber, subsequenceNumber: Number(k.subsequenceNumber) }
           : undefined,

@@ -76,7 +76,7 @@ describe('Firehose transform', () => {
     const records = [
       {
         recordId: 'a',
-        approximateArrivalTimestamp: at + 1500,
+        approximateArrivalTimestamp: at + 1600, // Firehose's; the stream's (below) wins
         data: encoder.encode(registry.version('MetricSample', 1), metric).toString('base64'),
         kinesisRecordMetadata: {
           shardId: 'shardId-000000000003',
