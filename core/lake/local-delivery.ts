@@ -14,7 +14,7 @@ import type { EventType } from '../contract/events.js';
 import { deaggregate } from '../contract/kpl.js';
 import { LAKE_TABLES, type LakeColumn } from './columns.js';
 import { errorPrefix } from './layout.js';
-import { rowsToParquet } from './parquet.js';
+import { jsonLinesToParquet } from './parquet.js';
 import { hivePrefix, type PartitionKeys } from './rows.js';
 import type { FirehoseInputRecord, FirehoseOutputRecord } from './transform.js';
 
@@ -52,7 +52,8 @@ export interface DeliveryStats {
 
 interface Buffer_ {
   keys: PartitionKeys;
-  rows: Record<string, unknown>[];
+  /** JSON rows as the transform returned them (one object per line, no newline). */
+  lines: string[];
   bytes: number;
   since: number;
 }
@@ -70,17 +71,17 @@ export class LocalDelivery {
   };
   private readonly buffers = new Map<string, Buffer_>();
   private readonly o: Required<LocalDeliveryOptions>;
-  private nextId = 0;
 
   constructor(options: LocalDeliveryOptions) {
     this.o = { bufferBytes: 8 * 1_048_576, bufferMs: 60_000, transformBatch: 500, ...options };
   }
 
   /**
-   * Delivers Kinesis records (aggregated or not) of one shard, in stream order;
-   * the transform gets each user record's `kinesisRecordMetadata`, as from Firehose.
+   * The transformation's input records of Kinesis records (aggregated or not) of one
+   * shard, in stream order: de-aggregated as Firehose does, each with its
+   * `kinesisRecordMetadata`. Built once and given to every delivery stream.
    */
-  async put(records: readonly GetRecordsRecord[], shardId: string): Promise<void> {
+  static inputsOf(records: readonly GetRecordsRecord[], shardId: string): FirehoseInputRecord[] {
     const inputs: FirehoseInputRecord[] = [];
     for (const r of records) {
       const data = Buffer.from(r.Data ?? new Uint8Array());
@@ -95,7 +96,7 @@ export class LocalDelivery {
       }
       for (const u of users) {
         inputs.push({
-          recordId: String(this.nextId++),
+          recordId: String(inputs.length),
           approximateArrivalTimestamp: arrival,
           data: u.data.toString('base64'),
           kinesisRecordMetadata: {
@@ -108,6 +109,16 @@ export class LocalDelivery {
         });
       }
     }
+    return inputs;
+  }
+
+  /** Delivers Kinesis records of one shard, in stream order (see {@link inputsOf}). */
+  async put(records: readonly GetRecordsRecord[], shardId: string): Promise<void> {
+    await this.putInputs(LocalDelivery.inputsOf(records, shardId));
+  }
+
+  /** Delivers transformation input records (record ids unique among them). */
+  async putInputs(inputs: readonly FirehoseInputRecord[]): Promise<void> {
     this.stats.recordsIn += inputs.length;
     for (let i = 0; i < inputs.length; i += this.o.transformBatch) {
       const batch = inputs.slice(i, i + this.o.transformBatch);
@@ -139,11 +150,12 @@ export class LocalDelivery {
       }
       const keys = out.metadata?.partitionKeys as unknown as PartitionKeys;
       const json = Buffer.from(out.data, 'base64').toString('utf8');
-      const row = JSON.parse(json) as Record<string, unknown>;
+
       const id = hivePrefix(keys);
       let b = this.buffers.get(id);
-      if (!b) this.buffers.set(id, (b = { keys, rows: [], bytes: 0, since: Date.now() }));
-      b.rows.push(row);
+      if (!b) this.buffers.set(id, (b = { keys, lines: [], bytes: 0, since: Date.now() }));
+      // Kept as text: DuckDB parses it once, when the partition is written.
+      b.lines.push(json.endsWith('\n') ? json.slice(0, -1) : json);
       b.bytes += json.length;
       this.stats.jsonBytes += json.length;
     }
@@ -169,13 +181,13 @@ export class LocalDelivery {
     for (const [id, b] of this.buffers) {
       if (!all && b.bytes < this.o.bufferBytes && now - b.since < this.o.bufferMs) continue;
       this.buffers.delete(id);
-      const body = await rowsToParquet(this.o.duck, this.o.columns, b.rows);
+      const body = await jsonLinesToParquet(this.o.duck, this.o.columns, b.lines);
       const table = LAKE_TABLES[this.o.eventType];
       const key = `${table}/${hivePrefix(b.keys)}${table}-${now}-${randomUUID()}.parquet`;
       await this.o.s3.send(new PutObjectCommand({ Bucket: this.o.bucket, Key: key, Body: body }));
       this.stats.parquetFiles++;
       this.stats.parquetBytes += body.length;
-      this.stats.rowsWritten += b.rows.length;
+      this.stats.rowsWritten += b.lines.length;
     }
   }
 }

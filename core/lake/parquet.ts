@@ -19,18 +19,35 @@ function quoteString(s: string): string {
 
 /**
  * Writes rows (JSON objects with epoch-ms timestamps) as one Parquet file and returns its bytes.
- * Rows go through a newline-delimited JSON file that DuckDB reads with explicit column types.
  */
 export async function rowsToParquet(
   duck: DuckDBConnection,
   columns: readonly LakeColumn[],
   rows: readonly Record<string, unknown>[],
 ): Promise<Buffer> {
+  return jsonLinesToParquet(
+    duck,
+    columns,
+    rows.map((r) => JSON.stringify(r)),
+  );
+}
+
+/**
+ * Writes rows given as JSON text (one object per string, as the Firehose transform
+ * emits them) as one Parquet file and returns its bytes. The rows go through a
+ * newline-delimited JSON file that DuckDB reads with explicit column types, so
+ * JavaScript never parses them.
+ */
+export async function jsonLinesToParquet(
+  duck: DuckDBConnection,
+  columns: readonly LakeColumn[],
+  lines: readonly string[],
+): Promise<Buffer> {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-parquet-'));
   try {
     const input = join(dir, 'rows.ndjson');
     const output = join(dir, 'rows.parquet');
-    writeFileSync(input, rows.map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(input, lines.join('\n'));
     // JSON carries timestamps as epoch ms (BIGINT); the Parquet column is a TIMESTAMP.
     const jsonTypes = columns
       .map((c) => `${quoteIdent(c.name)}: ${quoteString(c.duckdbType === 'TIMESTAMP' ? 'BIGINT' : c.duckdbType)}`)

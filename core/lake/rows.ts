@@ -48,7 +48,10 @@ export function lakeRow<T extends EventType>(
   place?: StreamPlace,
 ): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event)) row[k] = v instanceof Date ? v.getTime() : v;
+  for (const k in event) {
+    const v = (event as unknown as Record<string, unknown>)[k];
+    row[k] = v instanceof Date ? v.getTime() : v;
+  }
   row.arrived_at = arrivedAtMs;
   row.shard_id = place?.shardId ?? null;
   row.sequence_number = place?.sequenceNumber ?? null;

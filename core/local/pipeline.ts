@@ -299,7 +299,8 @@ export class LocalPipeline {
       fn: async (event: LambdaKinesisEvent) => {
         const t0 = performance.now();
         const { shardId, records } = fromLambdaRecords(event.Records);
-        for (const d of deliveries.values()) await d.put(records, shardId);
+        const inputs = LocalDelivery.inputsOf(records, shardId);
+        for (const d of deliveries.values()) await d.putInputs(inputs);
         if (Date.now() - lakeState.lastFlush >= LAKE_FLUSH_MS) {
           for (const d of deliveries.values()) await d.flush();
           lakeState.lastFlush = Date.now();
