@@ -70,7 +70,19 @@ export class LakeQuery {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const q = new LakeQuery(instance, connection);
-    await q.runFile(join(sqlDir, 'duckdb', 'compat.sql'));
+    try {
+      await q.createViews(registry, lakeDir, sqlDir);
+    } catch (error) {
+      q.close();
+      throw error;
+    }
+    return q;
+  }
+
+  /** The macros, bronze views over the Parquet files and analytics-sql views. */
+  private async createViews(registry: SchemaRegistry, lakeDir: string, sqlDir: string): Promise<void> {
+    const { connection } = this;
+    await this.runFile(join(sqlDir, 'duckdb', 'compat.sql'));
     for (const type of EVENT_TYPES) {
       const table = LAKE_TABLES[type];
       const dir = join(lakeDir, table);
@@ -93,8 +105,7 @@ export class LakeQuery {
     for (const f of readdirSync(views)
       .filter((f) => f.endsWith('.sql'))
       .sort())
-      await q.runFile(join(views, f));
-    return q;
+      await this.runFile(join(views, f));
   }
 
   /** Runs every statement of a file. */

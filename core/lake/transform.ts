@@ -83,7 +83,11 @@ export class LakeTransform {
         decoded.event,
         k?.approximateArrivalTimestamp ?? r.approximateArrivalTimestamp,
         k
-          ? { shardId: k.shardId, sequenceNumber: k.sequenceNumber, subsequenceNumber: Number(k.subsequenceNumber) }
+          ? {
+              shardId: k.shardId,
+              sequenceNumber: k.sequenceNumber,
+              subsequenceNumber: Number(k.subsequenceNumber ?? 0),
+            }
           : undefined,
       );
       return {

@@ -134,12 +134,14 @@ export class KinesisEventSourceMapping {
     recordsDelivered: 0,
     pollFailures: 0,
   };
-  /** Polls failed in a row (reset by any successful poll). */
-  private pollFailuresInARow = 0;
+  /** Polls failed in a row, per shard ('' for ListShards); a successful poll resets its own. */
+  private readonly pollFailuresInARow = new Map<string, number>();
   private readonly o: Required<Omit<EventSourceMappingOptions, 'redeliver' | 'onInvoke' | 'onCheckpoint'>> &
     Pick<EventSourceMappingOptions, 'redeliver' | 'onInvoke' | 'onCheckpoint'>;
   private readonly shards = new Map<string, ShardProgress>();
   private stopped = false;
+  /** Why {@link run} stopped on its own (a poller gave up). */
+  private failure: unknown;
   /** Record attempts by sequence number (reset when the record is done). */
   private readonly attempts = new Map<string, number>();
 
@@ -187,13 +189,21 @@ export class KinesisEventSourceMapping {
     // One independent poller per shard, as Lambda runs them: a slow shard never holds up another.
     const pollers = new Map<string, Promise<void>>();
     while (!this.stopped) {
-      for (const s of (await this.poll(() => listShards(this.o.kinesis, this.o.streamName))) ?? []) this.track(s);
+      for (const s of (await this.poll('', () => listShards(this.o.kinesis, this.o.streamName))) ?? []) this.track(s);
       for (const shard of this.shards.values()) {
-        if (!pollers.has(shard.shardId)) pollers.set(shard.shardId, this.pollForever(shard));
+        if (!pollers.has(shard.shardId)) {
+          // A poller that gives up stops the whole mapping, and run() rejects with its error.
+          const poller = this.pollForever(shard).catch((error: unknown) => {
+            this.failure ??= error;
+            this.stop();
+          });
+          pollers.set(shard.shardId, poller);
+        }
       }
       await new Promise((r) => setTimeout(r, 1_000));
     }
     await Promise.all(pollers.values());
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private async pollForever(shard: ShardProgress): Promise<void> {
@@ -211,7 +221,7 @@ export class KinesisEventSourceMapping {
 
   /** One round over the shards that may run; true when any records were processed. */
   private async pass(): Promise<boolean> {
-    const all = await this.poll(() => listShards(this.o.kinesis, this.o.streamName));
+    const all = await this.poll('', () => listShards(this.o.kinesis, this.o.streamName));
     if (!all) return true; // the stream did not answer: not drained, try again
     for (const s of all) this.track(s);
     const ready = [...this.shards.values()].filter(
@@ -231,7 +241,7 @@ export class KinesisEventSourceMapping {
 
   /** Reads one batch from a shard and delivers it; true when records were delivered. */
   private async pollShard(shard: ShardProgress): Promise<boolean> {
-    const read = await this.poll(() => this.read(shard));
+    const read = await this.poll(shard.shardId, () => this.read(shard));
     if (!read) return true; // the stream did not answer: not drained, try again
     const { records, closedAtEnd } = read;
     if (records.length === 0) {
@@ -247,18 +257,23 @@ export class KinesisEventSourceMapping {
   }
 
   /**
-   * Runs one poll of the stream. A failure is counted and waited out with backoff
-   * (resolves undefined); after `maxPollFailures` in a row it is thrown.
+   * Runs one poll of the stream for `key` (a shard, or '' for ListShards). A failure
+   * that an outage or throttling explains is counted and waited out with backoff
+   * (resolves undefined); after `maxPollFailures` in a row for that key it is thrown,
+   * and any other failure (a missing stream, a bad argument, a bug) at once.
    */
-  private async poll<T>(request: () => Promise<T>): Promise<T | undefined> {
+  private async poll<T>(key: string, request: () => Promise<T>): Promise<T | undefined> {
     try {
       const out = await request();
-      this.pollFailuresInARow = 0;
+      this.pollFailuresInARow.delete(key);
       return out;
     } catch (error) {
+      if (!isTransient(error)) throw error;
       this.stats.pollFailures++;
-      if (++this.pollFailuresInARow > this.o.maxPollFailures) throw error;
-      await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** this.pollFailuresInARow)));
+      const inARow = (this.pollFailuresInARow.get(key) ?? 0) + 1;
+      this.pollFailuresInARow.set(key, inARow);
+      if (inARow > this.o.maxPollFailures) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 25 * 2 ** inARow)));
       return undefined;
     }
   }
@@ -380,7 +395,12 @@ export class KinesisEventSourceMapping {
     const first = records[0]?.kinesis.sequenceNumber as string;
     const n = (this.attempts.get(first) ?? 0) + 1;
     this.attempts.set(first, n);
-    if (this.o.retryAttempts < 0 || n <= this.o.retryAttempts) return true;
+    if (this.o.retryAttempts < 0 || n <= this.o.retryAttempts) {
+      // Backs off as the same records keep failing (1 ms doubling to 500 ms): an outage
+      // behind the function is waited out instead of spun through.
+      await new Promise((r) => setTimeout(r, Math.min(500, 2 ** (n - 1))));
+      return true;
+    }
     await this.discard(shard, records, 'RetryAttemptsExhausted');
     return false;
   }
@@ -400,6 +420,25 @@ export class KinesisEventSourceMapping {
     });
     this.done(shard, records);
   }
+}
+
+/** Error names of Kinesis throttling and timeouts (retried by Lambda's poller too). */
+const TRANSIENT_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'KMSThrottlingException',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+/** Socket error codes of a server that is down or went away. */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+
+/** True when an outage or throttling explains a failed poll (worth retrying). */
+function isTransient(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $fault?: string; $retryable?: unknown };
+  return (
+    TRANSIENT_NAMES.has(e.name ?? '') || TRANSIENT_CODES.has(e.code ?? '') || e.$fault === 'server' || !!e.$retryable
+  );
 }
 
 /** An on-failure destination that keeps batches in memory (tests). */

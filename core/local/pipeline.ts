@@ -28,6 +28,7 @@ import { LocalDelivery } from '../lake/local-delivery.js';
 import { LakeTransform } from '../lake/transform.js';
 import { Producer } from '../produce/producer.js';
 import { SideOutputStore } from '../projections/side-outputs.js';
+import { kinesisParentsOf } from '../projections/lineage.js';
 import { type BatchCounters, WindowProjection } from '../projections/window-projection.js';
 import { WindowReader } from '../projections/window-reader.js';
 import { resourceNames } from '../resources.js';
@@ -220,6 +221,7 @@ export class LocalPipeline {
       registry,
       config,
       writeConcurrency: 32,
+      parentsOf: kinesisParentsOf(kinesis, names.stream),
     });
     const handler = createKinesisBatchHandler({
       projection,

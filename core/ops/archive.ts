@@ -23,9 +23,10 @@ import { RebuildError } from './errors.js';
 
 const METADATA = new Set(LAKE_METADATA_COLUMNS.map((c) => c.name));
 
-/** SQL condition: the row arrived before `ms` (epoch ms). */
-function arrivedBefore(ms: number): string {
-  return `arrived_at < make_timestamp(${Math.trunc(ms) * 1000})`;
+/** SQL condition: the row is before the sequence number `seq` (decimal digits) in its shard. */
+function before(seq: string): string {
+  if (!/^\d+$/.test(seq)) throw new RebuildError(`'${seq}' is not a Kinesis sequence number`);
+  return `(length(sequence_number) < ${seq.length} OR (length(sequence_number) = ${seq.length} AND sequence_number < '${seq}'))`;
 }
 
 /** Reads the archived records of each shard, in stream order. */
@@ -49,14 +50,20 @@ export class ArchiveReader {
    */
   static async open(registry: SchemaRegistry, lakeDir: string): Promise<ArchiveReader> {
     const reader = new ArchiveReader(await LakeQuery.open(registry, lakeDir), registry);
-    const [row] = await reader.lake.query(
-      `SELECT count(*)::INTEGER AS n FROM (${reader.union()}) WHERE shard_id IS NULL OR sequence_number IS NULL`,
-    );
-    const unplaced = Number(row?.n ?? 0);
+    let unplaced: number;
+    try {
+      const [row] = await reader.lake.query(
+        `SELECT count(*)::INTEGER AS n FROM (${reader.union()}) WHERE shard_id IS NULL OR sequence_number IS NULL OR subsequence_number IS NULL`,
+      );
+      unplaced = Number(row?.n ?? 0);
+    } catch (error) {
+      reader.close();
+      throw error;
+    }
     if (unplaced > 0) {
       reader.close();
       throw new RebuildError(
-        `${unplaced} archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions, so their order is unknown; rebuild from the stream (--source stream) while it retains them`,
+        `${unplaced} archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions (Pulse of 2026-11-23), so their order is unknown; rebuild from the stream (--source stream) while it retains them`,
       );
     }
     return reader;
@@ -81,14 +88,10 @@ export class ArchiveReader {
     return rows.map((r) => String(r.shard_id));
   }
 
-  /**
-   * How many Kinesis records the archive holds (for a progress bar).
-   * @param before only records that arrived before this time (epoch ms)
-   */
-  async count(before?: number): Promise<number> {
-    const where = before === undefined ? '' : `WHERE ${arrivedBefore(before)}`;
+  /** How many Kinesis records the archive holds (for a progress bar). */
+  async count(): Promise<number> {
     const [row] = await this.lake.query(
-      `SELECT count(DISTINCT (shard_id, sequence_number))::BIGINT AS n FROM (${this.union(where)})`,
+      `SELECT count(DISTINCT (shard_id, sequence_number))::BIGINT AS n FROM (${this.union()})`,
     );
     return Number(row?.n ?? 0);
   }
@@ -96,11 +99,11 @@ export class ArchiveReader {
   /**
    * The archived records of a shard in stream order, `batchSize` records at a time
    * (a record's events are never split between batches).
-   * @param before only records that arrived before this time (epoch ms)
+   * @param until only records before this sequence number
    */
-  async *records(shardId: string, batchSize: number, before?: number): AsyncGenerator<DecodedRecord[]> {
+  async *records(shardId: string, batchSize: number, until?: string): AsyncGenerator<DecodedRecord[]> {
     const conditions = [`shard_id = '${shardId.replaceAll("'", "''")}'`];
-    if (before !== undefined) conditions.push(arrivedBefore(before));
+    if (until !== undefined) conditions.push(before(until));
     const result = await this.lake.connection.stream(
       `SELECT * FROM (${this.union(`WHERE ${conditions.join(' AND ')}`)})
        QUALIFY row_number() OVER (PARTITION BY sequence_number, subsequence_number) = 1

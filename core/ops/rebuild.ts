@@ -90,69 +90,108 @@ const BATCH = 1_000;
 /** Attempts at one batch against a refusing fresh table (throttling) before giving up. */
 const MAX_ATTEMPTS = 8;
 
-/** Parents of every shard known to the stream or to the live checkpoints. */
-async function lineage(o: RebuildOptions, needStream: boolean): Promise<Map<string, string[]>> {
-  const parents = new Map<string, string[]>();
-  for (const cp of await new CheckpointStore(o.ddb, o.liveTable).all()) parents.set(cp.shardId, cp.parents);
+/** What the replay knows of the shards: lineage, which the live table checkpointed, which are closed. */
+interface Shards {
+  parents: Map<string, string[]>;
+  /** Shards the live projection stored a checkpoint for (it processed at least one batch of them). */
+  checkpointed: Set<string>;
+  /** Shards in the stream, and whether each is closed (has an ending sequence number). */
+  inStream: Map<string, { closed: boolean }>;
+}
+
+/** Lineage of every shard known to the stream or to the live checkpoints. */
+async function knownShards(o: RebuildOptions, needStream: boolean): Promise<Shards> {
+  const shards: Shards = { parents: new Map(), checkpointed: new Set(), inStream: new Map() };
+  for (const cp of await new CheckpointStore(o.ddb, o.liveTable).all()) {
+    shards.parents.set(cp.shardId, cp.parents);
+    shards.checkpointed.add(cp.shardId);
+  }
   try {
     for (const s of await listShards(o.kinesis, o.streamName)) {
-      parents.set(
-        s.ShardId as string,
+      const id = s.ShardId as string;
+      shards.parents.set(
+        id,
         [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
       );
+      if (needStream) shards.inStream.set(id, { closed: !!s.SequenceNumberRange?.EndingSequenceNumber });
     }
   } catch (error) {
     // An archive alone may outlive its stream.
     if (needStream || (error as Error).name !== 'ResourceNotFoundException') throw error;
   }
-  return parents;
+  return shards;
 }
 
-/** Shards in an order where every shard comes after its parents (ids sorted otherwise). */
+/** Every ancestor of `shards` too, in an order where each shard comes after its parents. */
 function parentsFirst(shards: Iterable<string>, parents: Map<string, string[]>): string[] {
-  const wanted = new Set(shards);
   const done = new Set<string>();
   const order: string[] = [];
   const visit = (id: string) => {
     if (done.has(id)) return;
     done.add(id);
-    for (const p of parents.get(id) ?? []) if (wanted.has(p)) visit(p);
+    for (const p of parents.get(id) ?? []) visit(p);
     order.push(id);
   };
-  for (const id of [...wanted].sort()) visit(id);
+  for (const id of [...new Set(shards)].sort()) visit(id);
   return order;
 }
 
-/** The stream records of a shard from a position, `BATCH` at a time, until the shard's end or its tip. */
-async function* streamRecords(o: RebuildOptions, shardId: string, at?: number): AsyncGenerator<BatchRecord[]> {
-  let iterator = (
-    await o.kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: o.streamName,
-        ShardId: shardId,
-        ...(at === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(at) }),
-      }),
-    )
-  ).ShardIterator;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The stream records of a shard from a position, `BATCH` at a time: a closed shard
+ * to its end (NextShardIterator null), an open one to its tip (an empty page with
+ * no lag). An expired iterator is renewed after the last record read.
+ */
+async function* streamRecords(
+  o: RebuildOptions,
+  shardId: string,
+  closed: boolean,
+  at?: number,
+): AsyncGenerator<BatchRecord[]> {
+  const iteratorAt = async (after?: string) =>
+    (
+      await o.kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: o.streamName,
+          ShardId: shardId,
+          ...(after !== undefined
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+            : at === undefined
+              ? { ShardIteratorType: 'TRIM_HORIZON' }
+              : { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: new Date(at) }),
+        }),
+      )
+    ).ShardIterator;
+  let last: string | undefined;
+  let iterator = await iteratorAt();
   while (iterator) {
-    const out = await o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: BATCH }));
+    let out;
+    try {
+      out = await o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: BATCH }));
+    } catch (error) {
+      if ((error as Error).name !== 'ExpiredIteratorException') throw error;
+      iterator = await iteratorAt(last);
+      continue;
+    }
     const records = out.Records ?? [];
     if (records.length > 0) {
+      last = records[records.length - 1]?.SequenceNumber;
       yield records.map((r) => ({
         record: r,
         sequenceNumber: r.SequenceNumber as string,
         arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
       }));
-    } else if ((out.MillisBehindLatest ?? 0) === 0) {
+    } else if (!closed && (out.MillisBehindLatest ?? 0) === 0) {
       return; // at the tip of an open shard
+    } else {
+      await sleep(200); // an empty page before the end: Kinesis may need several
     }
     iterator = out.NextShardIterator;
   }
 }
 
-/** Applies one batch, retrying from the record the projection reports failed. */
+/** Applies one batch, retrying from the record the projection reports failed (attempts count since progress). */
 async function apply(projection: WindowProjection, shardId: string, batch: BatchRecord[]): Promise<void> {
   let rest = batch;
   for (let attempt = 1; rest.length > 0; attempt++) {
@@ -163,38 +202,49 @@ async function apply(projection: WindowProjection, shardId: string, batch: Batch
         `the fresh table refused writes ${MAX_ATTEMPTS} times for shard ${shardId} at sequence number ${failedSequenceNumber} (throttled?): raise its capacity, or run the rebuild again`,
       );
     }
-    rest = rest.filter((r) => compareSeq(r.sequenceNumber, failedSequenceNumber) >= 0);
-    await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    const next = rest.filter((r) => compareSeq(r.sequenceNumber, failedSequenceNumber) >= 0);
+    if (next.length < rest.length) attempt = 0; // progress: a fresh set of attempts
+    rest = next;
+    await sleep(100 * 2 ** Math.max(1, attempt));
   }
 }
 
 /** Replays the log (see the module comment) into the fresh table; resolves with the records read. */
 async function replay(o: RebuildOptions): Promise<number> {
   const fromStream = o.archive === undefined || o.streamFrom !== undefined;
-  const parents = await lineage(o, fromStream);
-  const streamShards = fromStream ? (await listShards(o.kinesis, o.streamName)).map((s) => s.ShardId as string) : [];
-  const archiveShards = o.archive ? await o.archive.shards() : [];
+  const shards = await knownShards(o, fromStream);
+  const archiveShards = new Set(o.archive ? await o.archive.shards() : []);
   const projection = new WindowProjection({
     ddb: o.ddb,
     tableName: o.freshTable,
     registry: o.registry,
     config: o.config,
-    parentsOf: async (shardId) => parents.get(shardId) ?? [],
+    parentsOf: async (shardId) => shards.parents.get(shardId) ?? [],
   });
-  const order = parentsFirst([...archiveShards, ...streamShards], parents);
+  const fresh = new CheckpointStore(o.ddb, o.freshTable);
+  const order = parentsFirst([...archiveShards, ...shards.inStream.keys()], shards.parents);
   const progress: RebuildProgress = {
     records: 0,
     shardsDone: 0,
     shards: order.length,
-    ...(o.archive ? { archiveRecords: await o.archive.count(o.streamFrom) } : {}),
+    ...(o.archive ? { archiveRecords: await o.archive.count() } : {}),
   };
   const done = (n: number) => {
     progress.records += n;
     o.onProgress?.(progress);
   };
   for (const shardId of order) {
-    if (o.archive && archiveShards.includes(shardId)) {
-      for await (const batch of o.archive.records(shardId, BATCH, o.streamFrom)) {
+    const before = progress.records;
+    const inStream = shards.inStream.get(shardId);
+    const stream = inStream
+      ? streamRecords(o, shardId, inStream.closed, o.archive ? o.streamFrom : undefined)
+      : undefined;
+    if (o.archive && archiveShards.has(shardId)) {
+      // The split is by position, not arrival time (arrival times need not increase within
+      // a shard): the archive up to the first record the stream gives from the time on.
+      const first = stream && o.streamFrom !== undefined ? await stream.next() : undefined;
+      const until = first && !first.done ? first.value[0]?.sequenceNumber : undefined;
+      for await (const batch of o.archive.records(shardId, BATCH, until)) {
         await apply(
           projection,
           shardId,
@@ -202,12 +252,22 @@ async function replay(o: RebuildOptions): Promise<number> {
         );
         done(batch.length);
       }
+      if (first && !first.done) {
+        await apply(projection, shardId, first.value);
+        done(first.value.length);
+      }
     }
-    if (streamShards.includes(shardId)) {
-      for await (const batch of streamRecords(o, shardId, o.archive ? o.streamFrom : undefined)) {
+    if (stream) {
+      for await (const batch of stream) {
         await apply(projection, shardId, batch);
         done(batch.length);
       }
+    }
+    if (progress.records === before && shards.checkpointed.has(shardId) && !(await fresh.get(shardId))) {
+      // Live, this shard held only records that left no trace in the log read here (poison,
+      // or what Firehose could not transform), but its checkpoint carried its parents' clock
+      // and marks to its children: store the same seed.
+      await fresh.put(await fresh.seed(shardId, shards.parents.get(shardId) ?? []), 0);
     }
     progress.shardsDone++;
     done(0);

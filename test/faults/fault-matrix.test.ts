@@ -31,6 +31,7 @@ import { SchemaRegistry } from '../../core/contract/registry.js';
 import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
 import { createStream, listShards, waitActive } from '../../core/local/streams.js';
 import { ArchiveReader } from '../../core/ops/archive.js';
+import { kinesisParentsOf } from '../../core/projections/lineage.js';
 import { rebuild } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
@@ -140,7 +141,7 @@ interface Scenario {
   redeliverAll?: boolean;
   /** The first process handles this many invocations, then dies; a new one starts from the stream's start. */
   restartAfter?: number;
-  /** Kinesis and DynamoDB (on disk) stop under the 2nd invocation and start again on the same ports. */
+  /** DynamoDB, then Kinesis (both on disk) stop mid-run and start again on the same ports. */
   restartServers?: boolean;
 }
 
@@ -150,8 +151,8 @@ interface Servers {
   ddb: DynamoDBClient;
   newStream(shards: number): Promise<string>;
   newTable(): Promise<string>;
-  stop?(): Promise<void>;
-  start?(): Promise<void>;
+  /** Stops one server (its data stays on disk) and starts it again on its port, `downMs` later. */
+  restart?(which: 'kinesis' | 'dynamodb', downMs: number): Promise<{ up: Promise<void> }>;
   close?(): Promise<void>;
 }
 
@@ -177,15 +178,14 @@ async function restartableServers(): Promise<Servers> {
       await ensureWindowTable(ddb, name);
       return name;
     },
-    stop: async () => {
-      await Promise.all([k.stop(), d.stop()]);
-    },
-    start: async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      [k, d] = await Promise.all([
-        startKinesisServer({ path: join(dir, 'kinesis'), port: kPort }),
-        startDynamoServer({ path: join(dir, 'dynamodb'), port: dPort }),
-      ]);
+    restart: async (which, downMs) => {
+      await (which === 'kinesis' ? k : d).stop();
+      const up = (async () => {
+        await new Promise((r) => setTimeout(r, downMs));
+        if (which === 'kinesis') k = await startKinesisServer({ path: join(dir, 'kinesis'), port: kPort });
+        else d = await startDynamoServer({ path: join(dir, 'dynamodb'), port: dPort });
+      })();
+      return { up };
     },
     close: async () => {
       kinesisClient.destroy();
@@ -289,7 +289,13 @@ async function run(s: Scenario): Promise<Row> {
   if (s.restartAfter !== undefined) {
     // The first process dies after some invocations (its next one never returns), and its
     // mapping's positions die with it: the new process starts from the stream's start.
-    const first = hotPathFunction({ ddb, tableName: table, registry, config });
+    const first = hotPathFunction({
+      ddb,
+      tableName: table,
+      registry,
+      config,
+      parentsOf: kinesisParentsOf(env.kinesis, stream),
+    });
     let invocations = 0;
     const limit = s.restartAfter;
     let finished = false;
@@ -300,22 +306,32 @@ async function run(s: Scenario): Promise<Row> {
     // The kill must have happened mid-stream, or this scenario tests nothing.
     expect(finished).toBe(false);
   }
-  const { fn } = hotPathFunction({ ddb, tableName: table, registry, config });
-  let restarted: Promise<void> | undefined;
+  const { fn } = hotPathFunction({
+    ddb,
+    tableName: table,
+    registry,
+    config,
+    parentsOf: kinesisParentsOf(env.kinesis, stream),
+  });
+  const restarts: Promise<void>[] = [];
   let invocations = 0;
   const stats = await mappingFor(async (event) => {
-    if (s.restartServers && ++invocations === 2) {
-      // Both servers go down under this invocation and come back while the mapping retries.
-      await env.stop?.();
-      restarted = env.start?.();
-    }
-    return fn(event);
+    // DynamoDB goes down under the 2nd invocation and comes back while the mapping retries
+    // the function; the stream goes down after the first invocation that succeeds again, and
+    // comes back while the mapping retries its polls.
+    if (s.restartServers && ++invocations === 2)
+      restarts.push((await env.restart?.('dynamodb', 300))?.up as Promise<void>);
+    const out = await fn(event);
+    if (s.restartServers && restarts.length === 1)
+      restarts.push((await env.restart?.('kinesis', 1_000))?.up as Promise<void>);
+    return out;
   }).drain();
-  await restarted;
+  await Promise.all(restarts);
   if (s.restartServers) {
-    // The restart must have hit the run: invocations failed, and polls too or not, by timing.
-    expect(restarted).toBeDefined();
+    // Both restarts hit the run: invocations failed, and polls too.
+    expect(restarts).toHaveLength(2);
     expect(stats.functionErrors).toBeGreaterThan(0);
+    expect(stats.pollFailures).toBeGreaterThan(0);
   }
 
   // Assess: window by window against the oracle

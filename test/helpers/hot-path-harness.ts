@@ -78,6 +78,8 @@ export function hotPathFunction(options: {
   tableName: string;
   registry: SchemaRegistry;
   config: WindowingConfig;
+  /** Parent shards (ListShards), as the deployed handler has them. */
+  parentsOf?: (shardId: string) => Promise<string[]>;
 }): { fn: KinesisFunction; projection: WindowProjection } {
   const projection = new WindowProjection({ ...options, writeConcurrency: 4 });
   const handler = createKinesisBatchHandler({

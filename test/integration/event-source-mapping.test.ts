@@ -159,7 +159,7 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     expect(destination.batches.map((b) => [b.reason, b.records.length])).toEqual([['RecordAgeExceeded', 4]]);
   });
 
-  it('retries polls the stream does not answer, and gives up with the error after maxPollFailures in a row', async () => {
+  it('retries polls the stream does not answer, gives up with the error after maxPollFailures in a row, and does not retry other errors', async () => {
     // Prepare: the first three GetRecords calls fail as an unreachable server does; then one that always fails
     const stream = await local.newStream(1);
     await putRecords(stream, 12);
@@ -186,12 +186,21 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     await mapping.drain();
     const never = new KinesisEventSourceMapping({ ...options, kinesis: down, maxPollFailures: 2, fn: async () => {} });
     const gaveUp = await never.drain().catch((e: unknown) => e);
+    const missing = Object.assign(new Error('Stream gone not found'), {
+      name: 'ResourceNotFoundException',
+      $fault: 'client',
+    });
+    const gone = { send: async () => Promise.reject(missing) } as unknown as typeof local.kinesis;
+    const notRetried = new KinesisEventSourceMapping({ ...options, kinesis: gone, fn: async () => {} });
+    const atOnce = await notRetried.drain().catch((e: unknown) => e);
 
     // Assess
     expect(delivered).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`));
     expect(mapping.stats.pollFailures).toBe(3);
     expect(gaveUp).toBe(unreachable);
     expect(never.stats.pollFailures).toBe(3);
+    expect(atOnce).toBe(missing); // not an outage: no retries
+    expect(notRetried.stats.pollFailures).toBe(0);
   });
 
   it('processes a split parent to its end before either child', async () => {

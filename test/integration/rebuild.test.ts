@@ -2,7 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { SingleObjectEncoder } from '../../core/contract/single-object.js';
+import { waitActive } from '../../core/local/streams.js';
+import { kinesisParentsOf } from '../../core/projections/lineage.js';
 import { describe, expect, it } from 'vitest';
 import { lakeColumns } from '../../core/lake/columns.js';
 import { rowsToParquet } from '../../core/lake/parquet.js';
@@ -15,7 +19,7 @@ import { rebuild, type RebuildProgress } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { metricBody, metricSample } from '../helpers/events.js';
-import { faultyDynamo, hotPathFunction, seeded } from '../helpers/hot-path-harness.js';
+import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts } from '../helpers/hot-path-harness.js';
 import { scanAll, useLocalDynamo } from '../helpers/local-dynamo.js';
 import { useLocalKinesis } from '../helpers/local-kinesis.js';
 import { useLocalLake } from '../helpers/local-lake.js';
@@ -169,6 +173,75 @@ describe('rebuild from the archive and the stream', () => {
     expect(both.records).toBeGreaterThan(archiveOnly.records);
   }, 300_000);
 
+  it('carries a watermark through a shard that held only poison records (lineage kept after a reshard)', async () => {
+    // Prepare: parent P gets events; its child C1 only poison; C1's child G1 events late for P's watermark
+    const stream = await kinesis.newStream(1);
+    const live = await dynamo.newTable();
+    const base = Math.floor(Date.now() / 60_000) * 60_000 - 1_200_000;
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry, lingerMs: 5 });
+    for (let i = 0; i < 100; i++) {
+      await producer.put('MetricSample', metricBody({ value: i, occurred_at: new Date(base + i * 3_000) }));
+    }
+    await producer.close();
+    const split = async (shard: string, at: bigint) => {
+      await kinesis.kinesis.send(
+        new SplitShardCommand({ StreamName: stream, ShardToSplit: shard, NewStartingHashKey: at.toString() }),
+      );
+      await waitActive(kinesis.kinesis, stream);
+    };
+    const toFirstChild = (data: Buffer[]) =>
+      kinesis.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: data.map((Data) => ({ PartitionKey: 'x', ExplicitHashKey: '1', Data })),
+        }),
+      );
+    await split('shardId-000000000000', 2n ** 127n);
+    await toFirstChild([Buffer.from('not an event'), Buffer.from('nor this')]);
+    await split('shardId-000000000001', 2n ** 126n);
+    const encoder = new SingleObjectEncoder();
+    await toFirstChild(
+      Array.from({ length: 10 }, (_, i) =>
+        encoder.encode(registry.latest('MetricSample'), {
+          ...metricSample(i + 1, { producer_id: 'late', occurred_at: new Date(base - 3_600_000) }),
+        }),
+      ),
+    );
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: hotPathFunction({
+        ddb: dynamo.ddb,
+        tableName: live,
+        registry,
+        config,
+        parentsOf: kinesisParentsOf(kinesis.kinesis, stream),
+      }).fn,
+      onFailure: new MemoryDestination(),
+    }).drain();
+    const { dir } = await lake.archive(kinesis.kinesis, stream, registry);
+
+    // Act
+    const archive = await ArchiveReader.open(registry, dir);
+    const result = await rebuild({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      ddb: dynamo.ddb,
+      liveTable: live,
+      freshTable: await dynamo.newTable(),
+      registry,
+      config,
+      from: base - 7_200_000,
+      to: base + 7_200_000,
+      archive,
+    });
+    archive.close();
+
+    // Assess: the 10 late events are late in the rebuild too
+    expect(result).toMatchObject({ events: 100, differing: [] });
+    expect((await sideOutputCounts(dynamo.ddb, live)).late.get(60_000)).toBe(10);
+  }, 300_000);
+
   it('refuses what it cannot do exactly, saying why', async () => {
     // Prepare: an archive row without a stream position (as a delivery not reading the stream writes)
     const dir = mkdtempSync(join(tmpdir(), 'pulse-unplaced-'));
@@ -197,7 +270,7 @@ describe('rebuild from the archive and the stream', () => {
     // Assess
     expect(unplaced).toBeInstanceOf(RebuildError);
     expect((unplaced as Error).message).toBe(
-      '1 archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions, so their order is unknown; rebuild from the stream (--source stream) while it retains them',
+      '1 archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions (Pulse of 2026-11-23), so their order is unknown; rebuild from the stream (--source stream) while it retains them',
     );
     expect(streamWithoutArchive).toBeInstanceOf(RebuildError);
     expect((streamWithoutArchive as Error).message).toBe(
