@@ -2,7 +2,8 @@
  * A local Kinesis event source mapping with Lambda's documented behaviour, used
  * by local mode and by the hot path's oracle tests:
  * - one ordered poller per shard; a child shard starts after its parents are drained;
- * - batches of up to `batchSize` records, waiting up to `maxBatchingWindowMs` to fill;
+ * - batches of up to `batchSize` records and 6 MB of payload, waiting up to
+ *   `maxBatchingWindowMs` to fill;
  * - `batchItemFailures` (ReportBatchItemFailures): checkpoint before the lowest
  *   reported record and retry from it;
  * - a function error: with `bisectBatchOnError`, split the batch in halves and
@@ -291,18 +292,30 @@ export class KinesisEventSourceMapping {
     let iterator = it.ShardIterator;
     const records: KinesisRecord[] = [];
     const deadline = this.o.now() + this.o.maxBatchingWindowMs;
-    while (iterator && records.length < this.o.batchSize) {
+    let bytes = 0;
+    let full = false;
+    while (iterator && records.length < this.o.batchSize && !full) {
       const out = await this.o.kinesis.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.batchSize - records.length }),
       );
-      records.push(...(out.Records ?? []));
+      for (const r of out.Records ?? []) {
+        // Lambda's invocation payload holds 6 MB: a batch ends before the record that would
+        // overflow it (the rest are read again for the next batch).
+        const size = eventRecordBytes(r);
+        if (records.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
+          full = true;
+          break;
+        }
+        records.push(r);
+        bytes += size;
+      }
       iterator = out.NextShardIterator;
       if ((out.Records ?? []).length === 0) {
         if (!iterator || this.o.now() >= deadline) break;
         await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - this.o.now()))));
       }
     }
-    return { records, closedAtEnd: !iterator };
+    return { records, closedAtEnd: !iterator && !full };
   }
 
   private toEventRecord(shardId: string, r: KinesisRecord): LambdaKinesisEventRecord {
@@ -420,6 +433,14 @@ export class KinesisEventSourceMapping {
     });
     this.done(shard, records);
   }
+}
+
+/** Lambda's limit on an invocation's payload (synchronous invocation, which a mapping makes). */
+export const MAX_PAYLOAD_BYTES = 6 * 1_048_576;
+
+/** Bytes a record takes in a Lambda Kinesis event: its data in base64 plus the event's fixed fields. */
+function eventRecordBytes(r: KinesisRecord): number {
+  return Math.ceil((r.Data?.length ?? 0) / 3) * 4 + 500;
 }
 
 /** Error names of Kinesis throttling and timeouts (retried by Lambda's poller too). */

@@ -159,6 +159,36 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     expect(destination.batches.map((b) => [b.reason, b.records.length])).toEqual([['RecordAgeExceeded', 4]]);
   });
 
+  it("ends a batch before the record that would take its payload past Lambda's 6 MB", async () => {
+    // Prepare: 100 records of 300 KB (400 KB in base64): 15 fit in 6 MB
+    const stream = await local.newStream(1);
+    for (let i = 0; i < 100; i += 10) {
+      await local.kinesis.send(
+        new PutRecordsCommand({
+          StreamName: stream,
+          Records: Array.from({ length: 10 }, (_, j) => ({
+            PartitionKey: 'k',
+            Data: Buffer.alloc(300_000, i + j),
+          })),
+        }),
+      );
+    }
+    const batches: number[][] = [];
+    // Act
+    await new KinesisEventSourceMapping({
+      kinesis: local.kinesis,
+      streamName: stream,
+      onFailure: new MemoryDestination(),
+      batchSize: 100,
+      fn: async (e) => {
+        batches.push(e.Records.map((r) => Buffer.from(r.kinesis.data, 'base64')[0] as number));
+      },
+    }).drain();
+    // Assess: every record once, in order, 15 per batch at most
+    expect(batches.map((b) => b.length)).toEqual([15, 15, 15, 15, 15, 15, 10]);
+    expect(batches.flat()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
   it('retries polls the stream does not answer, gives up with the error after maxPollFailures in a row, and does not retry other errors', async () => {
     // Prepare: the first three GetRecords calls fail as an unreachable server does; then one that always fails
     const stream = await local.newStream(1);
