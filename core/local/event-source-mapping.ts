@@ -2,6 +2,7 @@
  * A local Kinesis event source mapping with Lambda's documented behaviour, used
  * by local mode and by the hot path's oracle tests:
  * - one ordered poller per shard; a child shard starts after its parents are drained;
+ *   each keeps its shard iterator from poll to poll;
  * - batches of up to `batchSize` records and 6 MB of payload, waiting up to
  *   `maxBatchingWindowMs` to fill;
  * - `batchItemFailures` (ReportBatchItemFailures): checkpoint before the lowest
@@ -121,6 +122,11 @@ interface ShardProgress {
   after?: string;
   /** Set once GetRecords reported the end of a closed shard and all its records were processed. */
   drained: boolean;
+  /**
+   * The iterator the last GetRecords returned, and the position it continues from:
+   * reused while the shard's checkpoint is there (no GetShardIterator per poll).
+   */
+  iterator?: { value: string; after: string | undefined };
 }
 
 /** The local event source mapping (see the module comment). */
@@ -279,7 +285,11 @@ export class KinesisEventSourceMapping {
     }
   }
 
-  private async read(shard: ShardProgress): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean }> {
+  /** An iterator at the shard's checkpoint: the one the last read left there, or a new one. */
+  private async iteratorAt(shard: ShardProgress): Promise<string | undefined> {
+    const kept = shard.iterator;
+    shard.iterator = undefined;
+    if (kept && kept.after === shard.after) return kept.value;
     const it = await this.o.kinesis.send(
       new GetShardIteratorCommand({
         StreamName: this.o.streamName,
@@ -289,15 +299,29 @@ export class KinesisEventSourceMapping {
           : { ShardIteratorType: 'TRIM_HORIZON' }),
       }),
     );
-    let iterator = it.ShardIterator;
+    return it.ShardIterator;
+  }
+
+  private async read(shard: ShardProgress): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean }> {
+    let iterator = await this.iteratorAt(shard);
     const records: KinesisRecord[] = [];
     const deadline = this.o.now() + this.o.maxBatchingWindowMs;
     let bytes = 0;
     let full = false;
     while (iterator && records.length < this.o.batchSize && !full) {
-      const out = await this.o.kinesis.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.batchSize - records.length }),
-      );
+      let out;
+      try {
+        out = await this.o.kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.batchSize - records.length }),
+        );
+      } catch (error) {
+        // A kept iterator may have expired (5 minutes): start again from the checkpoint.
+        if ((error as Error).name === 'ExpiredIteratorException' && records.length === 0) {
+          iterator = await this.iteratorAt(shard);
+          continue;
+        }
+        throw error;
+      }
       for (const r of out.Records ?? []) {
         // Lambda's invocation payload holds 6 MB: a batch ends before the record that would
         // overflow it (the rest are read again for the next batch).
@@ -314,6 +338,10 @@ export class KinesisEventSourceMapping {
         if (!iterator || this.o.now() >= deadline) break;
         await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - this.o.now()))));
       }
+    }
+    // The iterator continues right after the last record read, unless the payload cap left some behind.
+    if (iterator && !full) {
+      shard.iterator = { value: iterator, after: records.at(-1)?.SequenceNumber ?? shard.after };
     }
     return { records, closedAtEnd: !iterator && !full };
   }

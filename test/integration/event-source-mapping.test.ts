@@ -53,6 +53,42 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     expect(batches[0]?.[0]).toBe('r0');
   });
 
+  it('keeps its shard iterator from poll to poll: one GetShardIterator for the shard, a failed batch retried in place', async () => {
+    // Prepare: 20 records; the batch holding r12 fails once
+    const stream = await local.newStream(1);
+    await putRecords(stream, 20);
+    const calls = new Map<string, number>();
+    const counting = {
+      send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
+        calls.set(command.constructor.name, (calls.get(command.constructor.name) ?? 0) + 1);
+        return local.kinesis.send(command);
+      },
+    } as typeof local.kinesis;
+    let failed = false;
+    const delivered: string[] = [];
+    // Act
+    await new KinesisEventSourceMapping({
+      kinesis: counting,
+      streamName: stream,
+      onFailure: new MemoryDestination(),
+      batchSize: 5,
+      bisectBatchOnError: false,
+      fn: async (e) => {
+        const batch = payloads(e);
+        if (batch.includes('r12') && !failed) {
+          failed = true;
+          throw new Error('once');
+        }
+        delivered.push(...batch);
+      },
+    }).drain();
+    // Assess: one iterator at the start; the failed batch is retried in place (no new read),
+    // and the reads after it continue with the kept iterator
+    expect(delivered).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`));
+    expect(calls.get('GetShardIteratorCommand')).toBe(1);
+    expect(calls.get('GetRecordsCommand')).toBeGreaterThanOrEqual(5);
+  });
+
   it('checkpoints before the lowest reported batch item failure and retries from it', async () => {
     // Prepare: the first invocation reports r3 (and r5) as failed
     const stream = await local.newStream(1);
