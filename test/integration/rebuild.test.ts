@@ -30,12 +30,24 @@ const dynamo = useLocalDynamo();
 const lake = useLocalLake();
 const config = windowingConfig();
 
+/** What every rebuild of a test takes: the local servers, the stream, the live table, a fresh table. */
+async function target(streamName: string, liveTable: string) {
+  return {
+    kinesis: kinesis.kinesis,
+    streamName,
+    ddb: dynamo.ddb,
+    liveTable,
+    freshTable: await dynamo.newTable(),
+    registry,
+    config,
+  };
+}
+
 describe('rebuild from the stream', () => {
   it('re-derives exactly the live windows (built under crashes and redelivery), finds a corrupted one and repairs it in place', async () => {
     // Prepare: a stream, and a live table built through faults
     const stream = await kinesis.newStream(2);
     const live = await dynamo.newTable();
-    const fresh = await dynamo.newTable();
     const base = Math.floor(Date.now() / 60_000) * 60_000 - 1_200_000;
     const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry, lingerMs: 5 });
     for (let i = 0; i < 400; i++) {
@@ -58,41 +70,11 @@ describe('rebuild from the stream', () => {
     const range = { from: base - 3_600_000, to: base + 3_600_000 };
 
     // Act: a clean rebuild; then one live window corrupted and a rebuild in place
-    const first = await rebuild({
-      kinesis: kinesis.kinesis,
-      streamName: stream,
-      ddb: dynamo.ddb,
-      liveTable: live,
-      freshTable: fresh,
-      registry,
-      config,
-      ...range,
-    });
+    const first = await rebuild({ ...(await target(stream, live)), ...range });
     const victim = (await scanAll(dynamo.ddb, live)).find((i) => i.kind?.S === 'metric' && i.size?.N === '60000');
     await dynamo.ddb.send(new PutItemCommand({ TableName: live, Item: { ...victim, n: { N: '999' } } }));
-    const fresh2 = await dynamo.newTable();
-    const repaired = await rebuild({
-      kinesis: kinesis.kinesis,
-      streamName: stream,
-      ddb: dynamo.ddb,
-      liveTable: live,
-      freshTable: fresh2,
-      registry,
-      config,
-      ...range,
-      inPlace: true,
-    });
-    const fresh3 = await dynamo.newTable();
-    const after = await rebuild({
-      kinesis: kinesis.kinesis,
-      streamName: stream,
-      ddb: dynamo.ddb,
-      liveTable: live,
-      freshTable: fresh3,
-      registry,
-      config,
-      ...range,
-    });
+    const repaired = await rebuild({ ...(await target(stream, live)), ...range, inPlace: true });
+    const after = await rebuild({ ...(await target(stream, live)), ...range });
 
     // Assess
     expect(first).toMatchObject({ events: 400, differing: [], copied: 0 });
@@ -136,24 +118,15 @@ describe('rebuild from the archive and the stream', () => {
       onFailure: new MemoryDestination(),
       batchSize: 50,
     }).drain();
-    const common = {
-      kinesis: kinesis.kinesis,
-      streamName: stream,
-      ddb: dynamo.ddb,
-      liveTable: live,
-      registry,
-      config,
-      from: base - 7_200_000,
-      to: base + 7_200_000,
-    };
+    const range = { from: base - 7_200_000, to: base + 7_200_000 };
 
     // Act
     const archive = await ArchiveReader.open(registry, dir);
-    const archiveOnly = await rebuild({ ...common, freshTable: await dynamo.newTable(), archive });
+    const archiveOnly = await rebuild({ ...(await target(stream, live)), ...range, archive });
     const progress: RebuildProgress[] = [];
     const both = await rebuild({
-      ...common,
-      freshTable: await dynamo.newTable(),
+      ...(await target(stream, live)),
+      ...range,
       archive,
       streamFrom,
       onProgress: (p) => progress.push({ ...p }),
@@ -224,13 +197,7 @@ describe('rebuild from the archive and the stream', () => {
     // Act
     const archive = await ArchiveReader.open(registry, dir);
     const result = await rebuild({
-      kinesis: kinesis.kinesis,
-      streamName: stream,
-      ddb: dynamo.ddb,
-      liveTable: live,
-      freshTable: await dynamo.newTable(),
-      registry,
-      config,
+      ...(await target(stream, live)),
       from: base - 7_200_000,
       to: base + 7_200_000,
       archive,
