@@ -76,6 +76,71 @@ export function progressBar(p: RebuildProgress, width = 30): string {
   return `${bar}  ${p.records.toLocaleString('en-US')} records  shard ${p.shardsDone}/${p.shards}`;
 }
 
+/** The pipeline a repair works on: a running `pulse start` (its data dir) or a deployed stage. */
+interface RepairTarget {
+  kinesis: KinesisClient;
+  ddb: DynamoDBClient;
+  s3: S3Client;
+  streamName: string;
+  liveTable: string;
+  /** The stage with `--aws`; undefined for local mode. */
+  stage: string | undefined;
+  dataDir: string;
+  /** Local mode's one bucket (lake and on-failure destination); AWS buckets come from flags. */
+  localBucket: string;
+  destroy(): void;
+}
+
+/**
+ * Clients and names from `--aws --stage S` or `--data-dir D`.
+ * @param awsFlags what else `--aws` needs, for the messages (e.g. ` --bucket NAME`)
+ * @throws UsageError naming the missing stage or the missing local stack
+ */
+function repairTarget(values: { aws?: boolean; stage?: string; 'data-dir'?: string }, awsFlags: string): RepairTarget {
+  const dataDir = values['data-dir'] ?? '.data';
+  const localBucket = resourceNames('local').lakeBucket;
+  let t: Omit<RepairTarget, 'dataDir' | 'localBucket' | 'destroy'>;
+  if (values.aws) {
+    if (!values.stage || !STAGE_PATTERN.test(values.stage)) {
+      throw new UsageError(`--aws needs --stage NAME${awsFlags}, got stage '${values.stage ?? ''}'`);
+    }
+    const names = resourceNames(values.stage);
+    t = {
+      kinesis: createKinesisClient(),
+      ddb: createDynamoClient(),
+      s3: createS3Client(),
+      streamName: names.stream,
+      liveTable: names.windowTable,
+      stage: values.stage,
+    };
+  } else {
+    const local = readLocalEndpoints(dataDir);
+    if (!local) {
+      throw new UsageError(
+        `no running pulse start found in ${dataDir}: start it, or use --aws --stage NAME${awsFlags}`,
+      );
+    }
+    t = {
+      kinesis: createKinesisClient({ endpoint: local.kinesis }),
+      ddb: createDynamoClient({ endpoint: local.dynamodb }),
+      s3: createS3Client({ endpoint: local.s3 }),
+      streamName: local.stream,
+      liveTable: local.windowTable,
+      stage: undefined,
+    };
+  }
+  return {
+    ...t,
+    dataDir,
+    localBucket,
+    destroy: () => {
+      t.kinesis.destroy();
+      t.ddb.destroy();
+      t.s3.destroy();
+    },
+  };
+}
+
 /** Runs the command; resolves with the exit code (1 when windows differ and were not repaired). */
 export async function rebuildCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -110,40 +175,13 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     );
   }
   const streamFrom = values['stream-from'] === undefined ? undefined : time('stream-from', values['stream-from']);
-  let kinesis;
-  let ddb;
-  let s3;
-  let streamName: string;
-  let liveTable: string;
-  let bucket: string;
-  let lakeDir: string;
-  const dataDir = values['data-dir'] ?? '.data';
-  if (values.aws) {
-    if (!values.stage || !STAGE_PATTERN.test(values.stage)) {
-      throw new UsageError(`--aws needs --stage NAME, got '${values.stage ?? ''}'`);
-    }
-    if (source === 'archive' && !values.bucket) {
-      throw new UsageError('--source archive with --aws needs --bucket NAME (the LakeBucketName output of the stack)');
-    }
-    const names = resourceNames(values.stage);
-    kinesis = createKinesisClient();
-    ddb = createDynamoClient();
-    s3 = createS3Client();
-    streamName = names.stream;
-    liveTable = names.windowTable;
-    bucket = values.bucket ?? '';
-    lakeDir = join(dataDir, `lake-${values.stage}`);
-  } else {
-    const local = readLocalEndpoints(dataDir);
-    if (!local) throw new UsageError(`no running pulse start found in ${dataDir}: start it, or use --aws --stage NAME`);
-    kinesis = createKinesisClient({ endpoint: local.kinesis });
-    ddb = createDynamoClient({ endpoint: local.dynamodb });
-    s3 = createS3Client({ endpoint: local.s3 });
-    streamName = local.stream;
-    liveTable = local.windowTable;
-    bucket = resourceNames('local').lakeBucket;
-    lakeDir = join(dataDir, 'lake');
+  if (values.aws && source === 'archive' && !values.bucket) {
+    throw new UsageError('--source archive with --aws needs --bucket NAME (the LakeBucketName output of the stack)');
   }
+  const target = repairTarget(values, '');
+  const { kinesis, ddb, s3, streamName, liveTable } = target;
+  const bucket = target.stage === undefined ? target.localBucket : (values.bucket ?? '');
+  const lakeDir = join(target.dataDir, target.stage === undefined ? 'lake' : `lake-${target.stage}`);
   const freshTable = `${liveTable}-rebuild-${Date.now()}`;
   let archive: ArchiveReader | undefined;
   try {
@@ -189,9 +227,7 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     return result.differing.length === 0 || values['in-place'] ? 0 : 1;
   } finally {
     archive?.close();
-    kinesis.destroy();
-    ddb.destroy();
-    s3.destroy();
+    target.destroy();
   }
 }
 
@@ -223,41 +259,20 @@ export async function redriveCommand(args: string[]): Promise<number> {
     console.log(REDRIVE_HELP);
     return 0;
   }
-  let target: { kinesis: KinesisClient; ddb: DynamoDBClient; s3: S3Client };
-  let streamName: string;
-  let liveTable: string;
-  let bucket: string;
-  let prefix: string;
-  if (values.aws) {
-    if (!values.stage || !STAGE_PATTERN.test(values.stage) || !values.bucket) {
-      throw new UsageError('--aws needs --stage NAME and --bucket NAME (the FailureBucketName output of the stack)');
-    }
-    const names = resourceNames(values.stage);
-    target = { kinesis: createKinesisClient(), ddb: createDynamoClient(), s3: createS3Client() };
-    streamName = names.stream;
-    liveTable = names.windowTable;
-    bucket = values.bucket;
-    prefix = 'aws/lambda/';
-  } else {
-    const dir = values['data-dir'] ?? '.data';
-    const local = readLocalEndpoints(dir);
-    if (!local)
-      throw new UsageError(`no running pulse start found in ${dir}: start it, or use --aws --stage NAME --bucket NAME`);
-    target = {
-      kinesis: createKinesisClient({ endpoint: local.kinesis }),
-      ddb: createDynamoClient({ endpoint: local.dynamodb }),
-      s3: createS3Client({ endpoint: local.s3 }),
-    };
-    streamName = local.stream;
-    liveTable = local.windowTable;
-    bucket = resourceNames('local').lakeBucket;
-    prefix = 'aws/lambda/hot-path/';
+  if (values.aws && !values.bucket) {
+    throw new UsageError('--aws needs --stage NAME and --bucket NAME (the FailureBucketName output of the stack)');
   }
+  const target = repairTarget(values, ' --bucket NAME');
+  const { streamName, liveTable } = target;
+  const bucket = target.stage === undefined ? target.localBucket : (values.bucket as string);
+  const prefix = target.stage === undefined ? 'aws/lambda/hot-path/' : 'aws/lambda/';
   const freshTable = `${liveTable}-redrive-${Date.now()}`;
   try {
     await ensureWindowTable(target.ddb, freshTable);
     const result = await redrive({
-      ...target,
+      kinesis: target.kinesis,
+      ddb: target.ddb,
+      s3: target.s3,
       bucket,
       prefix,
       streamName,
@@ -269,8 +284,6 @@ export async function redriveCommand(args: string[]): Promise<number> {
     console.log(JSON.stringify(result));
     return 0;
   } finally {
-    target.kinesis.destroy();
-    target.ddb.destroy();
-    target.s3.destroy();
+    target.destroy();
   }
 }

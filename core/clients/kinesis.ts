@@ -33,3 +33,8 @@ export async function listShards(kinesis: Pick<KinesisClient, 'send'>, streamNam
   } while (token);
   return shards;
 }
+
+/** The parent shard ids of a shard (none, one after a split, two after a merge). */
+export function parentShardIds(shard: Shard): string[] {
+  return [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => !!p);
+}

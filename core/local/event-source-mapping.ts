@@ -20,7 +20,7 @@ import {
   type _Record as KinesisRecord,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { listShards } from '../clients/kinesis.js';
+import { listShards, parentShardIds } from '../clients/kinesis.js';
 
 /** One record of a Lambda Kinesis event. */
 export interface LambdaKinesisEventRecord {
@@ -240,7 +240,7 @@ export class KinesisEventSourceMapping {
 
   private track(s: Shard): void {
     const id = s.ShardId as string;
-    const parents = [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p);
+    const parents = parentShardIds(s);
     const have = this.shards.get(id);
     if (have) have.parents = parents;
     else this.shards.set(id, { shardId: id, parents, drained: false });
@@ -464,7 +464,7 @@ export class KinesisEventSourceMapping {
 }
 
 /** Lambda's limit on an invocation's payload (synchronous invocation, which a mapping makes). */
-export const MAX_PAYLOAD_BYTES = 6 * 1_048_576;
+const MAX_PAYLOAD_BYTES = 6 * 1_048_576;
 
 /** Bytes a record takes in a Lambda Kinesis event: its data in base64 plus the event's fixed fields. */
 function eventRecordBytes(r: KinesisRecord): number {

@@ -50,23 +50,21 @@ export class ArchiveReader {
    */
   static async open(registry: SchemaRegistry, lakeDir: string): Promise<ArchiveReader> {
     const reader = new ArchiveReader(await LakeQuery.open(registry, lakeDir), registry);
-    let unplaced: number;
     try {
       const [row] = await reader.lake.query(
         `SELECT count(*)::INTEGER AS n FROM (${reader.union()}) WHERE shard_id IS NULL OR sequence_number IS NULL OR subsequence_number IS NULL`,
       );
-      unplaced = Number(row?.n ?? 0);
+      const unplaced = Number(row?.n ?? 0);
+      if (unplaced > 0) {
+        throw new RebuildError(
+          `${unplaced} archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions (Pulse of 2026-11-23), so their order is unknown; rebuild from the stream (--source stream) while it retains them`,
+        );
+      }
+      return reader;
     } catch (error) {
       reader.close();
       throw error;
     }
-    if (unplaced > 0) {
-      reader.close();
-      throw new RebuildError(
-        `${unplaced} archived events have no stream position (shard_id, sequence_number): they were not delivered from the stream, or were written before the lake kept positions (Pulse of 2026-11-23), so their order is unknown; rebuild from the stream (--source stream) while it retains them`,
-      );
-    }
-    return reader;
   }
 
   /** One SELECT over both lake tables, with timestamps as epoch ms and maps as JSON text. */

@@ -12,15 +12,16 @@
  * - the Parquet archive (core/ops/archive.ts): for data older than the retention;
  *   exact once Firehose has delivered everything (its buffers hold the last
  *   minutes);
- * - both: the archive for records that arrived before a time, the stream from
- *   that time on (AT_TIMESTAMP), so the newest minutes need not wait for Firehose.
+ * - both: per shard, the stream from the first record AT_TIMESTAMP a time gives,
+ *   the archive before that record, so the newest minutes need not wait for
+ *   Firehose (split by position: arrival times need not increase in a shard).
  *
  * Shard lineage (to seed a child from its parents) comes from ListShards and,
  * for shards past the retention, from the parents the live checkpoints recorded.
  */
 import { type AttributeValue, type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { listShards } from '../clients/kinesis.js';
+import { listShards, parentShardIds } from '../clients/kinesis.js';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { CheckpointStore } from '../projections/checkpoints.js';
 import { type BatchRecord, WindowProjection } from '../projections/window-projection.js';
@@ -65,9 +66,9 @@ export interface RebuildOptions {
   /** Replay this archive; without it, the whole stream is replayed from TRIM_HORIZON. */
   archive?: ArchiveReader;
   /**
-   * With an archive: the records that arrived at or after this time (epoch ms) are
-   * read from the stream (AT_TIMESTAMP), the earlier ones from the archive. Without
-   * it, the archive alone.
+   * With an archive: each shard is read from the stream from the first record
+   * `AT_TIMESTAMP` this time (epoch ms) gives, and from the archive before that
+   * record. Without it, the archive alone.
    */
   streamFrom?: number;
   /** Told the progress after every batch (a progress bar). */
@@ -109,10 +110,7 @@ async function knownShards(o: RebuildOptions, needStream: boolean): Promise<Shar
   try {
     for (const s of await listShards(o.kinesis, o.streamName)) {
       const id = s.ShardId as string;
-      shards.parents.set(
-        id,
-        [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
-      );
+      shards.parents.set(id, parentShardIds(s));
       if (needStream) shards.inStream.set(id, { closed: !!s.SequenceNumberRange?.EndingSequenceNumber });
     }
   } catch (error) {

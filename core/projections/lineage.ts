@@ -1,6 +1,6 @@
 /** Parent shards of a shard, from ListShards, to seed a child's checkpoint after a reshard. */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { listShards } from '../clients/kinesis.js';
+import { listShards, parentShardIds } from '../clients/kinesis.js';
 
 /** Returns a lookup of parent shard ids (cached per process: lineage never changes). */
 export function kinesisParentsOf(kinesis: KinesisClient, streamName: string): (shardId: string) => Promise<string[]> {
@@ -8,10 +8,7 @@ export function kinesisParentsOf(kinesis: KinesisClient, streamName: string): (s
   return async (shardId) => {
     if (!cache.has(shardId)) {
       for (const s of await listShards(kinesis, streamName)) {
-        cache.set(
-          s.ShardId as string,
-          [s.ParentShardId, s.AdjacentParentShardId].filter((p): p is string => !!p),
-        );
+        cache.set(s.ShardId as string, parentShardIds(s));
       }
     }
     return cache.get(shardId) ?? [];
