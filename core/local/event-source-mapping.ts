@@ -4,7 +4,9 @@
  * - one ordered poller per shard; a child shard starts after its parents are drained;
  *   each keeps its shard iterator from poll to poll;
  * - batches of up to `batchSize` records and 6 MB of payload, waiting up to
- *   `maxBatchingWindowMs` to fill;
+ *   `maxBatchingWindowMs` to fill; a shard that is caught up is read again only after
+ *   `pollIntervalMs` (Lambda polls at a base rate; Kinesis allows 5 reads a second per
+ *   shard across all consumers);
  * - `batchItemFailures` (ReportBatchItemFailures): checkpoint before the lowest
  *   reported record and retry from it;
  * - a function error: with `bisectBatchOnError`, split the batch in halves and
@@ -84,7 +86,10 @@ export interface EventSourceMappingOptions {
   retryAttempts?: number;
   /** Discard records older than this (default -1: never). */
   maxRecordAgeMs?: number;
-  /** Pause between empty polls (default 200 ms). */
+  /**
+   * Pause before reading a shard that is caught up, between batches and within the
+   * batching window (default 200 ms).
+   */
   pollIntervalMs?: number;
   /** Fault injection for tests: invoke a batch again after it succeeded (a lost checkpoint). */
   redeliver?: (batch: LambdaKinesisEventRecord[]) => boolean;
@@ -305,15 +310,14 @@ export class KinesisEventSourceMapping {
   private async read(shard: ShardProgress): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean }> {
     let iterator = await this.iteratorAt(shard);
     const records: KinesisRecord[] = [];
-    const deadline = this.o.now() + this.o.maxBatchingWindowMs;
+    let deadline = this.o.now() + this.o.maxBatchingWindowMs;
     let bytes = 0;
     let full = false;
     while (iterator && records.length < this.o.batchSize && !full) {
+      const asked = this.o.batchSize - records.length;
       let out;
       try {
-        out = await this.o.kinesis.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.batchSize - records.length }),
-        );
+        out = await this.o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: asked }));
       } catch (error) {
         // A kept iterator may have expired (5 minutes): start again from the checkpoint.
         if ((error as Error).name === 'ExpiredIteratorException' && records.length === 0) {
@@ -334,9 +338,16 @@ export class KinesisEventSourceMapping {
         bytes += size;
       }
       iterator = out.NextShardIterator;
-      if ((out.Records ?? []).length === 0) {
-        if (!iterator || this.o.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - this.o.now()))));
+      // Caught up (fewer records than asked, nothing behind): the next read waits a poll
+      // interval, as Lambda polls a shard at a base rate, rather than spinning on an empty shard.
+      const caughtUp = (out.Records ?? []).length < asked && (out.MillisBehindLatest ?? 0) === 0;
+      if (caughtUp) {
+        const left = deadline - this.o.now();
+        if (!iterator || left <= 0) break;
+        const wait = Math.min(this.o.pollIntervalMs, left);
+        await new Promise((r) => setTimeout(r, wait));
+        // (a timer may fire a millisecond early: the window is over once a wait covered it)
+        if (wait === left) deadline = Number.NEGATIVE_INFINITY;
       }
     }
     // The iterator continues right after the last record read, unless the payload cap left some behind.

@@ -294,9 +294,10 @@ export class LocalPipeline {
         lakeState.saveNext = false;
         lakePositions.save(p);
       },
+      // Firehose reads each shard about once a second.
       batchSize: 1_000,
       maxBatchingWindowMs: 1_000,
-      pollIntervalMs: 200,
+      pollIntervalMs: 1_000,
       onFailure: new S3FailureDestination(s3, names.lakeBucket, 'delivery', streamArn),
       fn: async (event: LambdaKinesisEvent) => {
         const t0 = performance.now();

@@ -89,6 +89,35 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     expect(calls.get('GetRecordsCommand')).toBeGreaterThanOrEqual(5);
   });
 
+  it('reads a caught-up shard once per poll interval within the batching window, not in a spin', async () => {
+    // Prepare: 3 records, then nothing; a 300 ms window, polled every 200 ms
+    const stream = await local.newStream(1);
+    await putRecords(stream, 3);
+    let reads = 0;
+    const counting = {
+      send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
+        if (command instanceof GetRecordsCommand) reads++;
+        return local.kinesis.send(command);
+      },
+    } as typeof local.kinesis;
+    const readsBefore: number[] = [];
+    // Act
+    await new KinesisEventSourceMapping({
+      kinesis: counting,
+      streamName: stream,
+      onFailure: new MemoryDestination(),
+      batchSize: 100,
+      maxBatchingWindowMs: 300,
+      pollIntervalMs: 200,
+      fn: async (e) => {
+        readsBefore.push(reads);
+        expect(payloads(e)).toEqual(['r0', 'r1', 'r2']);
+      },
+    }).drain();
+    // Assess: the 3 records (caught up), a read 200 ms later, one at the window's end (100 ms)
+    expect(readsBefore).toEqual([3]);
+  });
+
   it('checkpoints before the lowest reported batch item failure and retries from it', async () => {
     // Prepare: the first invocation reports r3 (and r5) as failed
     const stream = await local.newStream(1);
