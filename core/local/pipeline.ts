@@ -401,6 +401,26 @@ export class LocalPipeline {
     if (this.latencies.length < 200_000) this.latencies.push(ms);
   }
 
+  /** How many latencies are recorded so far: a mark for {@link latency}. */
+  get latencySamples(): number {
+    return this.latencies.length;
+  }
+
+  /**
+   * Percentiles of the time from stream arrival to window written, one sample per
+   * record, over the records from mark `from` to mark `to` (see {@link latencySamples}):
+   * a benchmark leaves out its warm-up and the catch-up after it stops producing.
+   */
+  latency(from = 0, to?: number): { p50: number; p95: number; p99: number; samples: number } {
+    const sorted = this.latencies.slice(from, to).sort((a, b) => a - b);
+    return {
+      p50: percentile(sorted, 0.5),
+      p95: percentile(sorted, 0.95),
+      p99: percentile(sorted, 0.99),
+      samples: sorted.length,
+    };
+  }
+
   /** Starts the source, the hot path and the delivery stream. */
   run(): void {
     this.startedAt = Date.now();
@@ -526,7 +546,7 @@ export class LocalPipeline {
         undecodable += poison.length;
       }
     }
-    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const latency = this.latency();
     const sources = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, ...bySource };
     const produced = sources.fleet + sources.collector + sources.agent + sources.ingest_api + sources.file_drop;
     const seconds = (producedAt - this.startedAt) / 1000;
@@ -541,9 +561,9 @@ export class LocalPipeline {
       quarantined,
       parquet_rows: parquetRows,
       parquet_files: this.health().parquetFiles,
-      p95_latency_ms: percentile(sorted, 0.95),
-      p50_latency_ms: percentile(sorted, 0.5),
-      p99_latency_ms: percentile(sorted, 0.99),
+      p95_latency_ms: latency.p95,
+      p50_latency_ms: latency.p50,
+      p99_latency_ms: latency.p99,
       events_per_s: Math.round(produced / Math.max(seconds, 0.001)),
       duration_s: Math.round(seconds * 10) / 10,
       windows: totals.windows,
