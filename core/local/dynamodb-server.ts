@@ -49,19 +49,6 @@ function stopOrphan(pidFile: string): void {
   rmSync(pidFile, { force: true });
 }
 
-/**
- * JVM options for DynamoDB Local on a small machine: the quick (C1) compiler only and
- * the serial collector. Its full JIT spent ~9 s of a core compiling during the first
- * 15 s of local mode, when window writes waited 2–4 s; with C1 the wait is over in
- * about 4 s and the writes that follow are as fast (measured with bench:local, README).
- */
-export const DYNAMODB_LOCAL_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
-
-/** `JAVA_TOOL_OPTIONS` for DynamoDB Local: the user's own first, then {@link DYNAMODB_LOCAL_JVM_OPTIONS}. */
-export function javaToolOptions(existing: string | undefined): string {
-  return [existing?.trim(), ...DYNAMODB_LOCAL_JVM_OPTIONS].filter(Boolean).join(' ');
-}
-
 /** Major version of the `java` on PATH, or undefined. */
 export function javaMajorVersion(): number | undefined {
   const out = spawnSync('java', ['-version'], { encoding: 'utf8' });
@@ -121,21 +108,12 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
     const pidFile = options.pidFile ?? (options.path ? join(options.path, 'dynamodb-local.pid') : undefined);
     if (options.path) mkdirSync(options.path, { recursive: true });
     if (pidFile) stopOrphan(pidFile);
-    // (the package's spawn passes no environment of its own: the child inherits ours)
-    const previous = process.env.JAVA_TOOL_OPTIONS;
-    process.env.JAVA_TOOL_OPTIONS = javaToolOptions(previous);
-    let proc: ChildProcess;
-    try {
-      proc = spawn({
-        port,
-        stdio: 'pipe',
-        detached: true,
-        ...(options.path ? { path: options.path, sharedDb: true } : {}),
-      });
-    } finally {
-      if (previous === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-      else process.env.JAVA_TOOL_OPTIONS = previous;
-    }
+    const proc = spawn({
+      port,
+      stdio: 'pipe',
+      detached: true,
+      ...(options.path ? { path: options.path, sharedDb: true } : {}),
+    });
     if (pidFile && proc.pid) writeFileSync(pidFile, String(proc.pid));
     const killOnExit = () => proc.kill();
     process.once('exit', killOnExit);
