@@ -7,7 +7,7 @@
  * V8 heap, averaged over the two halves of the producing period). Ends with one
  * JSON line.
  *
- *   npm run bench:local [-- --rate 5000 --seconds 30 --hosts 50 --warmup-s 10]
+ *   npm run bench:local [-- --rate 5000 --seconds 30 --hosts 10 --shards 2 --warmup-s 10]
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,9 @@ const { values } = parseArgs({
   options: {
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '30' },
-    hosts: { type: 'string', default: '50' },
+    // the fleet and stream of `pulse start`
+    hosts: { type: 'string', default: '10' },
+    shards: { type: 'string', default: '2' },
     'backfill-s': { type: 'string', default: '0' },
     'warmup-s': { type: 'string', default: '10' },
   },
@@ -35,7 +37,7 @@ const pipeline = await LocalPipeline.create({
   dataDir: mkdtempSync(join(tmpdir(), 'pulse-bench-local-')),
   hosts: Number(values.hosts),
   rate,
-  shards: 4,
+  shards: Number(values.shards),
   // Steady state by default: no compressed history (it multiplies the windows per batch).
   backfillMs: Number(values['backfill-s']) * 1_000,
 });
@@ -82,6 +84,7 @@ const figures = {
     summary.windowed + summary.late + summary.quarantined === summary.produced &&
     summary.parquet_rows === summary.produced,
   hosts: Number(values.hosts),
+  shards: Number(values.shards),
   warmup_s: warmupS,
   steady_p50_latency_ms: steady.p50,
   steady_p95_latency_ms: steady.p95,

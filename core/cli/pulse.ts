@@ -64,7 +64,8 @@ Options:
   --events N        stop after N events instead
   --rate N          events per second from the fleet (default 1000)
   --hosts N         hosts in the synthetic fleet, server-001… (default 10)
-  --shards N        shards of the local stream (default 4)
+  --shards N        shards of the local stream (default 2; each shard's batches write
+                    the windows they touch, so more shards mean more writes)
   --port N          port of the dashboard on 127.0.0.1 (default 8321; 0: any free port)
   --kinesis-port N  port of the local Kinesis server (default: any free port)
   --data-dir D      where the local S3 and the lake cache live (default .data)
@@ -134,7 +135,7 @@ async function start(args: string[]): Promise<number> {
     hosts: positiveInt('hosts', values.hosts, 10),
     rate: positiveInt('rate', values.rate, 1_000),
     maxEvents,
-    shards: positiveInt('shards', values.shards, 4),
+    shards: positiveInt('shards', values.shards, 2),
     kinesisPort: positiveInt('kinesis-port', values['kinesis-port'], 0, 0),
     dashboardPort: positiveInt('port', values.port, 8321, 0),
     sources: {
