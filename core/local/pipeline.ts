@@ -40,7 +40,7 @@ import { S3FailureDestination } from './failure-destination.js';
 import { type LocalServer, startKinesisServer } from './kinesis-server.js';
 import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
-import { createStream, readShard } from './streams.js';
+import { createStream, shardPages } from './streams.js';
 import type { LocalEndpoints } from './endpoints.js';
 import { LocalSources, type SourceCounts } from './sources.js';
 import { ensureIdempotencyTable, ensureWindowTable } from './tables.js';
@@ -540,10 +540,12 @@ export class LocalPipeline {
     let streamEvents = 0;
     let undecodable = 0;
     for (const shard of await listShards(this.clients.kinesis, this.names.stream)) {
-      for (const r of await readShard(this.clients.kinesis, this.names.stream, shard.ShardId as string)) {
-        const { events, poison } = decoder.decode(r);
-        streamEvents += events.length + poison.length;
-        undecodable += poison.length;
+      for await (const page of shardPages(this.clients.kinesis, this.names.stream, shard.ShardId as string)) {
+        for (const r of page) {
+          const { events, poison } = decoder.decode(r);
+          streamEvents += events.length + poison.length;
+          undecodable += poison.length;
+        }
       }
     }
     const latency = this.latency();

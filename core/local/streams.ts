@@ -44,18 +44,33 @@ export async function waitActive(kinesis: KinesisClient, streamName: string, tim
 /** Every shard of the stream (re-exported from the Kinesis client module). */
 export { listShards };
 
-/** Reads a shard from TRIM_HORIZON until it returns no more records (the shard's current end). */
-export async function readShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<KinesisRecord[]> {
+/**
+ * A shard's records from TRIM_HORIZON until a read returns none (the shard's current
+ * end), a page at a time: kinesalite does not cap a response at Kinesis's 10 MB, so
+ * one read of 10,000 aggregated records could hold a gigabyte.
+ */
+export async function* shardPages(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardId: string,
+  limit = 500,
+): AsyncGenerator<KinesisRecord[]> {
   const it = await kinesis.send(
     new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
   );
   let iterator = it.ShardIterator;
-  const records: KinesisRecord[] = [];
   while (iterator) {
-    const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
-    records.push(...(out.Records ?? []));
-    if ((out.Records ?? []).length === 0) break;
+    const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+    const records = out.Records ?? [];
+    if (records.length === 0) return;
+    yield records;
     iterator = out.NextShardIterator;
   }
+}
+
+/** Every record of a shard (see {@link shardPages}), in one array: for tests and small streams. */
+export async function readShard(kinesis: KinesisClient, streamName: string, shardId: string): Promise<KinesisRecord[]> {
+  const records: KinesisRecord[] = [];
+  for await (const page of shardPages(kinesis, streamName, shardId)) records.push(...page);
   return records;
 }
