@@ -28,6 +28,16 @@ async function putRecords(stream: string, n: number, key = 'server-001', from = 
   }
 }
 
+/** The local Kinesis client, counting in `calls` the commands sent through it, by name. */
+function counting(calls: Map<string, number>): typeof local.kinesis {
+  return {
+    send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
+      calls.set(command.constructor.name, (calls.get(command.constructor.name) ?? 0) + 1);
+      return local.kinesis.send(command);
+    },
+  } as typeof local.kinesis;
+}
+
 const payloads = (e: LambdaKinesisEvent) => e.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString());
 
 describe('local event source mapping (Lambda Kinesis semantics)', () => {
@@ -58,17 +68,11 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     const stream = await local.newStream(1);
     await putRecords(stream, 20);
     const calls = new Map<string, number>();
-    const counting = {
-      send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
-        calls.set(command.constructor.name, (calls.get(command.constructor.name) ?? 0) + 1);
-        return local.kinesis.send(command);
-      },
-    } as typeof local.kinesis;
     let failed = false;
     const delivered: string[] = [];
     // Act
     await new KinesisEventSourceMapping({
-      kinesis: counting,
+      kinesis: counting(calls),
       streamName: stream,
       onFailure: new MemoryDestination(),
       batchSize: 5,
@@ -93,24 +97,18 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     // Prepare: 3 records, then nothing; a 300 ms window, polled every 200 ms
     const stream = await local.newStream(1);
     await putRecords(stream, 3);
-    let reads = 0;
-    const counting = {
-      send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
-        if (command instanceof GetRecordsCommand) reads++;
-        return local.kinesis.send(command);
-      },
-    } as typeof local.kinesis;
+    const calls = new Map<string, number>();
     const readsBefore: number[] = [];
     // Act
     await new KinesisEventSourceMapping({
-      kinesis: counting,
+      kinesis: counting(calls),
       streamName: stream,
       onFailure: new MemoryDestination(),
       batchSize: 100,
       maxBatchingWindowMs: 300,
       pollIntervalMs: 200,
       fn: async (e) => {
-        readsBefore.push(reads);
+        readsBefore.push(calls.get('GetRecordsCommand') ?? 0);
         expect(payloads(e)).toEqual(['r0', 'r1', 'r2']);
       },
     }).drain();
