@@ -46,24 +46,30 @@ export { listShards };
 
 /**
  * A shard's records from TRIM_HORIZON until a read returns none (the shard's current
- * end), a page at a time: kinesalite does not cap a response at Kinesis's 10 MB, so
- * one read of 10,000 aggregated records could hold a gigabyte.
+ * end), a page at a time. Kinesis answers at most 10 MB per read; kinesalite has no
+ * such cap, and 500 aggregated records of up to 1 MB each held 700 MB of heap. So
+ * each read asks for as many records as fit in `pageBytes` at the sizes read so far
+ * (starting at `limit`).
  */
 export async function* shardPages(
   kinesis: KinesisClient,
   streamName: string,
   shardId: string,
-  limit = 500,
+  limit = 100,
+  pageBytes = 8 * 1_048_576,
 ): AsyncGenerator<KinesisRecord[]> {
   const it = await kinesis.send(
     new GetShardIteratorCommand({ StreamName: streamName, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
   );
   let iterator = it.ShardIterator;
+  let ask = limit;
   while (iterator) {
-    const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
+    const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: ask }));
     const records = out.Records ?? [];
     if (records.length === 0) return;
     yield records;
+    const bytes = records.reduce((n, r) => n + (r.Data?.length ?? 0), 0);
+    ask = Math.max(1, Math.min(10_000, Math.floor(pageBytes / Math.max(1, bytes / records.length))));
     iterator = out.NextShardIterator;
   }
 }
