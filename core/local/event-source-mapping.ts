@@ -6,7 +6,8 @@
  * - batches of up to `batchSize` records and 6 MB of payload, waiting up to
  *   `maxBatchingWindowMs` to fill; a shard that is caught up is read again only after
  *   `pollIntervalMs` (Lambda polls at a base rate; Kinesis allows 5 reads a second per
- *   shard across all consumers);
+ *   shard across all consumers); a read asks for no more records than the payload has
+ *   room for at the sizes of the last read (Kinesis caps a read at 10 MB; kinesalite does not);
  * - `batchItemFailures` (ReportBatchItemFailures): checkpoint before the lowest
  *   reported record and retry from it;
  * - a function error: with `bisectBatchOnError`, split the batch in halves and
@@ -132,6 +133,8 @@ interface ShardProgress {
    * reused while the shard's checkpoint is there (no GetShardIterator per poll).
    */
   iterator?: { value: string; after: string | undefined };
+  /** Payload bytes of a record, on average, in the last read (sizes the next; undefined before the first). */
+  recordBytes?: number;
 }
 
 /** The local event source mapping (see the module comment). */
@@ -314,7 +317,12 @@ export class KinesisEventSourceMapping {
     let bytes = 0;
     let full = false;
     while (iterator && records.length < this.o.batchSize && !full) {
-      const asked = this.o.batchSize - records.length;
+      // As many records as the payload has room for at the sizes of the last read (Kinesis caps a
+      // read at 10 MB, kinesalite does not: 1,000 aggregates of a backlog can be a gigabyte).
+      const room = shard.recordBytes
+        ? Math.max(1, Math.floor((MAX_PAYLOAD_BYTES - bytes) / shard.recordBytes))
+        : FIRST_READ_RECORDS;
+      const asked = Math.min(this.o.batchSize - records.length, room);
       let out;
       try {
         out = await this.o.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: asked }));
@@ -337,6 +345,8 @@ export class KinesisEventSourceMapping {
         records.push(r);
         bytes += size;
       }
+      const got = out.Records ?? [];
+      if (got.length > 0) shard.recordBytes = got.reduce((n, r) => n + eventRecordBytes(r), 0) / got.length;
       iterator = out.NextShardIterator;
       // Caught up (fewer records than asked, nothing behind): the next read waits a poll
       // interval, as Lambda polls a shard at a base rate, rather than spinning on an empty shard.
@@ -476,6 +486,8 @@ export class KinesisEventSourceMapping {
 
 /** Lambda's limit on an invocation's payload (synchronous invocation, which a mapping makes). */
 const MAX_PAYLOAD_BYTES = 6 * 1_048_576;
+/** Records asked of a shard's first read, before any size is known. */
+const FIRST_READ_RECORDS = 100;
 
 /** Bytes a record takes in a Lambda Kinesis event: its data in base64 plus the event's fixed fields. */
 function eventRecordBytes(r: KinesisRecord): number {

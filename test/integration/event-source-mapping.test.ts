@@ -28,11 +28,15 @@ async function putRecords(stream: string, n: number, key = 'server-001', from = 
   }
 }
 
-/** The local Kinesis client, counting in `calls` the commands sent through it, by name. */
-function counting(calls: Map<string, number>): typeof local.kinesis {
+/**
+ * The local Kinesis client, counting in `calls` the commands sent through it, by name,
+ * and keeping in `limits` the Limit of each GetRecords.
+ */
+function counting(calls: Map<string, number>, limits: number[] = []): typeof local.kinesis {
   return {
     send: async (command: Parameters<typeof local.kinesis.send>[0]) => {
       calls.set(command.constructor.name, (calls.get(command.constructor.name) ?? 0) + 1);
+      if (command instanceof GetRecordsCommand) limits.push(command.input.Limit ?? 0);
       return local.kinesis.send(command);
     },
   } as typeof local.kinesis;
@@ -222,7 +226,7 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
     expect(destination.batches.map((b) => [b.reason, b.records.length])).toEqual([['RecordAgeExceeded', 4]]);
   });
 
-  it("ends a batch before the record that would take its payload past Lambda's 6 MB", async () => {
+  it("ends a batch before the record that would take its payload past Lambda's 6 MB, and reads no more than fits", async () => {
     // Prepare: 100 records of 300 KB (400 KB in base64): 15 fit in 6 MB
     const stream = await local.newStream(1);
     for (let i = 0; i < 100; i += 10) {
@@ -237,19 +241,23 @@ describe('local event source mapping (Lambda Kinesis semantics)', () => {
       );
     }
     const batches: number[][] = [];
+    const limits: number[] = [];
     // Act
     await new KinesisEventSourceMapping({
-      kinesis: local.kinesis,
+      kinesis: counting(new Map(), limits),
       streamName: stream,
       onFailure: new MemoryDestination(),
-      batchSize: 100,
+      batchSize: 1_000,
       fn: async (e) => {
         batches.push(e.Records.map((r) => Buffer.from(r.kinesis.data, 'base64')[0] as number));
       },
     }).drain();
-    // Assess: every record once, in order, 15 per batch at most
+    // Assess: every record once, in order, 15 per batch at most; the first read asks for 100
+    // records, and each later one for no more than the payload has room for (15)
     expect(batches.map((b) => b.length)).toEqual([15, 15, 15, 15, 15, 15, 10]);
     expect(batches.flat()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(limits[0]).toBe(100);
+    expect(Math.max(...limits.slice(1))).toBe(15);
   });
 
   it('retries polls the stream does not answer, gives up with the error after maxPollFailures in a row, and does not retry other errors', async () => {
