@@ -38,3 +38,12 @@ export async function listShards(kinesis: Pick<KinesisClient, 'send'>, streamNam
 export function parentShardIds(shard: Shard): string[] {
   return [shard.ParentShardId, shard.AdjacentParentShardId].filter((p): p is string => !!p);
 }
+
+/**
+ * The `Limit` of a GetRecords that should return about `budgetBytes` at `avgRecordBytes`
+ * a record (1 to Kinesis's 10,000). Kinesis caps a read at 10 MB by itself; kinesalite
+ * does not, and a backlog of aggregates up to 1 MB each can come back as a gigabyte.
+ */
+export function recordsWithin(budgetBytes: number, avgRecordBytes: number): number {
+  return Math.max(1, Math.min(10_000, Math.floor(budgetBytes / Math.max(1, avgRecordBytes))));
+}

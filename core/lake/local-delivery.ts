@@ -150,7 +150,6 @@ export class LocalDelivery {
       }
       const keys = out.metadata?.partitionKeys as unknown as PartitionKeys;
       const json = Buffer.from(out.data, 'base64').toString('utf8');
-
       const id = hivePrefix(keys);
       let b = this.buffers.get(id);
       if (!b) this.buffers.set(id, (b = { keys, lines: [], bytes: 0, since: Date.now() }));

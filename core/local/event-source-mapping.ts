@@ -23,7 +23,7 @@ import {
   type _Record as KinesisRecord,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { listShards, parentShardIds } from '../clients/kinesis.js';
+import { listShards, parentShardIds, recordsWithin } from '../clients/kinesis.js';
 
 /** One record of a Lambda Kinesis event. */
 export interface LambdaKinesisEventRecord {
@@ -317,11 +317,8 @@ export class KinesisEventSourceMapping {
     let bytes = 0;
     let full = false;
     while (iterator && records.length < this.o.batchSize && !full) {
-      // As many records as the payload has room for at the sizes of the last read (Kinesis caps a
-      // read at 10 MB, kinesalite does not: 1,000 aggregates of a backlog can be a gigabyte).
-      const room = shard.recordBytes
-        ? Math.max(1, Math.floor((MAX_PAYLOAD_BYTES - bytes) / shard.recordBytes))
-        : FIRST_READ_RECORDS;
+      // As many records as the payload has room for at the sizes of the last read.
+      const room = shard.recordBytes ? recordsWithin(MAX_PAYLOAD_BYTES - bytes, shard.recordBytes) : FIRST_READ_RECORDS;
       const asked = Math.min(this.o.batchSize - records.length, room);
       let out;
       try {
@@ -334,10 +331,15 @@ export class KinesisEventSourceMapping {
         }
         throw error;
       }
-      for (const r of out.Records ?? []) {
+      const got = out.Records ?? [];
+      let seen = 0;
+      let seenBytes = 0;
+      for (const r of got) {
         // Lambda's invocation payload holds 6 MB: a batch ends before the record that would
         // overflow it (the rest are read again for the next batch).
         const size = eventRecordBytes(r);
+        seen++;
+        seenBytes += size;
         if (records.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
           full = true;
           break;
@@ -345,12 +347,11 @@ export class KinesisEventSourceMapping {
         records.push(r);
         bytes += size;
       }
-      const got = out.Records ?? [];
-      if (got.length > 0) shard.recordBytes = got.reduce((n, r) => n + eventRecordBytes(r), 0) / got.length;
+      if (seen > 0) shard.recordBytes = seenBytes / seen;
       iterator = out.NextShardIterator;
       // Caught up (fewer records than asked, nothing behind): the next read waits a poll
       // interval, as Lambda polls a shard at a base rate, rather than spinning on an empty shard.
-      const caughtUp = (out.Records ?? []).length < asked && (out.MillisBehindLatest ?? 0) === 0;
+      const caughtUp = got.length < asked && (out.MillisBehindLatest ?? 0) === 0;
       if (caughtUp) {
         const left = deadline - this.o.now();
         if (!iterator || left <= 0) break;

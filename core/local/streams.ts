@@ -10,7 +10,7 @@ import {
   type KinesisClient,
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
-import { listShards } from '../clients/kinesis.js';
+import { listShards, recordsWithin } from '../clients/kinesis.js';
 
 /**
  * Creates a provisioned stream with `shardCount` shards (an existing one is kept) and waits until it is ACTIVE.
@@ -68,8 +68,7 @@ export async function* shardPages(
     const records = out.Records ?? [];
     if (records.length === 0) return;
     yield records;
-    const bytes = records.reduce((n, r) => n + (r.Data?.length ?? 0), 0);
-    ask = Math.max(1, Math.min(10_000, Math.floor(pageBytes / Math.max(1, bytes / records.length))));
+    ask = recordsWithin(pageBytes, records.reduce((n, r) => n + (r.Data?.length ?? 0), 0) / records.length);
     iterator = out.NextShardIterator;
   }
 }
