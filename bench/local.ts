@@ -12,6 +12,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { SchemaRegistry } from '../core/contract/registry.js';
 import { LocalPipeline } from '../core/local/pipeline.js';
@@ -57,8 +58,12 @@ pipeline.run();
 // Steady state: after the warm-up (JIT of Node and of DynamoDB Local), until producing stops.
 await new Promise((r) => setTimeout(r, warmupS * 1_000));
 const warm = pipeline.latencySamples;
+// How long callbacks wait for the one event loop that runs the producer, both paths and kinesalite.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 await new Promise((r) => setTimeout(r, (seconds - warmupS) * 1_000));
 const steady = pipeline.latency(warm, pipeline.latencySamples);
+loopDelay.disable();
 producing = false;
 const stopAt = Date.now();
 const summary = await pipeline.stop();
@@ -92,6 +97,8 @@ const figures = {
   p50_latency_ms: summary.p50_latency_ms,
   p95_latency_ms: summary.p95_latency_ms,
   p99_latency_ms: summary.p99_latency_ms,
+  steady_event_loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e6),
+  steady_event_loop_delay_max_ms: Math.round(loopDelay.max / 1e6),
   peak_rss_mb: mb(peakRss),
   rss_first_half_mb: rssFirst,
   rss_second_half_mb: rssSecond,
