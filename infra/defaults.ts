@@ -161,7 +161,7 @@ export const NAG_REASONS = {
   lakeObjects:
     "AwsSolutions-IAM5: Firehose names the lake objects from event-time partition keys; the delivery role may write only under its own table's prefix and that table's errors/ prefix",
   dropObjects:
-    "AwsSolutions-IAM5: the dropped files' keys are the producers' data; the file-drop function may read and delete only under incoming/ and write only under processed/ and failed/",
+    "AwsSolutions-IAM5: the dropped files' keys are the producers' data; the file-drop function may read and delete only under incoming/, write only under processed/ and failed/, and delete under failed/ only errors files",
   athenaObjects:
     "AwsSolutions-IAM5: Athena reads the bronze tables' Parquet objects and writes query results with the workflow's credentials; object keys are not known in advance, so the grant is limited to the tables' prefixes and results/",
   dlqEventSourceMapping:

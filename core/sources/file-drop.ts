@@ -10,7 +10,8 @@
  * object (bucket, key, version), so the same file version never counts twice.
  * Rows that fail validation go to `failed/<name>.errors.jsonl`, one JSON line each
  * with the line number, field, reason and the row itself (nothing is lost). The file
- * then moves to `processed/`. A file of another type moves to `failed/` whole,
+ * then moves to `processed/`; a file without errors removes the errors file an earlier
+ * version under the same name left. A file of another type moves to `failed/` whole,
  * with an errors file saying why.
  */
 import { createInterface } from 'node:readline';
@@ -117,8 +118,17 @@ async function* csvRows(
         nested[column.slice(dot + 1)] = value;
       } else item[column] = value;
     }
-    yield { line: record.info.lines, item, raw: record.raw.replace(/\r?\n$/, '') };
+    // csv-parse counts lines up to the record's end, and its raw text carries the blank
+    // lines skipped before it: the record starts as many lines up as it has line breaks.
+    const raw = record.raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '');
+    yield { line: record.info.lines - countLineBreaks(raw), item, raw };
   }
+}
+
+function countLineBreaks(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 function rowsOf(key: string, body: Readable, onBadRecord: (e: RowError) => void) {
@@ -192,9 +202,16 @@ export async function ingestFile(
   });
   errors.sort((a, b) => a.index - b.index);
   if (errors.length > 0) await writeErrors(s3, object, errors, rejected);
+  // A corrected file dropped again under the same name: its earlier errors no longer apply.
+  else await s3.send(new DeleteObjectCommand({ Bucket: object.bucket, Key: errorsKey(object) }));
   await move(s3, object, `${DROP_PREFIXES.processed}${rest(object.key)}`);
   return { ...result, outcome: 'processed', produced, rejected };
 }
+
+/** Suffix of the errors file written beside `failed/<name>`. */
+export const ERRORS_SUFFIX = '.errors.jsonl';
+
+const errorsKey = (object: DroppedObject) => `${DROP_PREFIXES.failed}${rest(object.key)}${ERRORS_SUFFIX}`;
 
 async function writeErrors(s3: S3Client, object: DroppedObject, errors: RowError[], rejected: number): Promise<void> {
   const lines = errors.map(({ index, field, reason, row }) => JSON.stringify({ line: index, field, reason, row }));
@@ -202,7 +219,7 @@ async function writeErrors(s3: S3Client, object: DroppedObject, errors: RowError
   await s3.send(
     new PutObjectCommand({
       Bucket: object.bucket,
-      Key: `${DROP_PREFIXES.failed}${rest(object.key)}.errors.jsonl`,
+      Key: errorsKey(object),
       Body: `${lines.join('\n')}\n`,
       ContentType: 'application/x-ndjson',
     }),

@@ -20,7 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
-import { DROP_PREFIXES } from '../../core/sources/file-drop.js';
+import { DROP_PREFIXES, ERRORS_SUFFIX } from '../../core/sources/file-drop.js';
 import { IDEMPOTENCY_TABLE } from '../../core/sources/idempotency.js';
 import { INGEST_DEFAULTS } from '../../core/sources/ingest.js';
 import type { PulseConfig } from '../config.js';
@@ -325,6 +325,13 @@ export class Sources extends Construct {
         resources: [objects(DROP_PREFIXES.processed), objects(DROP_PREFIXES.failed)],
       }),
     );
+    // A corrected file dropped again removes its earlier errors file, and nothing else under failed/.
+    const errorFiles = `${DROP_PREFIXES.failed}*${ERRORS_SUFFIX}`;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [this.dropBucket.arnForObjects(errorFiles)] }),
+    );
+    if (fn.role)
+      acknowledge(fn.role, `AwsSolutions-IAM5[Resource::${nagArn(this.dropBucket)}/${errorFiles}]`, 'dropObjects');
     for (const prefix of [DROP_PREFIXES.incoming, DROP_PREFIXES.processed, DROP_PREFIXES.failed]) {
       if (fn.role)
         acknowledge(fn.role, `AwsSolutions-IAM5[Resource::${nagArn(this.dropBucket)}/${prefix}*]`, 'dropObjects');

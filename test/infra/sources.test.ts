@@ -29,8 +29,8 @@ function roleStatements(t: Template, functionPrefix: string): Statement[] {
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
-const objectsArn = (prefix: string) => ({
-  'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesDropBucket'), 'Arn'] }, `/${prefix}*`]],
+const objectsArn = (prefix: string, suffix = '') => ({
+  'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesDropBucket'), 'Arn'] }, `/${prefix}*${suffix}`]],
 });
 
 const deadLetters = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'Arn'] };
@@ -317,7 +317,7 @@ describe('sources infrastructure', () => {
       });
     });
 
-    it('lets the function read and delete only under incoming/ and write only under processed/ and failed/', () => {
+    it('lets the function read and delete only under incoming/, write only under processed/ and failed/, and delete errors files', () => {
       const statements = roleStatements(t, 'SourcesFileDrop');
       const s3Statements = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
       expect(s3Statements).toEqual([
@@ -343,6 +343,7 @@ describe('sources infrastructure', () => {
           Action: ['s3:PutObject', 's3:PutObjectTagging'],
           Resource: [expect.anything(), expect.anything()],
         },
+        { Effect: 'Allow', Action: 's3:DeleteObject', Resource: expect.objectContaining({}) },
       ]);
       // Exact resources, by the template's own matcher.
       t.hasResourceProperties('AWS::IAM::Policy', {
@@ -364,6 +365,7 @@ describe('sources infrastructure', () => {
               Action: ['s3:PutObject', 's3:PutObjectTagging'],
               Resource: [objectsArn('processed/'), objectsArn('failed/')],
             },
+            { Effect: 'Allow', Action: 's3:DeleteObject', Resource: objectsArn('failed/', '.errors.jsonl') },
           ]),
         },
       });
@@ -371,6 +373,7 @@ describe('sources infrastructure', () => {
       expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
       expect(actions.filter((a) => a.startsWith('s3:')).sort()).toEqual(
         [
+          's3:DeleteObject',
           's3:DeleteObject',
           's3:GetObject',
           's3:GetObjectTagging',

@@ -460,6 +460,59 @@ describe('S3 file drop', () => {
     expect(await events(streamName)).toHaveLength(299);
   });
 
+  it('names the first line of a record that spans lines (after blank lines), and its row without them', async () => {
+    // Prepare: lines 2-3 a good record with a quoted line break, 4 blank, 5-6 a bad one.
+    const { target, store } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const bad = '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,"prod\nsecond line"';
+    const csv = [
+      'occurred_at,host,metric,value,unit,region,environment',
+      '2026-11-22T10:00:00Z,web-1,cpu_utilization,41.5,percent,eu-west-1,"prod',
+      'second line"',
+      '',
+      bad,
+      '2026-11-22T10:00:00Z,web-3,cpu_utilization,7,percent,eu-west-1,production',
+    ].join('\n');
+    const eTag = await drop(bucket, 'incoming/multi.csv', csv);
+    const handler = fileDropHandler({ s3, target, store, logger });
+
+    // Act
+    const [result] = await handler(notification(bucket, 'incoming/multi.csv', eTag));
+
+    // Assess
+    expect(result).toEqual({ key: 'incoming/multi.csv', outcome: 'processed', produced: 2, rejected: 1 });
+    expect(JSON.parse(await text(bucket, 'failed/multi.csv.errors.jsonl'))).toEqual({
+      line: 5,
+      field: 'value',
+      reason: 'value must be a number',
+      row: bad,
+    });
+  });
+
+  it('removes the errors file of an earlier version when the corrected file is dropped again', async () => {
+    // Prepare: a file with a bad row, processed; then the corrected rows under the same name
+    const { target, store, streamName } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const header = 'occurred_at,host,metric,value,unit,region,environment';
+    const row = (value: string) => `2026-11-22T10:00:00Z,web-1,cpu_utilization,${value},percent,eu-west-1,production`;
+    const handler = fileDropHandler({ s3, target, store, logger });
+    const first = await drop(bucket, 'incoming/fix.csv', [header, row('high')].join('\n'));
+    await handler(notification(bucket, 'incoming/fix.csv', first));
+    expect(await keys(bucket)).toEqual(['failed/fix.csv.errors.jsonl', 'processed/fix.csv']);
+    const corrected = await drop(bucket, 'incoming/fix.csv', [header, row('41')].join('\n'));
+
+    // Act
+    const [result] = await handler(notification(bucket, 'incoming/fix.csv', corrected));
+
+    // Assess
+    expect(result).toEqual({ key: 'incoming/fix.csv', outcome: 'processed', produced: 1, rejected: 0 });
+    expect(await keys(bucket)).toEqual(['processed/fix.csv']);
+    expect(await text(bucket, 'processed/fix.csv')).toBe([header, row('41')].join('\n'));
+    expect(await events(streamName)).toHaveLength(1);
+  });
+
   it('moves a file of another type to failed/ whole, with the reason', async () => {
     // Prepare
     const { target, store, streamName } = await fresh();
