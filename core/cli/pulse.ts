@@ -129,9 +129,10 @@ async function start(args: string[]): Promise<number> {
   const durationS = positiveInt('duration', values.duration, 30, 0);
   const maxEvents = values.events === undefined ? undefined : positiveInt('events', values.events, 0);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const dataDir = writableDir(values['data-dir'] ?? '.data');
   const pipeline = await LocalPipeline.create({
     registry: SchemaRegistry.load(),
-    dataDir: writableDir(values['data-dir'] ?? '.data'),
+    dataDir,
     hosts: positiveInt('hosts', values.hosts, 10),
     rate: positiveInt('rate', values.rate, 1_000),
     maxEvents,
@@ -164,18 +165,30 @@ async function start(args: string[]): Promise<number> {
       }
     }, 2_000);
     let interrupted = false;
-    await new Promise<void>((resolve) => {
+    const stopped = await new Promise<Error | undefined>((resolve) => {
+      void pipeline.failure().then(resolve);
       const onSigint = () => {
         if (interrupted) process.exit(130); // a second Ctrl-C: give up draining
         interrupted = true;
         log('stopping: draining the stream into windows and Parquet (Ctrl-C again to abandon)…');
-        resolve();
+        resolve(undefined);
       };
       process.on('SIGINT', onSigint);
-      if (maxEvents !== undefined) void pipeline.producerDone().then(resolve);
-      else if (durationS > 0) setTimeout(resolve, durationS * 1000).unref();
+      if (maxEvents !== undefined)
+        void pipeline.producerDone().then(
+          () => resolve(undefined),
+          () => {},
+        );
+      else if (durationS > 0) setTimeout(() => resolve(undefined), durationS * 1000).unref();
     });
     clearInterval(progress);
+    if (stopped) {
+      await pipeline.abandon();
+      log(
+        `error: ${stopped.message}. Nothing is lost: the stream keeps the events; run pulse start again on ${dataDir} to resume`,
+      );
+      return 1;
+    }
     const summary = await pipeline.stop();
     log(
       `produced ${summary.produced}; windowed ${summary.windowed}, late ${summary.late}, quarantined ${summary.quarantined}; ` +

@@ -125,6 +125,14 @@ export interface PipelineHealth {
   lagMs: number;
 }
 
+/** A part of the running pipeline stopped on an error it does not retry (see {@link LocalPipeline.failure}). */
+export class PipelineStoppedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineStoppedError';
+  }
+}
+
 /** How often the local delivery stream writes Parquet (Firehose's buffer interval). */
 const LAKE_FLUSH_MS = 10_000;
 
@@ -427,6 +435,36 @@ export class LocalPipeline {
     this.hotRun = this.hotPath.run();
     this.lakeRun = this.lake.run();
     this.producing = this.produce();
+    this.failed = new Promise((resolve) => {
+      const stopped = (what: string) => (error: unknown) =>
+        resolve(new PipelineStoppedError(`${what} stopped: ${(error as Error).message}`, { cause: error }));
+      this.hotRun?.catch(stopped("the hot path's event source mapping"));
+      this.lakeRun?.catch(stopped("the delivery stream's reader"));
+      this.producing?.catch(stopped('the producer'));
+    });
+  }
+
+  /**
+   * Resolves with the error that stopped a part of the running pipeline (a mapping whose
+   * poller gave up, a producer that could not put); stays pending while all of it runs.
+   */
+  failure(): Promise<PipelineStoppedError> {
+    return this.failed ?? new Promise(() => {});
+  }
+
+  private failed: Promise<PipelineStoppedError> | undefined;
+
+  /**
+   * Stops every part without draining, after a {@link failure}: nothing is lost, since the
+   * stream keeps the events and the lake's positions move only after a flush (a restart on
+   * the same data dir resumes).
+   */
+  async abandon(): Promise<void> {
+    this.stopProducing = true;
+    this.producer.abandon(); // (its retries would wait on a stream that may be gone)
+    this.hotPath.stop();
+    this.lake.stop();
+    await Promise.allSettled([this.producing, this.hotRun, this.lakeRun]);
   }
 
   /**

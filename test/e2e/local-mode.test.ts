@@ -6,7 +6,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '../../core/contract/registry.js';
-import { LocalPipeline } from '../../core/local/pipeline.js';
+import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
+import { createKinesisClient } from '../../core/clients/kinesis.js';
+import { LocalPipeline, PipelineStoppedError } from '../../core/local/pipeline.js';
 
 const run = promisify(execFile);
 
@@ -74,7 +76,9 @@ describe('local mode (pulse start)', () => {
       dataDir,
       '--format',
       'json',
-      'analytics-sql/queries/cpu_by_host_day.sql',
+      // SQL text, not a day's query: 100 s of event time may cross midnight UTC (the shipped
+      // queries are checked on fixed data in test/integration/lake.test.ts).
+      "SELECT host, count(*) AS samples FROM silver_metric_samples WHERE metric = 'cpu_utilization' GROUP BY host ORDER BY host",
     ]);
     // Assess
     const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
@@ -100,6 +104,78 @@ describe('local mode (pulse start)', () => {
     expect(rows.map((r) => [r.host, Number(r.samples)])).toEqual(
       Array.from({ length: 10 }, (_, i) => [`server-${String(i + 1).padStart(3, '0')}`, 10]),
     );
+  });
+
+  it('reports a part that stops on an error it does not retry (the stream deleted under it), and abandons', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-stopped-'));
+    const pipeline = await LocalPipeline.create({
+      registry: SchemaRegistry.load(),
+      dataDir,
+      hosts: 2,
+      rate: 1_000,
+      shards: 1,
+    });
+    const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8'));
+    const kinesis = createKinesisClient({ endpoint: endpoints.kinesis });
+    try {
+      pipeline.run();
+      // (both readers have found the shard once the hot path has had records)
+      while (pipeline.health().hotPathRecords === 0) await new Promise((r) => setTimeout(r, 50));
+
+      // Act
+      await kinesis.send(new DeleteStreamCommand({ StreamName: endpoints.stream }));
+      const error = await pipeline.failure();
+      await pipeline.abandon();
+
+      // Assess: whichever part met the missing stream first is named, with the cause
+      expect(error).toBeInstanceOf(PipelineStoppedError);
+      expect(error.message).toMatch(
+        /^(the hot path's event source mapping|the delivery stream's reader|the producer) stopped: .+/,
+      );
+      expect((error.cause as Error).name).toBe('ResourceNotFoundException');
+    } finally {
+      kinesis.destroy();
+      await pipeline.close();
+    }
+  });
+
+  it('pulse start names the part that stopped and exits 1, instead of crashing', async () => {
+    // Prepare
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-cli-stopped-'));
+    const child = spawn(
+      process.execPath,
+      ['bin/pulse.mjs', 'start', '--duration', '0', '--rate', '1000', '--port', '0', '--data-dir', dataDir],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`pulse start did not start: ${stderr}`)), 60_000);
+      const check = setInterval(() => {
+        if (stderr.includes('running until Ctrl-C')) {
+          clearInterval(check);
+          clearTimeout(t);
+          resolve();
+        }
+      }, 100);
+    });
+    await new Promise((r) => setTimeout(r, 2_000));
+    const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8'));
+    const kinesis = createKinesisClient({ endpoint: endpoints.kinesis });
+
+    // Act
+    await kinesis.send(new DeleteStreamCommand({ StreamName: endpoints.stream }));
+    const code = await exited;
+    kinesis.destroy();
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /error: (the hot path's event source mapping|the delivery stream's reader|the producer) stopped: .+\. Nothing is lost: the stream keeps the events; run pulse start again on .+ to resume/,
+    );
+    expect(stderr).not.toMatch(/Unhandled|UnhandledPromiseRejection/);
   });
 
   it('names a dashboard port in use and stops what it started', async () => {
