@@ -3,7 +3,7 @@
  * synth with messages that name the key and the accepted values.
  */
 import { STAGE_PATTERN } from '../core/resources.js';
-import { type WindowingConfig, windowingConfig } from '../core/windows/config.js';
+import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '../core/windows/config.js';
 import { OBSERVABILITY_DEFAULTS } from './constructs/observability.js';
 import { APP_DEFAULTS } from './defaults.js';
 
@@ -100,6 +100,8 @@ export interface PulseSettings {
   outOfOrdernessMs?: number | string;
   /** Allowed lateness, ms. */
   allowedLatenessMs?: number | string;
+  /** Also count logs per (host, level, window): `true` or `false` (default). */
+  logCountsByHost?: boolean | string;
   /** Firehose buffer size, MB (64–128). */
   bufferSizeMb?: number | string;
   /** Firehose buffer interval, seconds (60–900). */
@@ -149,6 +151,7 @@ export const SETTING_KEYS = [
   'windowSizesMs',
   'outOfOrdernessMs',
   'allowedLatenessMs',
+  'logCountsByHost',
   'bufferSizeMb',
   'bufferIntervalSeconds',
   'bytesScannedCutoffGb',
@@ -304,6 +307,7 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
       `context 'maxRecordAgeSeconds' (${maxRecordAgeSeconds}) exceeds the stream retention (${retentionHours} h): records would expire first`,
     );
   }
+  const logCountsByHost = bool('logCountsByHost', get('logCountsByHost') ?? WINDOWING_DEFAULTS.logCountsByHost);
   let windowing: WindowingConfig;
   try {
     const sizes = get('windowSizesMs');
@@ -317,6 +321,7 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
           }),
       ...(get('allowedLatenessMs') === undefined ? {} : { allowedLatenessMs: Number(get('allowedLatenessMs')) }),
       ...(get('outOfOrdernessMs') === undefined ? {} : { outOfOrdernessMs: Number(get('outOfOrdernessMs')) }),
+      logCountsByHost,
     });
   } catch (error) {
     // The windowing validator names its setting first ('allowedLatenessMs must …'), except for sizes.

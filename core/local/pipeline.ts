@@ -33,7 +33,7 @@ import { type BatchCounters, WindowProjection } from '../projections/window-proj
 import { WindowReader } from '../projections/window-reader.js';
 import { resourceNames } from '../resources.js';
 import { SyntheticFleet } from '../sources/synthetic-fleet.js';
-import { type WindowingConfig, windowingConfig } from '../windows/config.js';
+import { type WindowingConfig, windowingConfigFromEnv } from '../windows/config.js';
 import { type LocalDynamo, startDynamoServer } from './dynamodb-server.js';
 import { KinesisEventSourceMapping, type LambdaKinesisEvent } from './event-source-mapping.js';
 import { S3FailureDestination } from './failure-destination.js';
@@ -220,7 +220,8 @@ export class LocalPipeline {
     );
     log(`s3       ${s3Server.endpoint}  bucket ${names.lakeBucket}  (${join(o.dataDir, 's3')})`);
 
-    const config = windowingConfig();
+    // The hot path's own settings (PULSE_WINDOW_SIZES_MS, PULSE_LOG_COUNTS_BY_HOST, …), as in Lambda.
+    const config = windowingConfigFromEnv(process.env);
     const registry = o.registry;
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${names.stream}`;
     const projection = new WindowProjection({

@@ -8,7 +8,7 @@
  * |---|---|---|---|
  * | metric window | `M#<metric>#<host>#<sizeMs>` | window start, 13-digit ms | `M#<metric>#<sizeMs>`, `<start>#<host>` |
  * | log window by service | `LS#<service>#<level>#<sizeMs>` | window start | — |
- * | log window by host | `LH#<host>#<level>#<sizeMs>` | window start | — |
+ * | log window by host (with `logCountsByHost`) | `LH#<host>#<level>#<sizeMs>` | window start | — |
  * | shard checkpoint | `CHECKPOINT` | shard id | — |
  * | quarantined record | `QUARANTINE#<shardId>` | position | — |
  * | late event | `LATE#<shardId>` | `<sizeMs>#<position>` | — |

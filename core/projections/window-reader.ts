@@ -98,7 +98,7 @@ export class WindowReader {
     return this.views(items);
   }
 
-  /** Log counts of one service (or host) at one level, oldest first. */
+  /** Log counts of one service (or host, when the hot path runs with `logCountsByHost`) at one level, oldest first. */
   async logCounts(q: RangeQuery & { by: 'service' | 'host'; name: string; level: string }): Promise<WindowView[]> {
     const items = await this.query({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',

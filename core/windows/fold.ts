@@ -272,7 +272,8 @@ export class WindowFold {
         } else {
           const l = ev as LogEvent;
           contributionFor(this.serviceIndex, out, 'log-service', l.service, l.level, si, size, start).events.push(n);
-          contributionFor(this.hostIndex, out, 'log-host', l.host, l.level, si, size, start).events.push(n);
+          if (config.logCountsByHost)
+            contributionFor(this.hostIndex, out, 'log-host', l.host, l.level, si, size, start).events.push(n);
         }
       }
       if (t > result.maxEventTime) result.maxEventTime = t;

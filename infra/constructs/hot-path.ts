@@ -224,6 +224,7 @@ export class HotPath extends Construct {
     this.fn.addEnvironment('PULSE_ALLOWED_LATENESS_MS', String(w.allowedLatenessMs));
     this.fn.addEnvironment('PULSE_MAX_FUTURE_SKEW_MS', String(w.maxFutureSkewMs));
     this.fn.addEnvironment('PULSE_WINDOW_TTL_DAYS', String(w.ttlDays));
+    this.fn.addEnvironment('PULSE_LOG_COUNTS_BY_HOST', String(w.logCountsByHost));
     this.fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', 'Pulse');
     this.useWindowTable(props.windows);
 

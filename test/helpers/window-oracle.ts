@@ -48,7 +48,13 @@ export interface OracleResult {
 /** Computes the oracle over shards processed one after another (parents before children, one lineage). */
 export function oracle(
   shards: ShardLog[],
-  config: { windowSizesMs: number[]; outOfOrdernessMs: number; allowedLatenessMs: number; maxFutureSkewMs: number },
+  config: {
+    windowSizesMs: number[];
+    outOfOrdernessMs: number;
+    allowedLatenessMs: number;
+    maxFutureSkewMs: number;
+    logCountsByHost: boolean;
+  },
 ): OracleResult {
   const seen = new Set<string>();
   const windows = new Map<string, OracleWindow & { sketch?: DDSketch }>();
@@ -103,7 +109,7 @@ export function oracle(
         } else {
           const l = e.event as LogEvent;
           add(`log-service|${l.service}|${l.level}|${size}|${start}`, null, t);
-          add(`log-host|${l.host}|${l.level}|${size}|${start}`, null, t);
+          if (config.logCountsByHost) add(`log-host|${l.host}|${l.level}|${size}|${start}`, null, t);
         }
       }
       watermark = Math.max(watermark, t - config.outOfOrdernessMs);

@@ -20,6 +20,7 @@ describe('hot-path infrastructure', () => {
           PULSE_SCHEMAS_DIR: '/var/task/schemas',
           PULSE_WINDOW_SIZES_MS: '60000,3600000',
           PULSE_ALLOWED_LATENESS_MS: '300000',
+          PULSE_LOG_COUNTS_BY_HOST: 'false',
         }),
       },
     });
@@ -127,6 +128,16 @@ describe('hot-path infrastructure', () => {
       },
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('counts logs per host only when the context says so, and names a malformed value', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PULSE_LOG_COUNTS_BY_HOST: 'false' }) },
+    });
+    expect(configOf({ logCountsByHost: 'true' }).windowing.logCountsByHost).toBe(true);
+    expect(() => configOf({ logCountsByHost: 'yes' })).toThrow(
+      `context 'logCountsByHost' must be true or false, got "yes"`,
+    );
   });
 
   it('rejects a max record age beyond the stream retention', () => {

@@ -22,6 +22,8 @@ const config = windowingConfig({
   outOfOrdernessMs: 20_000,
   allowedLatenessMs: 60_000,
   maxFutureSkewMs: 300_000,
+  // the optional per-host log counts too (the other suites run the default, without them)
+  logCountsByHost: true,
 });
 
 type Body =

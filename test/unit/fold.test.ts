@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../core/contract/consumer.js';
 import type { MetricSample } from '../../core/contract/events.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { type DecodedRecord, foldRecords, initialState } from '../../core/windows/fold.js';
-import { metricSample } from '../helpers/events.js';
+import { logEvent, metricSample } from '../helpers/events.js';
 
 const config = windowingConfig({
   windowSizesMs: [60_000],
@@ -101,5 +101,38 @@ describe('fold: lateness and skew', () => {
     );
     expect(out.quarantined.map((q) => q.code)).toEqual(['future-dated']);
     expect(out.state.watermark).toBe(initialState().watermark);
+  });
+});
+
+describe('fold: log counts', () => {
+  /** One record holding an ERROR log of service api from server-007. */
+  const logRecord = (): DecodedRecord => ({
+    sequenceNumber: '1001',
+    partitionKey: 'server-007',
+    arrivalMs: 0,
+    events: [
+      {
+        type: 'LogEvent',
+        event: logEvent(1, { occurred_at: new Date(0), host: 'server-007', service: 'api', level: 'ERROR' }),
+        partitionKey: 'server-007',
+        sequenceNumber: '1001',
+        subSequenceNumber: 0,
+        writer: undefined as never,
+      } as StreamEvent,
+    ],
+    poison: [],
+    rawOf: () => Buffer.alloc(0),
+  });
+  const keys = (byHost: boolean) =>
+    foldRecords(initialState(), [logRecord()], { ...config, logCountsByHost: byHost }).contributions.map(
+      (c) => `${c.key.kind}|${c.key.a}|${c.key.b}`,
+    );
+
+  it('counts logs per (service, level) only by default', () => {
+    expect(keys(config.logCountsByHost)).toEqual(['log-service|api|ERROR']);
+  });
+
+  it('also per (host, level) when logCountsByHost is set', () => {
+    expect(keys(true)).toEqual(['log-service|api|ERROR', 'log-host|server-007|ERROR']);
   });
 });

@@ -67,14 +67,15 @@ describe('watermark and finality (Flink: end - 1 + lateness <= watermark)', () =
 });
 
 describe('windowing config', () => {
-  it('defaults to 1-minute and 1-hour windows', () => {
-    expect(windowingConfig().windowSizesMs).toEqual([60_000, 3_600_000]);
+  it('defaults to 1-minute and 1-hour windows, and log counts per service only', () => {
+    expect(windowingConfig()).toMatchObject({ windowSizesMs: [60_000, 3_600_000], logCountsByHost: false });
   });
 
   it.each([
     [{ windowSizesMs: [] }, 'windowSizesMs must list at least one size'],
     [{ windowSizesMs: [7_000] }, 'window size 7000 ms is invalid: use whole seconds that divide a day'],
     [{ allowedLatenessMs: -1 }, 'allowedLatenessMs must be an integer ≥ 0, got -1'],
+    [{ logCountsByHost: 'yes' as unknown as boolean }, 'logCountsByHost must be true or false, got yes'],
   ])('rejects %j', (partial, message) => {
     expect(() => windowingConfig(partial)).toThrow(message);
   });
@@ -88,6 +89,11 @@ describe('windowing config', () => {
     });
     expect(() => windowingConfigFromEnv({ PULSE_MAX_FUTURE_SKEW_MS: 'soon' })).toThrow(
       "environment variable PULSE_MAX_FUTURE_SKEW_MS must be a number, got 'soon'",
+    );
+    expect(windowingConfigFromEnv({ PULSE_LOG_COUNTS_BY_HOST: 'true' }).logCountsByHost).toBe(true);
+    expect(windowingConfigFromEnv({ PULSE_LOG_COUNTS_BY_HOST: 'false' }).logCountsByHost).toBe(false);
+    expect(() => windowingConfigFromEnv({ PULSE_LOG_COUNTS_BY_HOST: '1' })).toThrow(
+      "environment variable PULSE_LOG_COUNTS_BY_HOST must be true or false, got '1'",
     );
   });
 });
