@@ -184,6 +184,8 @@ async function start(args: string[]): Promise<number> {
     clearInterval(progress);
     if (stopped) {
       await pipeline.abandon();
+      // A unit of work a source had in flight may still wait out its deadline: do not wait for it.
+      setTimeout(() => process.exit(1), 5_000).unref();
       log(
         `error: ${stopped.message}. Nothing is lost: the stream keeps the events; run pulse start again on ${dataDir} to resume`,
       );

@@ -463,6 +463,7 @@ export class LocalPipeline {
   async abandon(): Promise<void> {
     this.stopProducing = true;
     this.producer.abandon(); // (its retries would wait on a stream that may be gone)
+    await this.sources?.abandon();
     this.hotPath.stop();
     this.lake.stop();
     await Promise.allSettled([this.producing, this.hotRun, this.lakeRun]);

@@ -248,6 +248,17 @@ export class LocalSources {
     return { ...this.counts };
   }
 
+  /**
+   * Stops every source without waiting for work in flight or the agent's buffer (a part of
+   * the pipeline stopped: their retries would wait on it). {@link stop} then returns at once.
+   */
+  async abandon(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.agent?.abandon();
+    await this.server?.stop();
+  }
+
   /** Events the sources put on the stream so far. */
   total(): number {
     const c = this.counts;

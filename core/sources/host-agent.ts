@@ -188,6 +188,7 @@ export class HostAgent {
       this.o.log?.(`the stream is taking events again; ${this.dropped} samples were dropped in all`);
     }
     for (const metric of names) {
+      if (this.abandoned) return;
       const body: EventBody<'MetricSample'> = {
         occurred_at: at,
         host: this.o.host,
@@ -212,6 +213,20 @@ export class HostAgent {
     };
     tick();
   }
+
+  /**
+   * Stops reading and gives up on the samples not yet in the stream, at once (the stream is
+   * gone or the process is giving up; {@link stop} would wait out the producer's retries).
+   */
+  abandon(): void {
+    this.abandoned = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.producer.abandon();
+    // a reading in progress ends without putting (a put would throw: the producer is closed)
+    this.running = this.running.catch(() => {});
+  }
+
+  private abandoned = false;
 
   /** Stops reading and waits until every buffered sample is in the stream. */
   async stop(): Promise<HostAgentStats> {

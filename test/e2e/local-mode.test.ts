@@ -12,6 +12,24 @@ import { LocalPipeline, PipelineStoppedError } from '../../core/local/pipeline.j
 
 const run = promisify(execFile);
 
+/** The first match of `pattern` in a child's output so far, polled; rejects after 60 s with `what` and the output. */
+function outputMatching(output: () => string, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      clearInterval(check);
+      reject(new Error(`${what}: ${output()}`));
+    }, 60_000);
+    const check = setInterval(() => {
+      const m = pattern.exec(output());
+      if (m) {
+        clearInterval(check);
+        clearTimeout(t);
+        resolve(m);
+      }
+    }, 100);
+  });
+}
+
 describe('local mode (pulse start)', () => {
   it('conserves every event: produced = windowed + late + quarantined, and every event is in the lake', async () => {
     // Prepare
@@ -151,16 +169,7 @@ describe('local mode (pulse start)', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`pulse start did not start: ${stderr}`)), 60_000);
-      const check = setInterval(() => {
-        if (stderr.includes('running until Ctrl-C')) {
-          clearInterval(check);
-          clearTimeout(t);
-          resolve();
-        }
-      }, 100);
-    });
+    await outputMatching(() => stderr, /running until Ctrl-C/, 'pulse start did not start');
     await new Promise((r) => setTimeout(r, 2_000));
     const endpoints = JSON.parse(readFileSync(join(dataDir, 'endpoints.json'), 'utf8'));
     const kinesis = createKinesisClient({ endpoint: endpoints.kinesis });
@@ -241,19 +250,13 @@ describe('local mode: Ctrl-C and status', () => {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const dashboard = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no dashboard line in: ${stderr}`)), 60_000);
-      const check = setInterval(() => {
-        const m = /dashboard (http:\/\/127\.0\.0\.1:(\d+))/.exec(stderr);
-        if (m) {
-          clearInterval(check);
-          clearTimeout(t);
-          resolve(m[2] as string);
-        }
-      }, 100);
-    });
+    const [, , dashboard] = await outputMatching(
+      () => stderr,
+      /dashboard (http:\/\/127\.0\.0\.1:(\d+))/,
+      'no dashboard line',
+    );
     await new Promise((r) => setTimeout(r, 4_000));
-    const status = await run('npx', ['pulse', 'status', '--port', dashboard]);
+    const status = await run('npx', ['pulse', 'status', '--port', dashboard as string]);
     // Act: Ctrl-C
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -281,16 +284,7 @@ describe('local mode: hard kill and restart', () => {
     );
     let stderr = '';
     first.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`run 1 did not start: ${stderr}`)), 60_000);
-      const check = setInterval(() => {
-        if (stderr.includes('running until Ctrl-C')) {
-          clearInterval(check);
-          clearTimeout(t);
-          resolve();
-        }
-      }, 100);
-    });
+    await outputMatching(() => stderr, /running until Ctrl-C/, 'run 1 did not start');
     await new Promise((r) => setTimeout(r, 5_000));
     first.kill('SIGKILL');
     await new Promise((resolve) => first.on('exit', resolve));
