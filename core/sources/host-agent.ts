@@ -188,7 +188,6 @@ export class HostAgent {
       this.o.log?.(`the stream is taking events again; ${this.dropped} samples were dropped in all`);
     }
     for (const metric of names) {
-      if (this.abandoned) return;
       const body: EventBody<'MetricSample'> = {
         occurred_at: at,
         host: this.o.host,
@@ -219,14 +218,11 @@ export class HostAgent {
    * gone or the process is giving up; {@link stop} would wait out the producer's retries).
    */
   abandon(): void {
-    this.abandoned = true;
     if (this.timer) clearTimeout(this.timer);
     this.producer.abandon();
-    // a reading in progress ends without putting (a put would throw: the producer is closed)
+    // a reading in progress ends in the closed producer's error: nothing is put, nothing thrown
     this.running = this.running.catch(() => {});
   }
-
-  private abandoned = false;
 
   /** Stops reading and waits until every buffered sample is in the stream. */
   async stop(): Promise<HostAgentStats> {

@@ -93,4 +93,30 @@ describe('host agent', () => {
     const cpu = got.filter((e) => (e.event as { metric: string }).metric === 'cpu_utilization');
     expect(cpu.map((e) => (e.event as { value: number }).value)).toEqual([10, 11, 12, 13, 14, 17]);
   });
+
+  it('abandons at once with the stream gone: a reading in progress puts nothing and throws nothing, stop() does not wait', async () => {
+    // Prepare: a stream that stopped answering, and a reading that ends after abandon()
+    const server = await startKinesisServer();
+    const kinesis = createKinesisClient({ endpoint: server.endpoint });
+    await createStream(kinesis, 'gone', 1);
+    let finishReading: ((r: HostReading) => void) | undefined;
+    const agent = await HostAgent.create({
+      target: { kinesis, streamName: 'gone', registry },
+      host: 'laptop-1',
+      intervalMs: 60_000,
+      reader: () => new Promise((r) => (finishReading = r)),
+      baseBackoffMs: 60_000,
+    });
+    await server.stop();
+    agent.start();
+    await until(() => finishReading !== undefined);
+
+    // Act
+    agent.abandon();
+    finishReading?.(reading(0));
+    const final = await agent.stop();
+
+    // Assess: nothing put, nothing thrown (the closed producer refused the reading), nothing waited for
+    expect(final).toMatchObject({ collected: 5, produced: 0, buffered: 0 });
+  });
 });
