@@ -183,11 +183,11 @@ async function start(args: string[]): Promise<number> {
     });
     clearInterval(progress);
     if (stopped) {
-      await pipeline.abandon();
       // A unit of work a source had in flight may still wait out its deadline: do not wait for it.
-      setTimeout(() => process.exit(1), 5_000).unref();
+      setTimeout(() => process.exit(1), 10_000).unref();
+      await pipeline.abandon();
       log(
-        `error: ${stopped.message}. Nothing is lost: the stream keeps the events; run pulse start again on ${dataDir} to resume`,
+        `error: ${stopped.message}. What the stream holds and the lake's saved positions stay in ${dataDir}: run pulse start again on it to resume`,
       );
       return 1;
     }

@@ -20,7 +20,7 @@ import { ensureWindowTable } from '../local/tables.js';
 import { rebuild, type RebuildProgress } from '../ops/rebuild.js';
 import { redrive } from '../ops/redrive.js';
 import { resourceNames, STAGE_PATTERN } from '../resources.js';
-import { windowingConfig } from '../windows/config.js';
+import { windowingConfigFromEnv } from '../windows/config.js';
 import { UsageError } from './args.js';
 
 /** `pulse rebuild --help`. */
@@ -201,7 +201,7 @@ export async function rebuildCommand(args: string[]): Promise<number> {
       liveTable,
       freshTable,
       registry: SchemaRegistry.load(),
-      config: windowingConfig(),
+      config: windowingConfigFromEnv(process.env),
       from,
       to,
       inPlace: values['in-place'] ?? false,
@@ -279,7 +279,7 @@ export async function redriveCommand(args: string[]): Promise<number> {
       liveTable,
       freshTable,
       registry: SchemaRegistry.load(),
-      config: windowingConfig(),
+      config: windowingConfigFromEnv(process.env),
     });
     console.log(JSON.stringify(result));
     return 0;

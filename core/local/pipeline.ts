@@ -190,6 +190,9 @@ export class LocalPipeline {
   static async create(o: PipelineOptions): Promise<LocalPipeline> {
     const log = o.log ?? (() => {});
     const names = resourceNames('local');
+    // The hot path's own settings (PULSE_WINDOW_SIZES_MS, PULSE_LOG_COUNTS_BY_HOST, …), as in
+    // Lambda; read before any server starts, so a bad value leaves nothing running.
+    const config = windowingConfigFromEnv(process.env);
     // The stream and the lake live under the data dir, so a restart resumes them. DynamoDB
     // stays in memory: DynamoDB Local's file mode made each write ~100x slower (SQLite), and
     // the windows are a projection, rebuilt exactly from the stream at each start.
@@ -220,8 +223,6 @@ export class LocalPipeline {
     );
     log(`s3       ${s3Server.endpoint}  bucket ${names.lakeBucket}  (${join(o.dataDir, 's3')})`);
 
-    // The hot path's own settings (PULSE_WINDOW_SIZES_MS, PULSE_LOG_COUNTS_BY_HOST, …), as in Lambda.
-    const config = windowingConfigFromEnv(process.env);
     const registry = o.registry;
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${names.stream}`;
     const projection = new WindowProjection({
@@ -372,7 +373,8 @@ export class LocalPipeline {
       } satisfies LocalEndpoints),
     );
     pipeline.saveLakePositions = lakePositions.save;
-    if (lakePositions.saved) lake.resumeFrom(lakePositions.saved);
+    // (positions saved on a stream that is gone mean nothing on a new one)
+    if (lakePositions.saved && !fresh) lake.resumeFrom(lakePositions.saved);
     if (!fresh) {
       const lakeFrom = lakePositions.saved ? 'its saved positions' : 'the start (nothing was flushed yet)';
       log(

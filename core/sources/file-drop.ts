@@ -81,6 +81,7 @@ async function* csvRows(
   body: Readable,
   onBadRecord: (e: RowError) => void,
 ): AsyncGenerator<{ line: number; item: unknown; raw: string }> {
+  const startOf = recordStarts();
   const parser = parse({
     columns: true,
     info: true,
@@ -89,14 +90,15 @@ async function* csvRows(
     trim: true,
     skip_records_with_error: true,
     on_skip: (error, raw) => {
+      const { line, text } = startOf(Number(error?.lines ?? 0), raw ?? '');
       onBadRecord({
-        index: Number(error?.lines ?? 0),
+        index: line,
         field: 'row',
         reason:
           error?.code === 'CSV_QUOTE_NOT_CLOSED'
             ? 'a quoted field is not closed: the rest of the file could not be read'
             : 'the row does not have as many fields as the header: quote fields that contain commas',
-        row: (raw ?? '').replace(/\r?\n$/, ''),
+        row: text,
       });
       return undefined;
     },
@@ -118,17 +120,24 @@ async function* csvRows(
         nested[column.slice(dot + 1)] = value;
       } else item[column] = value;
     }
-    // csv-parse counts lines up to the record's end, and its raw text carries the blank
-    // lines skipped before it: the record starts as many lines up as it has line breaks.
-    const raw = record.raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '');
-    yield { line: record.info.lines - countLineBreaks(raw), item, raw };
+    const { line, text } = startOf(record.info.lines, record.raw);
+    yield { line, item, raw: text };
   }
 }
 
-function countLineBreaks(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
+/**
+ * The line a CSV record starts on, and its text, from what csv-parse reports: the line it
+ * ends on, and a raw text that carries the blank (or blank-looking) lines skipped before
+ * it and part of its line ending. csv-parse also counts a CRLF inside quotes as two
+ * lines, for the rest of the file: the CRLFs seen so far are taken off.
+ */
+function recordStarts(): (endLine: number, raw: string) => { line: number; text: string } {
+  let quotedCrlfs = 0;
+  return (endLine, raw) => {
+    const text = raw.replace(/^(?:[ \t]*(?:\r\n|\r|\n))+/, '').replace(/(?:\r\n|\r|\n)$/, '');
+    quotedCrlfs += text.match(/\r\n/g)?.length ?? 0;
+    return { line: endLine - quotedCrlfs - (text.match(/\r\n|\r|\n/g)?.length ?? 0), text };
+  };
 }
 
 function rowsOf(key: string, body: Readable, onBadRecord: (e: RowError) => void) {

@@ -182,7 +182,7 @@ describe('local mode (pulse start)', () => {
     // Assess
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /error: (the hot path's event source mapping|the delivery stream's reader|the producer) stopped: .+\. Nothing is lost: the stream keeps the events; run pulse start again on .+ to resume/,
+      /error: (the hot path's event source mapping|the delivery stream's reader|the producer) stopped: .+\. What the stream holds and the lake's saved positions stay in .+: run pulse start again on it to resume/,
     );
     expect(stderr).not.toMatch(/Unhandled|UnhandledPromiseRejection/);
   });

@@ -83,6 +83,46 @@ describe('rebuild from the stream', () => {
     expect(repaired.copied).toBe(first.windows);
     expect(after.differing).toEqual([]);
   }, 300_000);
+
+  it('judges per-host log counts only under the setting that writes them', async () => {
+    // Prepare: logs windowed live with per-host counts on
+    const stream = await kinesis.newStream(1);
+    const live = await dynamo.newTable();
+    const base = Math.floor(Date.now() / 60_000) * 60_000 - 600_000;
+    const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry, lingerMs: 5 });
+    for (let i = 0; i < 40; i++) {
+      await producer.put('LogEvent', {
+        occurred_at: new Date(base + i * 1_000),
+        host: `server-00${(i % 2) + 1}`,
+        service: 'api',
+        level: i % 3 === 0 ? 'ERROR' : 'INFO',
+        message: 'm',
+        region: 'r',
+        environment: 'e',
+        attributes: {},
+      });
+    }
+    await producer.close();
+    const byHost = { ...config, logCountsByHost: true };
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: hotPathFunction({ ddb: dynamo.ddb, tableName: live, registry, config: byHost }).fn,
+      onFailure: new MemoryDestination(),
+    }).drain();
+    const range = { from: base - 3_600_000, to: base + 3_600_000 };
+
+    // Act
+    const off = await rebuild({ ...(await target(stream, live)), ...range });
+    const on = await rebuild({ ...(await target(stream, live)), config: byHost, ...range });
+
+    // Assess: 2 hosts × 2 levels × 2 sizes per-host items live; neither rebuild differs
+    const hostItems = (await scanAll(dynamo.ddb, live)).filter((i) => i.kind?.S === 'log-host');
+    expect(hostItems).toHaveLength(8);
+    expect(off).toMatchObject({ events: 40, differing: [] });
+    expect(on).toMatchObject({ events: 40, differing: [] });
+    expect(on.windows - off.windows).toBe(8);
+  }, 300_000);
 });
 
 describe('rebuild from the archive and the stream', () => {

@@ -490,6 +490,36 @@ describe('S3 file drop', () => {
     });
   });
 
+  it('counts lines right in a CRLF file with a quoted line break and a whitespace-only line', async () => {
+    // Prepare: lines 2-3 a good record with a quoted CRLF, 4 only spaces, 5 a bad row
+    const { target, store } = await fresh();
+    const bucket = `drop-${randomUUID().slice(0, 8)}`;
+    await ensureBucket(s3, bucket);
+    const bad = '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,production';
+    const csv = [
+      'occurred_at,host,metric,value,unit,region,environment',
+      '2026-11-22T10:00:00Z,web-1,cpu_utilization,41.5,percent,eu-west-1,"prod',
+      'second line"',
+      '   ',
+      bad,
+      '',
+    ].join('\r\n');
+    const eTag = await drop(bucket, 'incoming/crlf.csv', csv);
+    const handler = fileDropHandler({ s3, target, store, logger });
+
+    // Act
+    const [result] = await handler(notification(bucket, 'incoming/crlf.csv', eTag));
+
+    // Assess: csv-parse alone says line 6 (it counts a quoted CRLF twice), and the row ends in \r
+    expect(result).toEqual({ key: 'incoming/crlf.csv', outcome: 'processed', produced: 1, rejected: 1 });
+    expect(JSON.parse(await text(bucket, 'failed/crlf.csv.errors.jsonl'))).toEqual({
+      line: 5,
+      field: 'value',
+      reason: 'value must be a number',
+      row: bad,
+    });
+  });
+
   it('removes the errors file of an earlier version when the corrected file is dropped again', async () => {
     // Prepare: a file with a bad row, processed; then the corrected rows under the same name
     const { target, store, streamName } = await fresh();
