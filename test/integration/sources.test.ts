@@ -460,59 +460,39 @@ describe('S3 file drop', () => {
     expect(await events(streamName)).toHaveLength(299);
   });
 
-  it('names the first line of a record that spans lines (after blank lines), and its row without them', async () => {
-    // Prepare: lines 2-3 a good record with a quoted line break, 4 blank, 5-6 a bad one.
+  // Lines 2-3: a good record with a quoted line break; 4: blank (or only spaces); 5: a bad row.
+  // csv-parse alone reports a record's last line, counts a quoted CRLF twice, and leaves
+  // the blank line and part of the line ending in the row's text.
+  const header = 'occurred_at,host,metric,value,unit,region,environment';
+  const good = '2026-11-22T10:00:00Z,web-1,cpu_utilization,41.5,percent,eu-west-1,"prod';
+  it.each([
+    [
+      'LF, a bad record that spans lines too',
+      '\n',
+      '',
+      '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,"prod\nsecond line"',
+    ],
+    [
+      'CRLF, a whitespace-only line',
+      '\r\n',
+      '   ',
+      '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,production',
+    ],
+  ])('names the line a CSV record starts on, and its row alone (%s)', async (_, eol, blank, bad) => {
+    // Prepare
     const { target, store } = await fresh();
     const bucket = `drop-${randomUUID().slice(0, 8)}`;
     await ensureBucket(s3, bucket);
-    const bad = '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,"prod\nsecond line"';
-    const csv = [
-      'occurred_at,host,metric,value,unit,region,environment',
-      '2026-11-22T10:00:00Z,web-1,cpu_utilization,41.5,percent,eu-west-1,"prod',
-      'second line"',
-      '',
-      bad,
-      '2026-11-22T10:00:00Z,web-3,cpu_utilization,7,percent,eu-west-1,production',
-    ].join('\n');
-    const eTag = await drop(bucket, 'incoming/multi.csv', csv);
+    const csv = [header, good, 'second line"', blank, bad, ''].join(eol);
+    const eTag = await drop(bucket, 'incoming/lines.csv', csv);
     const handler = fileDropHandler({ s3, target, store, logger });
 
     // Act
-    const [result] = await handler(notification(bucket, 'incoming/multi.csv', eTag));
+    const [result] = await handler(notification(bucket, 'incoming/lines.csv', eTag));
 
     // Assess
-    expect(result).toEqual({ key: 'incoming/multi.csv', outcome: 'processed', produced: 2, rejected: 1 });
-    expect(JSON.parse(await text(bucket, 'failed/multi.csv.errors.jsonl'))).toEqual({
-      line: 5,
-      field: 'value',
-      reason: 'value must be a number',
-      row: bad,
-    });
-  });
-
-  it('counts lines right in a CRLF file with a quoted line break and a whitespace-only line', async () => {
-    // Prepare: lines 2-3 a good record with a quoted CRLF, 4 only spaces, 5 a bad row
-    const { target, store } = await fresh();
-    const bucket = `drop-${randomUUID().slice(0, 8)}`;
-    await ensureBucket(s3, bucket);
-    const bad = '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,production';
-    const csv = [
-      'occurred_at,host,metric,value,unit,region,environment',
-      '2026-11-22T10:00:00Z,web-1,cpu_utilization,41.5,percent,eu-west-1,"prod',
-      'second line"',
-      '   ',
-      bad,
-      '',
-    ].join('\r\n');
-    const eTag = await drop(bucket, 'incoming/crlf.csv', csv);
-    const handler = fileDropHandler({ s3, target, store, logger });
-
-    // Act
-    const [result] = await handler(notification(bucket, 'incoming/crlf.csv', eTag));
-
-    // Assess: csv-parse alone says line 6 (it counts a quoted CRLF twice), and the row ends in \r
-    expect(result).toEqual({ key: 'incoming/crlf.csv', outcome: 'processed', produced: 1, rejected: 1 });
-    expect(JSON.parse(await text(bucket, 'failed/crlf.csv.errors.jsonl'))).toEqual({
+    expect(result).toEqual({ key: 'incoming/lines.csv', outcome: 'processed', produced: 1, rejected: 1 });
+    expect(JSON.parse(await text(bucket, 'failed/lines.csv.errors.jsonl'))).toEqual({
       line: 5,
       field: 'value',
       reason: 'value must be a number',
