@@ -458,9 +458,9 @@ export class LocalPipeline {
   private failed: Promise<PipelineStoppedError> | undefined;
 
   /**
-   * Stops every part without draining, after a {@link failure}: nothing is lost, since the
-   * stream keeps the events and the lake's positions move only after a flush (a restart on
-   * the same data dir resumes).
+   * Stops every part without draining, after a {@link failure}. What the stream holds stays
+   * in it, and the lake's positions move only after a flush, so a restart on the same data
+   * dir resumes (unless the stream itself is gone).
    */
   async abandon(): Promise<void> {
     this.stopProducing = true;

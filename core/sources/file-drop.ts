@@ -102,14 +102,15 @@ async function* csvRows(
       });
       return undefined;
     },
+    // Here, not in the loop below: skipped and kept records then reach startOf in file order.
+    on_record: (r: { record: Record<string, string>; info: { lines: number }; raw: string }) => ({
+      record: r.record,
+      ...startOf(r.info.lines, r.raw),
+    }),
   });
   // pipeline, not pipe: an error of the S3 body reaches the parser (and this loop).
   pipeline(body, parser, () => {});
-  for await (const record of parser as AsyncIterable<{
-    record: Record<string, string>;
-    info: { lines: number };
-    raw: string;
-  }>) {
+  for await (const record of parser as AsyncIterable<{ record: Record<string, string>; line: number; text: string }>) {
     const item: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(record.record)) {
       if (value === '') continue;
@@ -120,8 +121,7 @@ async function* csvRows(
         nested[column.slice(dot + 1)] = value;
       } else item[column] = value;
     }
-    const { line, text } = startOf(record.info.lines, record.raw);
-    yield { line, item, raw: text };
+    yield { line: record.line, item, raw: record.text };
   }
 }
 

@@ -471,14 +471,27 @@ describe('S3 file drop', () => {
       '\n',
       '',
       '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,"prod\nsecond line"',
+      'value',
+      'value must be a number',
     ],
     [
       'CRLF, a whitespace-only line',
       '\r\n',
       '   ',
       '2026-11-22T10:00:00Z,web-2,cpu_utilization,high,percent,eu-west-1,production',
+      'value',
+      'value must be a number',
     ],
-  ])('names the line a CSV record starts on, and its row alone (%s)', async (_, eol, blank, bad) => {
+    // (the parser skips this one while it reads, before the good record above reaches this code)
+    [
+      'CRLF, a row with a field too many',
+      '\r\n',
+      '',
+      '2026-11-22T10:00:00Z,web-2,cpu_utilization,1,percent,eu-west-1,production,extra',
+      'row',
+      'the row does not have as many fields as the header: quote fields that contain commas',
+    ],
+  ])('names the line a CSV record starts on, and its row alone (%s)', async (_, eol, blank, bad, field, reason) => {
     // Prepare
     const { target, store } = await fresh();
     const bucket = `drop-${randomUUID().slice(0, 8)}`;
@@ -494,8 +507,8 @@ describe('S3 file drop', () => {
     expect(result).toEqual({ key: 'incoming/lines.csv', outcome: 'processed', produced: 1, rejected: 1 });
     expect(JSON.parse(await text(bucket, 'failed/lines.csv.errors.jsonl'))).toEqual({
       line: 5,
-      field: 'value',
-      reason: 'value must be a number',
+      field,
+      reason,
       row: bad,
     });
   });
