@@ -21,3 +21,8 @@ export function itemSizeBytes(item: Record<string, AttributeValue>): number {
   for (const [name, v] of Object.entries(item)) n += Buffer.byteLength(name) + valueSize(v);
   return n;
 }
+
+/** Write units DynamoDB bills for writing an item: one per started kilobyte. */
+export function writeUnitsOf(item: Record<string, AttributeValue>): number {
+  return Math.max(1, Math.ceil(itemSizeBytes(item) / 1_024));
+}

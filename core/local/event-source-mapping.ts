@@ -14,7 +14,11 @@
  *   retry each (splitting does not count as a retry);
  * - at most `retryAttempts` retries of the same records, and no record older than
  *   `maxRecordAgeMs`: past either, the records go to the on-failure destination
- *   (with their payload, as an S3 destination keeps it) and the shard moves on.
+ *   (with their payload, as an S3 destination keeps it) and the shard moves on;
+ * - tumbling windows (`tumblingWindowSeconds`, stateful processing): per shard, fixed
+ *   epoch-aligned windows of record arrival time, a state carried from invocation to
+ *   invocation of a window, a final invocation when the window ends, and an early end
+ *   of the window when its state passes 1 MB (see {@link EventSourceMappingOptions.tumblingWindowSeconds}).
  */
 import {
   GetRecordsCommand,
@@ -49,13 +53,44 @@ export interface LambdaKinesisEvent {
   Records: LambdaKinesisEventRecord[];
 }
 
+/**
+ * A Lambda Kinesis event of a mapping with tumbling windows: the records (all of one
+ * window) with the window's state. The final invocation of a window has no records.
+ */
+export interface LambdaKinesisWindowEvent extends LambdaKinesisEvent {
+  /** The window, [start, end), as ISO timestamps of record arrival time. */
+  window: { start: string; end: string };
+  /** What the last invocation of the window returned; `{}` at the start of a window. */
+  state: Record<string, unknown>;
+  shardId: string;
+  eventSourceARN: string;
+  /** The window has ended (or ends early): process the state; `Records` is empty. */
+  isFinalInvokeForWindow: boolean;
+  /** This final invocation ends the window early (its state passed 1 MB); the window goes on with `{}`. */
+  isWindowTerminatedEarly: boolean;
+}
+
 /** Lambda's partial batch response. */
 export interface BatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** The function the mapping invokes: a Lambda handler. */
-export type KinesisFunction = (event: LambdaKinesisEvent) => Promise<BatchResponse | void>;
+/**
+ * The response to a {@link LambdaKinesisWindowEvent}: the window's new state (required:
+ * a response without it is a failed invocation) and any batch item failures.
+ */
+export interface WindowBatchResponse extends BatchResponse {
+  state: Record<string, unknown>;
+}
+
+/**
+ * The function the mapping invokes: a Lambda handler. It receives a
+ * {@link LambdaKinesisWindowEvent} when the mapping has tumbling windows (and must then
+ * respond with a {@link WindowBatchResponse}), a plain {@link LambdaKinesisEvent} otherwise.
+ */
+export type KinesisFunction = (
+  event: LambdaKinesisEvent | LambdaKinesisWindowEvent,
+) => Promise<BatchResponse | WindowBatchResponse | void>;
 
 /** What the on-failure destination receives for discarded records. */
 export interface DiscardedBatch {
@@ -104,8 +139,46 @@ export interface EventSourceMappingOptions {
    * with the last error (default 60, about a minute). Lambda itself retries forever.
    */
   maxPollFailures?: number;
-  /** Called after each invocation (progress, tests). */
-  onInvoke?: (info: { shardId: string; records: number; outcome: 'ok' | 'partial' | 'error' | 'redelivered' }) => void;
+  /**
+   * Called after each invocation (progress, tests); `final` is set on a window's final
+   * invocation (which has no records, and whose outcome is 'ok' or 'error').
+   */
+  onInvoke?: (info: {
+    shardId: string;
+    records: number;
+    outcome: 'ok' | 'partial' | 'error' | 'redelivered';
+    final?: boolean;
+  }) => void;
+  /**
+   * Tumbling windows of this many seconds, 0–900 (default 0: none), as Lambda's
+   * TumblingWindowInSeconds. Per shard, windows are fixed intervals of record arrival
+   * time (ApproximateArrivalTimestamp) aligned on multiples of the size since the epoch;
+   * a batch holds records of one window only. Every invocation gets a
+   * {@link LambdaKinesisWindowEvent} with the window's state (`{}` at its start) and must
+   * respond with a {@link WindowBatchResponse}: its `state` replaces the window's when
+   * the checkpoint moves (records done; with batch item failures, those before the
+   * lowest one), and a response without `state` is a function error (retried, with
+   * bisection, from the state before it). The state goes to the function as JSON, as
+   * Lambda sends it: each invocation gets a copy of its own.
+   *
+   * A window ends when the shard's next record arrived at or after its end, or, with
+   * the shard caught up, when `now()` passes its end; {@link KinesisEventSourceMapping.drain}
+   * ends a caught-up shard's window at once (local mode and tests stop without waiting a
+   * window out), and the end of a closed shard ends its window before its children start.
+   * A window that received a state then gets its final invocation:
+   * `isFinalInvokeForWindow: true` and `Records: []` (this mapping sends the window's
+   * records only in the invocations before it, never in the final one). It is retried
+   * until it succeeds, holding up the shard (not counted by `retryAttempts`, never
+   * discarded); then the state is dropped and the next window starts with `{}`. A state
+   * whose JSON passes 1 MB ends the window early: a final invocation with
+   * `isWindowTerminatedEarly: true` and that state, after which the same window goes on
+   * with `{}`.
+   *
+   * While a window holds a state, {@link KinesisEventSourceMapping.positions} (and
+   * `onCheckpoint`) report the shard's position where the window began, so that a
+   * restart from them delivers the window's records again with a fresh state.
+   */
+  tumblingWindowSeconds?: number;
 }
 
 /** Counters of a mapping's run. */
@@ -119,6 +192,23 @@ export interface MappingStats {
   recordsDelivered: number;
   /** Polls that failed and were retried (the stream unreachable or throttling). */
   pollFailures: number;
+  /** Final invocations of tumbling windows that succeeded (their failed attempts count in `functionErrors`). */
+  finalInvocations: number;
+  /** Tumbling windows ended early because their state passed 1 MB. */
+  windowsTerminatedEarly: number;
+}
+
+/** A shard's open tumbling window. */
+interface TumblingWindow {
+  /** Bounds in ms since the epoch: [start, end). */
+  start: number;
+  end: number;
+  /** The state's JSON: each invocation gets a parse of its own. */
+  state: string;
+  /** True once an invocation's state was taken since the window began (or went on after ending early). */
+  invoked: boolean;
+  /** The shard's checkpoint when the window began (or went on after ending early). */
+  startAfter: string | undefined;
 }
 
 interface ShardProgress {
@@ -135,6 +225,8 @@ interface ShardProgress {
   iterator?: { value: string; after: string | undefined };
   /** Payload bytes of a record, on average, in the last read (sizes the next; undefined before the first). */
   recordBytes?: number;
+  /** The open tumbling window (with `tumblingWindowSeconds`), from the arrival of its first record. */
+  window?: TumblingWindow;
 }
 
 /** The local event source mapping (see the module comment). */
@@ -148,6 +240,8 @@ export class KinesisEventSourceMapping {
     discardedRecords: 0,
     recordsDelivered: 0,
     pollFailures: 0,
+    finalInvocations: 0,
+    windowsTerminatedEarly: 0,
   };
   /** Polls failed in a row, per shard ('' for ListShards); a successful poll resets its own. */
   private readonly pollFailuresInARow = new Map<string, number>();
@@ -169,16 +263,26 @@ export class KinesisEventSourceMapping {
       maxRecordAgeMs: -1,
       pollIntervalMs: 200,
       maxPollFailures: 60,
+      tumblingWindowSeconds: 0,
       now: Date.now,
       ...options,
     };
     if (this.o.batchSize < 1 || this.o.batchSize > 10_000)
       throw new Error(`batchSize must be 1–10000, got ${this.o.batchSize}`);
+    const tumbling = this.o.tumblingWindowSeconds;
+    if (!Number.isInteger(tumbling) || tumbling < 0 || tumbling > 900)
+      throw new Error(`tumblingWindowSeconds must be an integer 0–900, got ${tumbling}`);
   }
 
-  /** Checkpoints per shard (sequence number of the last record done), for status and restarts. */
+  /**
+   * Checkpoints per shard (sequence number of the last record done), for status and
+   * restarts. With tumbling windows, a shard whose window holds a state reports where
+   * the window began (its records are done only once its final invocation succeeded).
+   */
   positions(): Record<string, string | undefined> {
-    return Object.fromEntries([...this.shards.values()].map((s) => [s.shardId, s.after]));
+    return Object.fromEntries(
+      [...this.shards.values()].map((s) => [s.shardId, s.window?.invoked ? s.window.startAfter : s.after]),
+    );
   }
 
   /** Resumes shards from saved positions (a restart). */
@@ -190,7 +294,9 @@ export class KinesisEventSourceMapping {
 
   /**
    * Processes every shard until no shard has unread records (parents before children).
-   * Resolves with the stats; for a long-running mapping use {@link run}.
+   * Resolves with the stats; for a long-running mapping use {@link run}. With tumbling
+   * windows, a shard that is caught up has its window's final invocation at once
+   * rather than at the window's end ({@link run} waits for the end).
    */
   async drain(): Promise<MappingStats> {
     for (;;) {
@@ -224,7 +330,7 @@ export class KinesisEventSourceMapping {
   private async pollForever(shard: ShardProgress): Promise<void> {
     while (!this.stopped && !shard.drained) {
       const parentsDone = shard.parents.every((p) => this.shards.get(p)?.drained ?? true);
-      const progressed = parentsDone ? await this.pollShard(shard) : false;
+      const progressed = parentsDone ? await this.pollShard(shard, false) : false;
       if (!progressed) await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
     }
   }
@@ -242,7 +348,7 @@ export class KinesisEventSourceMapping {
     const ready = [...this.shards.values()].filter(
       (s) => !s.drained && s.parents.every((p) => this.shards.get(p)?.drained ?? true),
     );
-    const results = await Promise.all(ready.map((s) => this.pollShard(s)));
+    const results = await Promise.all(ready.map((s) => this.pollShard(s, true)));
     return results.some(Boolean);
   }
 
@@ -254,20 +360,39 @@ export class KinesisEventSourceMapping {
     else this.shards.set(id, { shardId: id, parents, drained: false });
   }
 
-  /** Reads one batch from a shard and delivers it; true when records were delivered. */
-  private async pollShard(shard: ShardProgress): Promise<boolean> {
+  /**
+   * Reads one batch from a shard and delivers it; true when records were delivered (or a
+   * window closed). `endCaughtUpWindow`: a caught-up shard's window ends now ({@link drain}).
+   */
+  private async pollShard(shard: ShardProgress, endCaughtUpWindow: boolean): Promise<boolean> {
     const read = await this.poll(shard.shardId, () => this.read(shard));
     if (!read) return true; // the stream did not answer: not drained, try again
-    const { records, closedAtEnd } = read;
+    const { records, closedAtEnd, windowEnded } = read;
     if (records.length === 0) {
-      if (!closedAtEnd) return false;
-      shard.drained = true;
-      return true; // its children may start now
+      // The next record is in a later window: this one is over.
+      if (windowEnded) {
+        await this.closeWindow(shard);
+        return true;
+      }
+      if (closedAtEnd) {
+        // The shard's last window closes before its children start.
+        if (await this.closeWindow(shard)) shard.drained = true;
+        return true; // its children may start now
+      }
+      // Caught up: a window whose end has passed gets no more records.
+      const w = shard.window;
+      if (w && (this.o.now() >= w.end || (endCaughtUpWindow && w.invoked))) {
+        const invoked = w.invoked;
+        await this.closeWindow(shard);
+        return invoked;
+      }
+      return false;
     }
-    await this.deliver(
+    const complete = await this.deliver(
       shard,
       records.map((r) => this.toEventRecord(shard.shardId, r)),
     );
+    if (complete && windowEnded) await this.closeWindow(shard);
     return true;
   }
 
@@ -310,13 +435,20 @@ export class KinesisEventSourceMapping {
     return it.ShardIterator;
   }
 
-  private async read(shard: ShardProgress): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean }> {
+  /**
+   * Reads a batch at the shard's checkpoint. With tumbling windows, the batch ends before
+   * a record of a later window than its first record's (`windowEnded`).
+   */
+  private async read(
+    shard: ShardProgress,
+  ): Promise<{ records: KinesisRecord[]; closedAtEnd: boolean; windowEnded: boolean }> {
     let iterator = await this.iteratorAt(shard);
     const records: KinesisRecord[] = [];
     let deadline = this.o.now() + this.o.maxBatchingWindowMs;
     let bytes = 0;
     let full = false;
-    while (iterator && records.length < this.o.batchSize && !full) {
+    let windowEnded = false;
+    while (iterator && records.length < this.o.batchSize && !full && !windowEnded) {
       // As many records as the payload has room for at the sizes of the last read.
       const room = shard.recordBytes ? recordsWithin(MAX_PAYLOAD_BYTES - bytes, shard.recordBytes) : FIRST_READ_RECORDS;
       const asked = Math.min(this.o.batchSize - records.length, room);
@@ -340,6 +472,15 @@ export class KinesisEventSourceMapping {
         const size = eventRecordBytes(r);
         seen++;
         seenBytes += size;
+        if (this.o.tumblingWindowSeconds > 0) {
+          // A batch holds one window's records; the first record of a window opens it.
+          const arrival = this.arrivalMs(r);
+          shard.window ??= this.openWindow(arrival, shard.after);
+          if (arrival >= shard.window.end) {
+            windowEnded = true;
+            break;
+          }
+        }
         if (records.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
           full = true;
           break;
@@ -349,6 +490,7 @@ export class KinesisEventSourceMapping {
       }
       if (seen > 0) shard.recordBytes = seenBytes / seen;
       iterator = out.NextShardIterator;
+      if (windowEnded) break;
       // Caught up (fewer records than asked, nothing behind): the next read waits a poll
       // interval, as Lambda polls a shard at a base rate, rather than spinning on an empty shard.
       const caughtUp = got.length < asked && (out.MillisBehindLatest ?? 0) === 0;
@@ -361,11 +503,29 @@ export class KinesisEventSourceMapping {
         if (wait === left) deadline = Number.NEGATIVE_INFINITY;
       }
     }
-    // The iterator continues right after the last record read, unless the payload cap left some behind.
-    if (iterator && !full) {
+    // The iterator continues right after the last record read, unless the payload cap or
+    // the window's end left some behind (read again for the next batch).
+    if (iterator && !full && !windowEnded) {
       shard.iterator = { value: iterator, after: records.at(-1)?.SequenceNumber ?? shard.after };
     }
-    return { records, closedAtEnd: !iterator && !full };
+    return { records, closedAtEnd: !iterator && !full && !windowEnded, windowEnded };
+  }
+
+  /** A record's arrival time (ms since the epoch), as its event record has it. */
+  private arrivalMs(r: KinesisRecord): number {
+    return r.ApproximateArrivalTimestamp?.getTime() ?? this.o.now();
+  }
+
+  /** The tumbling window of a record that arrived at `arrival`, opened with the shard at `after`. */
+  private openWindow(arrival: number, after: string | undefined): TumblingWindow {
+    const size = this.o.tumblingWindowSeconds * 1000;
+    const start = Math.floor(arrival / size) * size;
+    return { start, end: start + size, state: '{}', invoked: false, startAfter: after };
+  }
+
+  /** The stream's ARN, as events carry it. */
+  private get streamArn(): string {
+    return `arn:aws:kinesis:us-east-1:000000000000:stream/${this.o.streamName}`;
   }
 
   private toEventRecord(shardId: string, r: KinesisRecord): LambdaKinesisEventRecord {
@@ -375,7 +535,7 @@ export class KinesisEventSourceMapping {
       eventVersion: '1.0',
       eventID: `${shardId}:${seq}`,
       eventName: 'aws:kinesis:record',
-      eventSourceARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${this.o.streamName}`,
+      eventSourceARN: this.streamArn,
       awsRegion: 'us-east-1',
       invokeIdentityArn: 'arn:aws:iam::000000000000:role/local',
       kinesis: {
@@ -388,8 +548,12 @@ export class KinesisEventSourceMapping {
     };
   }
 
-  /** Delivers records in order until each is done or discarded; advances the shard's checkpoint. */
-  private async deliver(shard: ShardProgress, records: LambdaKinesisEventRecord[]): Promise<void> {
+  /**
+   * Delivers records in order until each is done or discarded; advances the shard's
+   * checkpoint (and, with tumbling windows, the window's state). False when the mapping
+   * stopped while the window's early end was failing: the rest is left undone.
+   */
+  private async deliver(shard: ShardProgress, records: LambdaKinesisEventRecord[]): Promise<boolean> {
     // Work list of contiguous slices, in order; bisection replaces a slice with its halves.
     const work: LambdaKinesisEventRecord[][] = [records];
     while (work.length > 0) {
@@ -406,10 +570,19 @@ export class KinesisEventSourceMapping {
       }
       this.stats.invocations++;
       this.stats.recordsDelivered += batch.length;
-      let response: BatchResponse | void;
+      // With tumbling windows, read() opened the window of these records.
+      const window = shard.window;
+      let response: BatchResponse | WindowBatchResponse | void;
+      let state: string | undefined;
       try {
-        response = await this.o.fn({ Records: batch });
+        response = await this.o.fn(window ? this.windowEvent(shard, window, batch, false) : { Records: batch });
+        if (window) {
+          state = stateJson(response);
+          // Lambda's rule: a response without a state is a failed invocation.
+          if (state === undefined) throw new Error('response without a state');
+        }
       } catch {
+        // The window's state stays as it was before this invocation (it goes with the checkpoint).
         this.stats.functionErrors++;
         this.o.onInvoke?.({ shardId: shard.shardId, records: batch.length, outcome: 'error' });
         if (this.o.bisectBatchOnError && batch.length > 1) {
@@ -429,7 +602,9 @@ export class KinesisEventSourceMapping {
         const at = batch.findIndex((r) => failed.has(r.kinesis.sequenceNumber));
         // An identifier that is not in the batch fails the whole batch (Lambda's rule).
         const from = at < 0 ? 0 : at;
-        this.done(shard, batch.slice(0, from));
+        // The returned state covers the records done; none done, none taken.
+        this.done(shard, batch.slice(0, from), from > 0 ? state : undefined);
+        if (!(await this.endWindowEarlyIfFull(shard))) return false;
         const rest = batch.slice(from);
         if (await this.retryOrDiscard(shard, rest)) work.unshift(rest);
         continue;
@@ -441,16 +616,97 @@ export class KinesisEventSourceMapping {
         continue;
       }
       this.o.onInvoke?.({ shardId: shard.shardId, records: batch.length, outcome: 'ok' });
-      this.done(shard, batch);
+      this.done(shard, batch, state);
+      if (!(await this.endWindowEarlyIfFull(shard))) return false;
     }
+    return true;
   }
 
-  private done(shard: ShardProgress, records: LambdaKinesisEventRecord[]): void {
+  /** Moves the checkpoint past `records`, and with it the window's state to `state` (its JSON) when given. */
+  private done(shard: ShardProgress, records: LambdaKinesisEventRecord[], state?: string): void {
     const last = records[records.length - 1];
     if (!last) return;
+    if (state !== undefined && shard.window) {
+      shard.window.state = state;
+      shard.window.invoked = true;
+    }
     shard.after = last.kinesis.sequenceNumber;
     for (const r of records) this.attempts.delete(r.kinesis.sequenceNumber);
     this.o.onCheckpoint?.(this.positions());
+  }
+
+  /** A window's event: `records` of the window (none for its final invocation) and its state. */
+  private windowEvent(
+    shard: ShardProgress,
+    w: TumblingWindow,
+    records: LambdaKinesisEventRecord[],
+    final: boolean,
+    early = false,
+  ): LambdaKinesisWindowEvent {
+    return {
+      Records: records,
+      window: { start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() },
+      state: JSON.parse(w.state) as Record<string, unknown>,
+      shardId: shard.shardId,
+      eventSourceARN: this.streamArn,
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: early,
+    };
+  }
+
+  /**
+   * A window's final invocation (no records), retried with backoff until it succeeds: the
+   * shard waits meanwhile, as Lambda suspends it. False when the mapping stopped first.
+   */
+  private async finalInvoke(shard: ShardProgress, w: TumblingWindow, early: boolean): Promise<boolean> {
+    for (let n = 1; ; n++) {
+      this.stats.invocations++;
+      let ok: boolean;
+      try {
+        // Its returned state is dropped, but it must have one as any window response.
+        ok = stateJson(await this.o.fn(this.windowEvent(shard, w, [], true, early))) !== undefined;
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        this.stats.finalInvocations++;
+        this.o.onInvoke?.({ shardId: shard.shardId, records: 0, outcome: 'ok', final: true });
+        return true;
+      }
+      this.stats.functionErrors++;
+      this.o.onInvoke?.({ shardId: shard.shardId, records: 0, outcome: 'error', final: true });
+      if (this.stopped) return false;
+      await new Promise((r) => setTimeout(r, Math.min(500, 2 ** (n - 1))));
+    }
+  }
+
+  /**
+   * Ends the shard's window: its final invocation if it holds a state; the next record
+   * then opens a new window with `{}`. False when the mapping stopped before the final
+   * invocation succeeded (the window stays open).
+   */
+  private async closeWindow(shard: ShardProgress): Promise<boolean> {
+    const w = shard.window;
+    if (!w) return true;
+    if (w.invoked && !(await this.finalInvoke(shard, w, false))) return false;
+    shard.window = undefined;
+    if (w.invoked) this.o.onCheckpoint?.(this.positions()); // its records are done now
+    return true;
+  }
+
+  /**
+   * Ends the shard's window early when its state passed 1 MB: a final invocation with
+   * that state, then the same window goes on with `{}`. False when the mapping stopped first.
+   */
+  private async endWindowEarlyIfFull(shard: ShardProgress): Promise<boolean> {
+    const w = shard.window;
+    if (!w?.invoked || Buffer.byteLength(w.state) <= MAX_STATE_BYTES) return true;
+    this.stats.windowsTerminatedEarly++;
+    if (!(await this.finalInvoke(shard, w, true))) return false;
+    w.invoked = false;
+    w.startAfter = shard.after;
+    this.o.onCheckpoint?.(this.positions());
+    return true;
   }
 
   /** Counts a failed attempt of `records`; true to retry them, false after discarding them. */
@@ -489,6 +745,22 @@ export class KinesisEventSourceMapping {
 const MAX_PAYLOAD_BYTES = 6 * 1_048_576;
 /** Records asked of a shard's first read, before any size is known. */
 const FIRST_READ_RECORDS = 100;
+/** Lambda's limit on a tumbling window's state (its JSON); past it the window ends early. */
+const MAX_STATE_BYTES = 1_048_576;
+
+/**
+ * The JSON of a window response's state, or undefined when it has none (not an object,
+ * or not JSON: Lambda could not have received it).
+ */
+function stateJson(response: unknown): string | undefined {
+  const state = (response as { state?: unknown } | null | undefined)?.state;
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return undefined;
+  try {
+    return JSON.stringify(state);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Bytes a record takes in a Lambda Kinesis event: its data in base64 plus the event's fixed fields. */
 function eventRecordBytes(r: KinesisRecord): number {

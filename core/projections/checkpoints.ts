@@ -7,6 +7,7 @@ import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemComman
 import { queryAll } from '../clients/dynamodb.js';
 import { initialState, type ShardState } from '../windows/fold.js';
 import { NO_WATERMARK } from '../windows/watermark.js';
+import { writeUnitsOf } from '../cost/item-size.js';
 import { CHECKPOINT_PK } from './table.js';
 
 /** A stored checkpoint. */
@@ -134,30 +135,33 @@ export class CheckpointStore {
 
   /**
    * Stores a checkpoint if nobody else wrote one since `expectedVersion`.
-   * @returns false when the condition failed (another invocation moved on)
+   * @returns whether it was stored (false: the condition failed, another invocation moved
+   *   on) and the write units the attempt was billed (a failed condition is billed too)
    */
-  async put(cp: Checkpoint, expectedVersion: number): Promise<boolean> {
+  async put(cp: Checkpoint, expectedVersion: number): Promise<{ stored: boolean; writeUnits: number }> {
+    const Item: Record<string, AttributeValue> = {
+      pk: { S: CHECKPOINT_PK },
+      sk: { S: cp.shardId },
+      seq: { S: cp.sequenceNumber },
+      watermark: { N: String(cp.state.watermark) },
+      marks: { B: encodeMarks(cp.state) },
+      v: { N: String(cp.version) },
+      parents: { L: cp.parents.map((p) => ({ S: p })) },
+      updatedAt: { N: String(Date.now()) },
+    };
+    const writeUnits = writeUnitsOf(Item);
     try {
       await this.ddb.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: {
-            pk: { S: CHECKPOINT_PK },
-            sk: { S: cp.shardId },
-            seq: { S: cp.sequenceNumber },
-            watermark: { N: String(cp.state.watermark) },
-            marks: { B: encodeMarks(cp.state) },
-            v: { N: String(cp.version) },
-            parents: { L: cp.parents.map((p) => ({ S: p })) },
-            updatedAt: { N: String(Date.now()) },
-          },
+          Item,
           ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
           ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } } }),
         }),
       );
-      return true;
+      return { stored: true, writeUnits };
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if ((error as Error).name === 'ConditionalCheckFailedException') return { stored: false, writeUnits };
       throw error;
     }
   }

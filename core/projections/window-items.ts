@@ -1,9 +1,16 @@
 /**
- * Window items: how a window's aggregate, its per-shard position fences and its
- * version are stored as one DynamoDB item (see table.ts for the keys).
+ * Window items: how one (host, window) or (service, window) is stored as one
+ * DynamoDB item, with all of its measures packed in one binary attribute (in the
+ * spirit of Timestream's multi-measure records), its per-shard position fences
+ * and its version (see table.ts for the keys).
+ *
+ * Packing is what makes a sparse fleet cheap: a host sending 20 metrics every
+ * 10 s puts 120 samples into a minute, and DynamoDB bills a write per started
+ * kilobyte, so one item of all 20 aggregates costs what one metric's item cost.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
+  addSample,
   emptyMetricAggregate,
   type MetricAggregate,
   restoreMetricAggregate,
@@ -11,8 +18,9 @@ import {
   sketchBytes,
 } from '../windows/aggregates.js';
 import type { WindowItemKey } from '../windows/fold.js';
+import { ByteReader, ByteWriter } from './byte-codec.js';
 import { CorruptItemError } from './errors.js';
-import { logSeriesKey, metricIndexKey, metricSeriesKey, startKey } from './table.js';
+import { windowItemKey } from './table.js';
 
 /** A window item as read from or written to the table. */
 export interface WindowItem {
@@ -21,30 +29,40 @@ export interface WindowItem {
   version: number;
   /** Per shard: the last position (`seq:sub`) whose events this item has absorbed. */
   fences: Map<string, string>;
-  /** Metric aggregate (metric items). */
-  metric?: MetricAggregate;
-  /** Event count (every item; equals metric.count for metric items). */
-  count: number;
-}
-
-/** Primary key of a window item. */
-export function itemKey(k: WindowItemKey): { pk: AttributeValue; sk: AttributeValue } {
-  const pk =
-    k.kind === 'metric'
-      ? metricSeriesKey(k.a, k.b, k.size)
-      : logSeriesKey(k.kind === 'log-service' ? 'service' : 'host', k.a, k.b, k.size);
-  return { pk: { S: pk }, sk: { S: startKey(k.start) } };
+  /** Metric aggregates by metric name (host items). */
+  metrics: Map<string, MetricAggregate>;
+  /** Log counts by level (service items; host items with `logCountsByHost`). */
+  levels: Map<string, number>;
 }
 
 /** A new, empty item. */
 export function emptyItem(key: WindowItemKey): WindowItem {
-  return {
-    key,
-    version: 0,
-    fences: new Map(),
-    count: 0,
-    ...(key.kind === 'metric' ? { metric: emptyMetricAggregate() } : {}),
-  };
+  return { key, version: 0, fences: new Map(), metrics: new Map(), levels: new Map() };
+}
+
+/** Events the item holds: samples of every metric plus log counts. */
+export function itemCount(item: Pick<WindowItem, 'metrics' | 'levels'>): number {
+  let n = 0;
+  for (const m of item.metrics.values()) n += m.count;
+  for (const c of item.levels.values()) n += c;
+  return n;
+}
+
+/** Adds one event (a metric sample, or a log event of a level) to an item in place. */
+export function addEvent(
+  item: Pick<WindowItem, 'metrics' | 'levels'>,
+  log: boolean,
+  measure: string,
+  value: number,
+  at: number,
+): void {
+  if (log) {
+    item.levels.set(measure, (item.levels.get(measure) ?? 0) + 1);
+    return;
+  }
+  let m = item.metrics.get(measure);
+  if (!m) item.metrics.set(measure, (m = emptyMetricAggregate()));
+  addSample(m, value, at);
 }
 
 /** Formats micro-units as an exact decimal string (DynamoDB numbers keep 38 digits). */
@@ -64,38 +82,114 @@ export function decimalToMicros(s: string): bigint {
   return neg ? -micros : micros;
 }
 
+// ---- the packed measures (attribute `agg`) ----------------------------------------------
+
+/** Format byte of the packed measures. */
+const AGG_FORMAT = 1;
+
+/** Micro-units of a value when it has at most 6 decimals (most telemetry does), else undefined. */
+function exactMicros(v: number): number | undefined {
+  const m = Math.round(v * SUM_SCALE);
+  return Number.isSafeInteger(m) && m / SUM_SCALE === v ? m : undefined;
+}
+
+/** Writes a value in micro-units when that is exact (flag bit set), else as a double. */
+function writeValue(w: ByteWriter, v: number, micros: number | undefined): void {
+  if (micros !== undefined) w.svarint(micros);
+  else w.f64(v);
+}
+
+const sorted = <V>(m: Map<string, V>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+/**
+ * Packs an item's measures: metrics by name, then log counts by level, both sorted, so
+ * equal contents give equal bytes (a rebuild compares them). A window of one sample
+ * stores the value once (its sum, min, max, last and sketch all follow from it); values
+ * with at most 6 decimals are stored as varint micro-units instead of 8-byte doubles.
+ */
+export function packMeasures(item: Pick<WindowItem, 'key' | 'metrics' | 'levels'>): Buffer {
+  const w = new ByteWriter();
+  const start = item.key.start;
+  w.byte(AGG_FORMAT);
+  w.varint(item.metrics.size);
+  for (const [name, m] of sorted(item.metrics)) {
+    w.string(name);
+    w.varint(m.count);
+    if (m.count === 1) {
+      const micros = exactMicros(m.last);
+      w.byte(micros !== undefined ? 1 : 0);
+      writeValue(w, m.last, micros);
+      w.svarint(m.lastAt - start);
+      continue;
+    }
+    w.bigint(m.sumMicros);
+    const values = [m.min, m.max, m.last];
+    const micros = values.map(exactMicros);
+    w.byte(micros.reduce<number>((flags, x, i) => flags | (x !== undefined ? 1 << i : 0), 0));
+    values.forEach((v, i) => writeValue(w, v, micros[i]));
+    w.svarint(m.lastAt - start);
+    w.bytes(sketchBytes(m));
+  }
+  w.varint(item.levels.size);
+  for (const [level, n] of sorted(item.levels)) {
+    w.string(level);
+    w.varint(n);
+  }
+  return w.done();
+}
+
+/** Inverse of {@link packMeasures}. @throws CorruptItemError */
+export function unpackMeasures(
+  bytes: Uint8Array,
+  windowStart: number,
+): { metrics: Map<string, MetricAggregate>; levels: Map<string, number> } {
+  const r = new ByteReader(bytes);
+  const format = r.byte();
+  if (format !== AGG_FORMAT) throw new CorruptItemError(`unknown packed measures format ${format}: expected ${AGG_FORMAT}`);
+  const metrics = new Map<string, MetricAggregate>();
+  const value = (micro: boolean) => (micro ? r.svarint() / SUM_SCALE : r.f64());
+  for (let i = r.varint(); i > 0; i--) {
+    const name = r.string();
+    const count = r.varint();
+    if (count === 1) {
+      const v = value(r.byte() === 1);
+      const m = emptyMetricAggregate();
+      addSample(m, v, windowStart + r.svarint());
+      metrics.set(name, m);
+      continue;
+    }
+    const sumMicros = r.bigint();
+    const flags = r.byte();
+    const min = value((flags & 1) !== 0);
+    const max = value((flags & 2) !== 0);
+    const last = value((flags & 4) !== 0);
+    const lastAt = windowStart + r.svarint();
+    metrics.set(name, restoreMetricAggregate({ count, sumMicros, min, max, last, lastAt, sketch: r.bytes() }));
+  }
+  const levels = new Map<string, number>();
+  for (let i = r.varint(); i > 0; i--) levels.set(r.string(), r.varint());
+  return { metrics, levels };
+}
+
 /** The DynamoDB item for a window item; `ttlSeconds` is when it expires. */
 export function toAttributes(item: WindowItem, ttlSeconds: number): Record<string, AttributeValue> {
   const k = item.key;
   const fence: Record<string, AttributeValue> = {};
   for (const [shard, pos] of item.fences) fence[shard] = { S: pos };
-  const key = itemKey(k);
-  const attrs: Record<string, AttributeValue> = {
-    pk: key.pk,
-    sk: key.sk,
+  const key = windowItemKey(k);
+  return {
+    pk: { S: key.pk },
+    sk: { S: key.sk },
     kind: { S: k.kind },
-    a: { S: k.a },
-    b: { S: k.b },
+    name: { S: k.name },
     size: { N: String(k.size) },
     ws: { N: String(k.start) },
-    we: { N: String(k.start + k.size) },
-    n: { N: String(item.count) },
+    n: { N: String(itemCount(item)) },
+    agg: { B: packMeasures(item) },
     v: { N: String(item.version) },
     fence: { M: fence },
     ttl: { N: String(ttlSeconds) },
   };
-  const m = item.metric;
-  if (k.kind === 'metric' && m) {
-    attrs.gpk = { S: metricIndexKey(k.a, k.size) };
-    attrs.gsk = { S: `${startKey(k.start)}#${k.b}` };
-    attrs.sum = { N: microsToDecimal(m.sumMicros) };
-    attrs.min = { N: String(m.min) };
-    attrs.max = { N: String(m.max) };
-    attrs.last = { N: String(m.last) };
-    attrs.lastAt = { N: String(m.lastAt) };
-    attrs.sketch = { B: sketchBytes(m) };
-  }
-  return attrs;
 }
 
 function num(attrs: Record<string, AttributeValue>, name: string): number {
@@ -104,49 +198,21 @@ function num(attrs: Record<string, AttributeValue>, name: string): number {
   return Number(v);
 }
 
-/** Reads a stored window item back. */
-export function fromAttributes(attrs: Record<string, AttributeValue>): WindowItem {
-  const kind = attrs.kind?.S as WindowItemKey['kind'] | undefined;
-  if (kind !== 'metric' && kind !== 'log-service' && kind !== 'log-host') {
-    throw new CorruptItemError(`item ${attrs.pk?.S}/${attrs.sk?.S} is not a window item`);
-  }
-  const key: WindowItemKey = {
-    kind,
-    a: attrs.a?.S ?? '',
-    b: attrs.b?.S ?? '',
-    size: num(attrs, 'size'),
-    start: num(attrs, 'ws'),
-  };
-  const fences = new Map<string, string>();
-  for (const [shard, v] of Object.entries(attrs.fence?.M ?? {})) if (v.S) fences.set(shard, v.S);
-  const item: WindowItem = { key, version: num(attrs, 'v'), fences, count: num(attrs, 'n') };
-  if (kind === 'metric') {
-    const sketch = attrs.sketch?.B;
-    if (!sketch) throw new CorruptItemError(`metric window ${attrs.pk?.S}/${attrs.sk?.S} lacks its sketch`);
-    item.metric = restoreMetricAggregate({
-      count: item.count,
-      sumMicros: decimalToMicros(attrs.sum?.N ?? '0'),
-      min: num(attrs, 'min'),
-      max: num(attrs, 'max'),
-      last: num(attrs, 'last'),
-      lastAt: num(attrs, 'lastAt'),
-      sketch,
-    });
-  }
-  return item;
+/** True for a window item (not a checkpoint or side output). */
+export function isWindowItem(attrs: Record<string, AttributeValue>): boolean {
+  return attrs.kind?.S === 'host' || attrs.kind?.S === 'service';
 }
 
-/** Size of an item as DynamoDB bills it (attribute names + values), in bytes. */
-export function itemSizeBytes(attrs: Record<string, AttributeValue>): number {
-  const size = (v: AttributeValue): number => {
-    if (v.S !== undefined) return Buffer.byteLength(v.S);
-    if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
-    if (v.B !== undefined) return v.B.length;
-    if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-    if (v.M !== undefined)
-      return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + Buffer.byteLength(k) + size(x) + 1, 0);
-    if (v.L !== undefined) return 3 + v.L.reduce((n, x) => n + size(x) + 1, 0);
-    return 0;
-  };
-  return Object.entries(attrs).reduce((n, [k, v]) => n + Buffer.byteLength(k) + size(v), 0);
+/** Reads a stored window item back. @throws CorruptItemError */
+export function fromAttributes(attrs: Record<string, AttributeValue>): WindowItem {
+  const kind = attrs.kind?.S;
+  if (kind !== 'host' && kind !== 'service') {
+    throw new CorruptItemError(`item ${attrs.pk?.S}/${attrs.sk?.S} is not a window item`);
+  }
+  const key: WindowItemKey = { kind, name: attrs.name?.S ?? '', size: num(attrs, 'size'), start: num(attrs, 'ws') };
+  const fences = new Map<string, string>();
+  for (const [shard, v] of Object.entries(attrs.fence?.M ?? {})) if (v.S) fences.set(shard, v.S);
+  const agg = attrs.agg?.B;
+  if (!agg) throw new CorruptItemError(`window item ${attrs.pk?.S}/${attrs.sk?.S} lacks its measures`);
+  return { key, version: num(attrs, 'v'), fences, ...unpackMeasures(agg, key.start) };
 }

@@ -1,35 +1,49 @@
 /**
- * The hot-path projection: one batch of one shard's records in, event-time
- * windows in DynamoDB out, with exactly-once effects.
+ * The hot-path projection: a shard's records in, event-time windows in DynamoDB
+ * out, with exactly-once effects. Two ways to run it:
+ * - {@link WindowProjection.processBatch}: every batch writes the windows it touches
+ *   (`flushIntervalSeconds: 0`, the lowest latency);
+ * - {@link WindowProjection.processHeld}: batches fold into a {@link HeldState} that
+ *   travels with Lambda's tumbling-window state, and the windows are written once per
+ *   flush (the window's final invoke, or earlier when the state nears Lambda's 1 MB).
+ *   A fleet's host then costs one write per window, not one per batch it appears in.
  *
  * Two fences make every effect happen once, whatever Kinesis and Lambda redeliver:
  * - each window item stores, per shard, the last stream position it absorbed;
  *   its write is conditional on its version, so events at or below the fence are
- *   never applied twice (redelivery, bisect, retries, a crash between writes);
+ *   never applied twice (redelivery, bisect, retries, a crash between writes or flushes);
  * - the shard checkpoint stores each producer's highest `producer_seq`, so a
  *   producer's retried duplicate (same identity, new sequence number) is skipped.
  *   It advances only over the records whose effects are all stored.
- * One conditional write per (item, batch), never one per event.
+ * One conditional write per (item, batch or flush), never one per event; no item is
+ * read before its write (a cache miss writes it as new and learns the stored item from
+ * the failed condition).
  */
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type KinesisRecordLike, recordParts, StreamDecoder } from '../contract/consumer.js';
 import type { SchemaRegistry } from '../contract/registry.js';
-import { addSample } from '../windows/aggregates.js';
-import { mergeSketch, newSketch } from '../windows/sketch.js';
+import { writeUnitsOf } from '../cost/item-size.js';
+import { cloneAggregate } from '../windows/aggregates.js';
 import type { WindowingConfig } from '../windows/config.js';
 import {
   type Contribution,
   type DecodedRecord,
   type EventTable,
+  type FoldResult,
   itemId,
+  type ShardState,
   WINDOW_READERS,
   WindowFold,
+  type WindowItemKey,
 } from '../windows/fold.js';
 import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
 import { isServiceError } from '../clients/dynamodb.js';
+import { CorruptItemError, ProjectionError } from './errors.js';
+import { type HeldState, mergePartial, type PartialItem } from './held-state.js';
 import { SideOutputStore } from './side-outputs.js';
-import { emptyItem, fromAttributes, itemKey, toAttributes, type WindowItem } from './window-items.js';
+import { windowItemKey } from './table.js';
+import { addEvent, emptyItem, fromAttributes, toAttributes, type WindowItem } from './window-items.js';
 
 /**
  * One record of a batch, with its arrival time: in either Kinesis shape, or
@@ -53,6 +67,12 @@ export interface BatchCounters {
   recordsAlreadyApplied: number;
   writeRetries: number;
   failedWrites: number;
+  /** Write units of the window and checkpoint writes (failed conditions included: DynamoDB bills them). */
+  writeUnits: number;
+  /** Checkpoint items written. */
+  checkpointWrites: number;
+  /** True when this invocation wrote its held windows (a flush; always true per batch). */
+  flushed: boolean;
   /** Now minus the latest event time applied, ms (0 when nothing applied). */
   eventTimeLagMs: number;
   /** Latest event time applied (epoch ms), to stamp window metrics; NaN when none. */
@@ -83,6 +103,15 @@ export interface WindowProjectionOptions {
   /** Clock for event-time lag (tests pin it). */
   now?: () => number;
 }
+
+/** What {@link WindowProjection.processHeld} returns: the batch's result and the state to hold next. */
+export interface HeldBatchResult extends BatchResult {
+  /** The state to return to Lambda; undefined after a flush (the next invocation starts from the checkpoint). */
+  held: HeldState | undefined;
+}
+
+/** A flush could not store every held window: the invocation fails and is retried with the same state. */
+export class FlushError extends ProjectionError {}
 
 class ItemCache {
   private readonly map = new Map<string, WindowItem>();
@@ -166,9 +195,9 @@ export class WindowProjection {
   }
 
   /**
-   * The shard's checkpoint, read (strongly consistent) at the start of every batch:
-   * Lambda may run a shard's consecutive batches in different processes, so a
-   * checkpoint cached from an earlier batch could be stale, and decisions taken from
+   * The shard's checkpoint, read (strongly consistent) at the start of every batch, or of
+   * every held window: Lambda may run a shard's consecutive batches in different processes,
+   * so a checkpoint cached from an earlier batch could be stale, and decisions taken from
    * a stale state would be written before any conditional check could catch them.
    */
   private async checkpoint(shardId: string): Promise<Checkpoint> {
@@ -176,8 +205,45 @@ export class WindowProjection {
     return stored ?? (await this.checkpoints.seed(shardId, (await this.o.parentsOf?.(shardId)) ?? []));
   }
 
+  /** Folds records onto a state, telling the listeners of each decoded record when `observe`. */
+  private fold(state: ShardState, records: readonly BatchRecord[], observe: boolean): FoldResult {
+    const folder = new WindowFold(state, this.o.config);
+    for (const r of records) {
+      const decoded = this.decodeRecord(r); // garbage right after the fold
+      if (observe) for (const listener of this.decodedListeners) listener(decoded);
+      folder.add(decoded);
+    }
+    return folder.finish();
+  }
+
   /**
-   * Processes one batch of one shard, records in stream order.
+   * Folds a batch and stores its side outputs. On a side-output failure the result covers
+   * only the records before it (folded again: the rare path), and `failedAt` names it.
+   */
+  private async foldBatch(
+    shardId: string,
+    state: ShardState,
+    fresh: readonly BatchRecord[],
+    counters: BatchCounters,
+  ): Promise<{ fold: FoldResult; applied: readonly BatchRecord[]; failedAt?: string }> {
+    const fold = this.fold(state, fresh, true);
+    counters.eventsIn = fold.eventsIn;
+    counters.late = fold.late.length;
+    counters.quarantined = fold.quarantined.length;
+    counters.duplicatesSkipped = fold.duplicates;
+    let failedAt: string | undefined;
+    for (const f of await this.sideOutputs.write(shardId, fold.quarantined, fold.late)) {
+      if (failedAt === undefined || compareSeq(f.sequenceNumber, failedAt) < 0) failedAt = f.sequenceNumber;
+    }
+    if (failedAt === undefined) return { fold, applied: fresh };
+    const stop = failedAt;
+    const applied = fresh.filter((r) => compareSeq(r.sequenceNumber, stop) < 0);
+    return { fold: this.fold(state, applied, false), applied, failedAt };
+  }
+
+  /**
+   * Processes one batch of one shard, records in stream order, and writes every window it
+   * touches (`flushIntervalSeconds: 0`).
    * @throws only what is not a DynamoDB answer (the invocation then fails and Lambda retries it)
    */
   async processBatch(shardId: string, batch: readonly BatchRecord[]): Promise<BatchResult> {
@@ -195,119 +261,200 @@ export class WindowProjection {
   private async tryBatch(shardId: string, batch: readonly BatchRecord[]): Promise<BatchResult | 'stale-checkpoint'> {
     const cp = await this.checkpoint(shardId);
     const counters = emptyCounters(batch.length);
+    counters.flushed = true;
     const fresh = batch.filter((r) => cp.sequenceNumber === '' || compareSeq(r.sequenceNumber, cp.sequenceNumber) > 0);
     counters.recordsAlreadyApplied = batch.length - fresh.length;
     if (fresh.length === 0) return { counters };
-    const folder = new WindowFold(cp.state, this.o.config);
-    for (const r of fresh) {
-      const decoded = this.decodeRecord(r); // garbage right after the fold
-      for (const listener of this.decodedListeners) listener(decoded);
-      folder.add(decoded);
-    }
-    const fold = folder.finish();
-    counters.eventsIn = fold.eventsIn;
-    counters.late = fold.late.length;
-    counters.quarantined = fold.quarantined.length;
-    counters.duplicatesSkipped = fold.duplicates;
+    const { fold, applied, failedAt: sideFailure } = await this.foldBatch(shardId, cp.state, fresh, counters);
 
     // Every failure is reported at the record it happened in; the lowest one wins.
-    let failedAt: string | undefined;
+    let failedAt = sideFailure;
     const fail = (seq: string) => {
       if (failedAt === undefined || compareSeq(seq, failedAt) < 0) failedAt = seq;
     };
-    for (const f of await this.sideOutputs.write(shardId, fold.quarantined, fold.late)) fail(f.sequenceNumber);
-
-    const contributions = fold.contributions;
     const table = fold.table;
+    await this.pool(fold.contributions, async (c) => {
+      const outcome = await this.writeItem(shardId, c.key, (item, fence) => absorbEvents(item, c, table, fence), counters);
+      if (outcome === 'failed') {
+        counters.failedWrites++;
+        // Lambda retries from the contribution's first record; fences skip what was applied.
+        fail(table.seqs[c.events[0] as number] as string);
+      }
+    });
+
+    // Advance the checkpoint over the records before the first failure only.
+    let state = fold.state;
+    let lastSeq = (applied[applied.length - 1] as BatchRecord | undefined)?.sequenceNumber;
+    if (failedAt !== undefined && failedAt !== sideFailure) {
+      const stop = failedAt;
+      const prefix = applied.filter((r) => compareSeq(r.sequenceNumber, stop) < 0);
+      state = this.fold(cp.state, prefix, false).state;
+      lastSeq = (prefix[prefix.length - 1] as BatchRecord | undefined)?.sequenceNumber;
+    }
+    if (lastSeq === undefined) return { failedSequenceNumber: failedAt, counters };
+    const put = await this.checkpoints.put({ ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 }, cp.version);
+    counters.writeUnits += put.writeUnits;
+    if (!put.stored) return 'stale-checkpoint';
+    counters.checkpointWrites++;
+    this.stampLag(counters, fold.maxEventTime);
+    return failedAt === undefined ? { counters } : { failedSequenceNumber: failedAt, counters };
+  }
+
+  /**
+   * Processes one invocation of a tumbling window: folds the batch into the held state
+   * (`held`, undefined at a window's start: the shard's checkpoint is read), stores its
+   * side outputs, and writes the held windows when `flush` is set (the window's final
+   * invoke) or when the state would pass `budgetBytes` (Lambda ends a window early past
+   * 1 MB; flushing first keeps that from happening).
+   *
+   * A side-output failure is reported at its record, and the returned state covers only
+   * the records before it (Lambda retries the rest with it). A flush that cannot store
+   * every window throws {@link FlushError}: Lambda retries the invocation with the state
+   * it had, and the position fences skip what the failed attempt stored.
+   */
+  async processHeld(
+    shardId: string,
+    batch: readonly BatchRecord[],
+    held: HeldState | undefined,
+    options: { flush: boolean; budgetBytes: number; sizeOf: (h: HeldState) => number },
+  ): Promise<HeldBatchResult> {
+    const counters = emptyCounters(batch.length);
+    const h = held ?? (await this.startHeld(shardId));
+    const after = h.lastSeq || h.checkpointSeq;
+    const fresh = batch.filter((r) => after === '' || compareSeq(r.sequenceNumber, after) > 0);
+    counters.recordsAlreadyApplied = batch.length - fresh.length;
+    let failedAt: string | undefined;
+    if (fresh.length > 0) {
+      const folded = await this.foldBatch(shardId, h.fold, fresh, counters);
+      failedAt = folded.failedAt;
+      const last = folded.applied[folded.applied.length - 1];
+      if (last) {
+        absorbIntoPartials(h.partials, folded.fold);
+        h.fold = folded.fold.state;
+        h.lastSeq = last.sequenceNumber;
+        if (Number.isFinite(folded.fold.maxEventTime) && !(folded.fold.maxEventTime <= h.maxEventTime))
+          h.maxEventTime = folded.fold.maxEventTime;
+      }
+    }
+    const result = (next: HeldState | undefined): HeldBatchResult =>
+      failedAt === undefined ? { counters, held: next } : { failedSequenceNumber: failedAt, counters, held: next };
+    if (!options.flush && options.sizeOf(h) <= options.budgetBytes) return result(h);
+    await this.flushHeld(shardId, h, counters);
+    return result(undefined);
+  }
+
+  /** The held state a window starts from: the shard's checkpoint, nothing held. */
+  private async startHeld(shardId: string): Promise<HeldState> {
+    const cp = await this.checkpoint(shardId);
+    return {
+      checkpointVersion: cp.version,
+      checkpointSeq: cp.sequenceNumber,
+      parents: cp.parents,
+      lastSeq: '',
+      fold: cp.state,
+      partials: new Map(),
+      maxEventTime: Number.NaN,
+    };
+  }
+
+  /** Writes every held window, then the checkpoint. @throws FlushError when a write could not be stored */
+  private async flushHeld(shardId: string, h: HeldState, counters: BatchCounters): Promise<void> {
+    counters.flushed = true;
+    let failed = 0;
+    await this.pool([...h.partials.values()], async (p) => {
+      const outcome = await this.writeItem(shardId, p.key, (item, fence) => absorbPartial(item, p, fence), counters);
+      if (outcome === 'failed') failed++;
+    });
+    if (failed > 0) {
+      counters.failedWrites += failed;
+      throw new FlushError(
+        `${failed} of ${h.partials.size} held windows of ${shardId} could not be written (throttled or failing after the SDK's retries): the invocation is retried with the same state`,
+      );
+    }
+    if (h.lastSeq === '') return; // nothing folded since the checkpoint
+    const cp: Checkpoint = {
+      shardId,
+      sequenceNumber: h.lastSeq,
+      state: h.fold,
+      version: h.checkpointVersion + 1,
+      parents: h.parents,
+    };
+    const put = await this.checkpoints.put(cp, h.checkpointVersion);
+    counters.writeUnits += put.writeUnits;
+    if (!put.stored) {
+      // A retry of a flush whose checkpoint landed finds its own checkpoint (or a later one): done.
+      const stored = await this.checkpoints.get(shardId);
+      if (!stored || compareSeq(stored.sequenceNumber, h.lastSeq) < 0) {
+        throw new FlushError(
+          `the checkpoint of ${shardId} moved to version ${stored?.version ?? 0} while this state held version ${h.checkpointVersion}: another invocation processed the shard; retrying from the stored checkpoint`,
+        );
+      }
+    } else counters.checkpointWrites++;
+    this.stampLag(counters, h.maxEventTime);
+  }
+
+  private stampLag(counters: BatchCounters, maxEventTime: number): void {
+    if (Number.isFinite(maxEventTime)) {
+      counters.maxEventTime = maxEventTime;
+      counters.eventTimeLagMs = Math.max(0, this.o.now() - maxEventTime);
+    }
+  }
+
+  /** Runs `work` over `items` with the configured write concurrency; rethrows the first crash. */
+  private async pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
     let crash: unknown;
     let next = 0;
     const worker = async () => {
-      while (next < contributions.length && crash === undefined) {
-        const c = contributions[next++] as Contribution;
+      while (next < items.length && crash === undefined) {
+        const item = items[next++] as T;
         try {
-          const outcome = await this.applyContribution(shardId, c, table, counters);
-          if (outcome === 'failed') {
-            counters.failedWrites++;
-            // Lambda retries from the contribution's first record; fences skip what was applied.
-            fail(table.seqs[c.events[0] as number] as string);
-          }
+          await work(item);
         } catch (error) {
-          crash = error;
+          crash ??= error;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.o.writeConcurrency, contributions.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.o.writeConcurrency, items.length) }, worker));
     if (crash !== undefined) {
       this.cache.clear();
       throw crash;
     }
-
-    // Advance the checkpoint over the records before the first failure only.
-    let state = fold.state;
-    let lastSeq = (fresh[fresh.length - 1] as BatchRecord).sequenceNumber;
-    if (failedAt !== undefined) {
-      const stop = failedAt;
-      const prefix = fresh.filter((r) => compareSeq(r.sequenceNumber, stop) < 0);
-      if (prefix.length === 0) return { failedSequenceNumber: failedAt, counters };
-      // Rare path: decode the prefix again rather than keep every event of every batch alive.
-      const again = new WindowFold(cp.state, this.o.config);
-      for (const r of prefix) again.add(this.decodeRecord(r));
-      state = again.finish().state;
-      lastSeq = (prefix[prefix.length - 1] as BatchRecord).sequenceNumber;
-    }
-    const next_: Checkpoint = { ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 };
-    if (!(await this.checkpoints.put(next_, cp.version))) return 'stale-checkpoint';
-    if (Number.isFinite(fold.maxEventTime)) {
-      counters.maxEventTime = fold.maxEventTime;
-      counters.eventTimeLagMs = Math.max(0, this.o.now() - fold.maxEventTime);
-    }
-    return failedAt === undefined ? { counters } : { failedSequenceNumber: failedAt, counters };
   }
 
-  /** Applies the events of `c` above the item's fence with one conditional write (retried on conflict). */
-  private async applyContribution(
+  /**
+   * Applies what `absorb` adds to an item with one conditional write (retried on conflict).
+   * `absorb` gets a copy of the item and this shard's fence on it, adds what lies above the
+   * fence, and returns the new fence (undefined: nothing to add).
+   */
+  private async writeItem(
     shardId: string,
-    c: Contribution,
-    table: EventTable,
+    key: WindowItemKey,
+    absorb: (item: WindowItem, fence: { seq: string; sub: number } | undefined) => string | undefined,
     counters: BatchCounters,
   ): Promise<'ok' | 'failed'> {
-    const id = itemId(c.key);
-    const key = itemKey(c.key);
+    const id = itemId(key);
     let current = this.cache.get(id) ?? null; // null: unknown; try as new and learn on conflict
     for (let attempt = 0; attempt < this.o.maxConditionalAttempts; attempt++) {
       // The cached item stays as stored until the write succeeds, so only it needs copying.
-      const base = current ?? emptyItem(c.key);
-      const fence = base.fences.get(shardId);
-      const f = fence ? parsePosition(fence) : undefined;
-      const next = current ? cloneItem(current) : base;
-      let applied = 0;
-      let lastSeq = '';
-      let lastSub = 0;
-      for (const i of c.events) {
-        const seq = table.seqs[i] as string;
-        const sub = table.subs[i] as number;
-        if (f && comparePosition(seq, sub, f.seq, f.sub) <= 0) continue;
-        applied++;
-        next.count++;
-        if (next.metric) addSample(next.metric, table.values[i] as number, table.ats[i] as number);
-        lastSeq = seq;
-        lastSub = sub;
-      }
-      if (applied === 0) {
+      const next = current ? cloneItem(current) : emptyItem(key);
+      const fence = next.fences.get(shardId);
+      const fenceTo = absorb(next, fence ? parsePosition(fence) : undefined);
+      if (fenceTo === undefined) {
         if (current) this.cache.set(id, current);
         return 'ok';
       }
-      // metric counts live in the aggregate too; keep the two in step
-      if (next.metric) next.count = next.metric.count;
-      next.fences.set(shardId, formatPosition(lastSeq, lastSub));
+      next.fences.set(shardId, fenceTo);
       const baseVersion = current?.version ?? 0;
       next.version = baseVersion + 1;
-      const ttl = Math.floor((c.key.start + c.key.size) / 1000) + this.o.config.ttlDays * 86_400;
+      const ttl = Math.floor((key.start + key.size) / 1000) + this.o.config.ttlDays * 86_400;
+      const Item = toAttributes(next, ttl);
+      const units = writeUnitsOf(Item);
+      counters.writeUnits += units;
       try {
         await this.o.ddb.send(
           new PutItemCommand({
             TableName: this.o.tableName,
-            Item: toAttributes(next, ttl),
+            Item,
             ConditionExpression: baseVersion === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
             ...(baseVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(baseVersion) } } }),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -320,6 +467,7 @@ export class WindowProjection {
         if (!isServiceError(error)) throw error;
         if ((error as Error).name !== 'ConditionalCheckFailedException') {
           // Throttled or failing after the SDK's own retries: report, Lambda retries from here.
+          counters.writeUnits -= units; // a rejected request is not billed
           this.cache.delete(id);
           return 'failed';
         }
@@ -338,9 +486,14 @@ export class WindowProjection {
     return 'failed';
   }
 
-  private async read(key: { pk: AttributeValue; sk: AttributeValue }): Promise<WindowItem | null> {
+  private async read(key: WindowItemKey): Promise<WindowItem | null> {
+    const k = windowItemKey(key);
     const out = await this.o.ddb.send(
-      new GetItemCommand({ TableName: this.o.tableName, Key: key, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.o.tableName,
+        Key: { pk: { S: k.pk }, sk: { S: k.sk } },
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? fromAttributes(out.Item) : null;
   }
@@ -351,14 +504,73 @@ export class WindowProjection {
   }
 }
 
-function cloneItem(item: WindowItem): WindowItem {
-  const copy: WindowItem = { key: item.key, version: item.version, fences: new Map(item.fences), count: item.count };
-  if (item.metric) {
-    const sketch = newSketch();
-    mergeSketch(sketch, item.metric.sketch);
-    copy.metric = { ...item.metric, sketch };
+/** Adds a contribution's events above the fence to an item; returns the new fence, or undefined. */
+function absorbEvents(
+  item: WindowItem,
+  c: Contribution,
+  table: EventTable,
+  f: { seq: string; sub: number } | undefined,
+): string | undefined {
+  let last: number | undefined;
+  for (const i of c.events) {
+    const seq = table.seqs[i] as string;
+    const sub = table.subs[i] as number;
+    if (f && comparePosition(seq, sub, f.seq, f.sub) <= 0) continue;
+    addEvent(item, table.logs[i] as boolean, table.measures[i] as string, table.values[i] as number, table.ats[i] as number);
+    last = i;
   }
-  return copy;
+  return last === undefined ? undefined : formatPosition(table.seqs[last] as string, table.subs[last] as number);
+}
+
+/**
+ * Adds a held partial to an item unless the fence shows it is there already. A partial
+ * covers one shard's positions `(first … last]` after the checkpoint it started from, so
+ * the fence is either below all of it or at its end; anything else means two processes
+ * held the same records.
+ */
+function absorbPartial(item: WindowItem, p: PartialItem, f: { seq: string; sub: number } | undefined): string | undefined {
+  if (f) {
+    const last = parsePosition(p.last);
+    if (comparePosition(f.seq, f.sub, last.seq, last.sub) >= 0) return undefined;
+    const first = parsePosition(p.first);
+    if (comparePosition(f.seq, f.sub, first.seq, first.sub) >= 0) {
+      throw new CorruptItemError(
+        `window ${itemId(p.key)} holds this shard's events up to ${formatPosition(f.seq, f.sub)}, inside the held range ${p.first}…${p.last}: two invocations processed the same records`,
+      );
+    }
+  }
+  mergePartial(item, p);
+  return p.last;
+}
+
+/** Adds a fold's contributions to the held partials (in place). */
+function absorbIntoPartials(partials: Map<string, PartialItem>, fold: FoldResult): void {
+  const t = fold.table;
+  for (const c of fold.contributions) {
+    const id = itemId(c.key);
+    let p = partials.get(id);
+    const firstEvent = c.events[0] as number;
+    const lastEvent = c.events[c.events.length - 1] as number;
+    if (!p) {
+      p = {
+        key: c.key,
+        metrics: new Map(),
+        levels: new Map(),
+        first: formatPosition(t.seqs[firstEvent] as string, t.subs[firstEvent] as number),
+        last: '',
+      };
+      partials.set(id, p);
+    }
+    for (const i of c.events) {
+      addEvent(p, t.logs[i] as boolean, t.measures[i] as string, t.values[i] as number, t.ats[i] as number);
+    }
+    p.last = formatPosition(t.seqs[lastEvent] as string, t.subs[lastEvent] as number);
+  }
+}
+
+function cloneItem(item: WindowItem): WindowItem {
+  const metrics = new Map([...item.metrics].map(([name, m]) => [name, cloneAggregate(m)]));
+  return { key: item.key, version: item.version, fences: new Map(item.fences), metrics, levels: new Map(item.levels) };
 }
 
 function emptyCounters(records: number): BatchCounters {
@@ -372,6 +584,9 @@ function emptyCounters(records: number): BatchCounters {
     recordsAlreadyApplied: 0,
     writeRetries: 0,
     failedWrites: 0,
+    writeUnits: 0,
+    checkpointWrites: 0,
+    flushed: false,
     eventTimeLagMs: 0,
     maxEventTime: Number.NaN,
   };

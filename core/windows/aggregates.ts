@@ -67,6 +67,13 @@ export function mergeInto(a: MetricAggregate, b: MetricAggregate): void {
   mergeSketch(a.sketch, b.sketch);
 }
 
+/** A copy of an aggregate that shares nothing with it. */
+export function cloneAggregate(a: MetricAggregate): MetricAggregate {
+  const sketch = newSketch();
+  mergeSketch(sketch, a.sketch);
+  return { ...a, sketch };
+}
+
 /** Sum as a JS number (for display and averages). */
 export function sumOf(a: MetricAggregate): number {
   return Number(a.sumMicros) / SUM_SCALE;

@@ -59,6 +59,14 @@ export function windowingConfig(partial: Partial<WindowingConfig> = {}): Windowi
     }
   }
   const sorted = [...c.windowSizesMs].sort((a, b) => a - b);
+  const finest = sorted[0] as number;
+  for (const s of sorted) {
+    // Coarser windows are derived from the finest ones, so each must be made of them.
+    if (s % finest !== 0)
+      throw new WindowingConfigError(
+        `window size ${s} ms is not a multiple of the finest size ${finest} ms: coarser windows are built from the finest ones (e.g. 60000,3600000)`,
+      );
+  }
   for (const [key, min] of [
     ['outOfOrdernessMs', 0],
     ['allowedLatenessMs', 0],

@@ -52,13 +52,17 @@ export interface ShardState {
   marks: Map<string, Map<string, ProducerMark>>;
 }
 
-/** Which window item a contribution goes to. */
+/**
+ * Which window item a contribution goes to: one item per (host, window) holding all of
+ * that host's measures (metrics, and log counts by level with `logCountsByHost`), or one
+ * per (service, window) holding its log counts by level. Items of the finest size hold
+ * every event on time for it; items of a coarser size hold only the corrections: events
+ * late for their finest window but on time for the coarser one (see window-views.ts).
+ */
 export interface WindowItemKey {
-  kind: 'metric' | 'log-service' | 'log-host';
-  /** Series: metric (metric kind) or service/host (log kinds). */
-  a: string;
-  /** host (metric) or level (logs). */
-  b: string;
+  kind: 'host' | 'service';
+  /** Host or service name. */
+  name: string;
   size: number;
   start: number;
 }
@@ -71,6 +75,10 @@ export interface EventTable {
   values: number[];
   /** Event time, epoch ms. */
   ats: number[];
+  /** Metric name, or log level. */
+  measures: string[];
+  /** True for a log event (its measure is a level count). */
+  logs: boolean[];
 }
 
 /** Events one window item receives from the records: indexes into the fold's {@link EventTable}, ascending. */
@@ -107,9 +115,9 @@ export interface FoldResult {
   state: ShardState;
 }
 
-/** Item id of a window key, unique per (kind, series, size, start). */
+/** Item id of a window key, unique per (kind, name, size, start). */
 export function itemId(k: WindowItemKey): string {
-  return `${k.kind}|${k.a}|${k.b}|${k.size}|${k.start}`;
+  return `${k.kind}|${k.name}|${k.size}|${k.start}`;
 }
 
 /** An empty shard state. */
@@ -117,31 +125,25 @@ export function initialState(): ShardState {
   return { watermark: NO_WATERMARK, marks: new Map() };
 }
 
-/**
- * Contributions by kind → series (a) → b → window size index → window start.
- * Nested maps keyed by the decoded strings themselves: no key string is built per event.
- */
-type Index = Map<string, Map<string, Map<number, Contribution>[]>>;
+/** Contributions of one kind by name → window size index → window start (no key string built per event). */
+type Index = Map<string, Map<number, Contribution>[]>;
 
 function contributionFor(
   index: Index,
   out: Contribution[],
   kind: WindowItemKey['kind'],
-  a: string,
-  b: string,
+  name: string,
   sizeIndex: number,
   size: number,
   start: number,
 ): Contribution {
-  let byA = index.get(a);
-  if (!byA) index.set(a, (byA = new Map()));
-  let bySize = byA.get(b);
-  if (!bySize) byA.set(b, (bySize = []));
+  let bySize = index.get(name);
+  if (!bySize) index.set(name, (bySize = []));
   let byStart = bySize[sizeIndex];
   if (!byStart) bySize[sizeIndex] = byStart = new Map();
   let c = byStart.get(start);
   if (!c) {
-    c = { key: { kind, a, b, size, start }, events: [] };
+    c = { key: { kind, name, size, start }, events: [] };
     byStart.set(start, c);
     out.push(c);
   }
@@ -160,10 +162,9 @@ export class WindowFold {
   private readonly copied = new Set<string>();
   private watermark: number;
   private lastArrival = Number.NEGATIVE_INFINITY;
-  private readonly table: EventTable = { seqs: [], subs: [], values: [], ats: [] };
-  private readonly metricIndex: Index = new Map();
-  private readonly serviceIndex: Index = new Map();
+  private readonly table: EventTable = { seqs: [], subs: [], values: [], ats: [], measures: [], logs: [] };
   private readonly hostIndex: Index = new Map();
+  private readonly serviceIndex: Index = new Map();
   private readonly result: FoldResult;
 
   constructor(
@@ -241,6 +242,10 @@ export class WindowFold {
       }
       const n = table.seqs.length;
       let indexed = false;
+      // On time for the finest window: that window's item holds it, and every coarser window
+      // is derived from the finest ones. Late for it but on time for a coarser window: the
+      // coarser window's item holds it as a correction.
+      let onTimeForFinest = false;
       for (let si = 0; si < sizes.length; si++) {
         const size = sizes[si] as number;
         const start = windowStart(t, size);
@@ -258,22 +263,25 @@ export class WindowFold {
           });
           continue;
         }
+        if (si === 0) onTimeForFinest = true;
+        else if (onTimeForFinest) break; // on time for every coarser size too: derived
         if (!indexed) {
           indexed = true;
+          const isLog = e.type !== 'MetricSample';
           table.seqs.push(seq);
           table.subs.push(e.subSequenceNumber);
-          table.values.push(e.type === 'MetricSample' ? (ev as MetricSample).value : 0);
+          table.values.push(isLog ? 0 : (ev as MetricSample).value);
           table.ats.push(t);
+          table.measures.push(isLog ? (ev as LogEvent).level : (ev as MetricSample).metric);
+          table.logs.push(isLog);
         }
         const out = result.contributions;
         if (e.type === 'MetricSample') {
-          const m = ev as MetricSample;
-          contributionFor(this.metricIndex, out, 'metric', m.metric, m.host, si, size, start).events.push(n);
+          contributionFor(this.hostIndex, out, 'host', ev.host, si, size, start).events.push(n);
         } else {
           const l = ev as LogEvent;
-          contributionFor(this.serviceIndex, out, 'log-service', l.service, l.level, si, size, start).events.push(n);
-          if (config.logCountsByHost)
-            contributionFor(this.hostIndex, out, 'log-host', l.host, l.level, si, size, start).events.push(n);
+          contributionFor(this.serviceIndex, out, 'service', l.service, si, size, start).events.push(n);
+          if (config.logCountsByHost) contributionFor(this.hostIndex, out, 'host', l.host, si, size, start).events.push(n);
         }
       }
       if (t > result.maxEventTime) result.maxEventTime = t;

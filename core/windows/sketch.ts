@@ -72,11 +72,16 @@ interface KeyRange {
   maxKey: number;
 }
 
-/** Writes the non-empty bins of a store (only its [minKey, maxKey] range is scanned). */
-function writeStore(out: Buffer, pos: number, store: Bins & KeyRange): number {
-  const countAt = pos;
-  pos += 5; // room for the pair count, fixed width so it can be filled in afterwards
+/** Non-empty bins of a store (only its [minKey, maxKey] range is scanned). */
+function nonEmptyBins(store: Bins & KeyRange): number {
   let n = 0;
+  if (store.count > 0) for (let key = store.minKey; key <= store.maxKey; key++) if ((store.bins[key - store.offset] as number) > 0) n++;
+  return n;
+}
+
+/** Writes the non-empty bins of a store as a varint count, then (key delta, count) pairs. */
+function writeStore(out: Buffer, pos: number, store: Bins & KeyRange): number {
+  pos = writeVarint(out, pos, nonEmptyBins(store));
   let prev = 0;
   if (store.count > 0) {
     for (let key = store.minKey; key <= store.maxKey; key++) {
@@ -85,15 +90,17 @@ function writeStore(out: Buffer, pos: number, store: Bins & KeyRange): number {
         pos = writeVarint(out, pos, zigzag(key - prev));
         pos = writeVarint(out, pos, c);
         prev = key;
-        n++;
       }
     }
   }
-  for (let i = 0; i < 5; i++) out[countAt + i] = i < 4 ? ((n >>> (7 * i)) & 0x7f) | 0x80 : (n >>> 28) & 0x7f;
   return pos;
 }
 
-/** Encodes a sketch's bins (format 1): zero count, positive bins, negative bins. */
+/**
+ * Encodes a sketch's bins (format 2): zero count, positive bins, negative bins, every
+ * count a varint (format 1, still read, gave the bin counts a fixed 5 bytes each: 10 of the
+ * ~20 bytes a sparse minute's sketch needs, multiplied by every measure of a packed item).
+ */
 export function encodeSketch(sketch: DDSketch): Buffer {
   const pos = sketch.store as unknown as Bins & KeyRange;
   const neg = sketch.negativeStore as unknown as Bins & KeyRange;
@@ -101,7 +108,7 @@ export function encodeSketch(sketch: DDSketch): Buffer {
   const bound = 1 + 10 + 5 + 5 + 20 * (span(pos) + span(neg));
   const out = Buffer.allocUnsafe(Math.min(bound, 1 << 20));
   let at = 0;
-  out[at++] = 1;
+  out[at++] = 2;
   at = writeVarint(out, at, sketch.zeroCount);
   at = writeStore(out, at, pos);
   at = writeStore(out, at, neg);
@@ -122,11 +129,13 @@ export function decodeSketch(bytes: Uint8Array): DDSketch {
       mul *= 128;
     }
   };
-  if (bytes[pos++] !== 1) throw new Error('unknown sketch encoding: expected format 1');
+  const format = bytes[pos++];
+  if (format !== 1 && format !== 2) throw new Error('unknown sketch encoding: expected format 1 or 2');
   const sketch = newSketch();
   sketch.zeroCount = varint();
   let count = sketch.zeroCount;
   for (const store of [sketch.store, sketch.negativeStore] as unknown as Bins[]) {
+    // format 1 wrote each bin count in a fixed 5-byte varint, which reads the same way
     const n = varint();
     let key = 0;
     for (let i = 0; i < n; i++) {

@@ -11,7 +11,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EnvError } from '../../core/config/env.js';
 import type { MetricSample } from '../../core/contract/events.js';
-import type { BatchCounters, WindowProjection } from '../../core/projections/window-projection.js';
+import {
+  decodeHeldState,
+  encodeHeldState,
+  HELD_STATE_BUDGET_BYTES,
+  heldStateBytes,
+} from '../../core/projections/held-state.js';
+import type { BatchCounters, BatchResult, WindowProjection } from '../../core/projections/window-projection.js';
 import type { BatchResponse, LambdaKinesisEvent } from '../../core/local/event-source-mapping.js';
 import { STANDARD_METRICS } from '../../core/sources/synthetic-fleet.js';
 import type { DecodedRecord } from '../../core/windows/fold.js';
@@ -36,7 +42,24 @@ export interface KinesisBatchDeps {
    * no such dimension).
    */
   functionName?: string;
+  /** Bytes of tumbling-window state past which the held windows are flushed early (default 900,000 of Lambda's 1 MB). */
+  stateBudgetBytes?: number;
 }
+
+/**
+ * The fields Lambda adds to a Kinesis event when the mapping has a tumbling window
+ * (`TumblingWindowInSeconds`, the hot path's `flushIntervalSeconds`).
+ */
+export interface TumblingWindowFields {
+  window?: { start: string; end: string };
+  state?: Record<string, unknown>;
+  shardId?: string;
+  isFinalInvokeForWindow?: boolean;
+  isWindowTerminatedEarly?: boolean;
+}
+
+/** The handler's answer: the partial batch response, plus the state to hold with a tumbling window. */
+export type KinesisBatchResponse = BatchResponse & { state?: Record<string, string> };
 
 /** Where the dashboard and alarms find the hot path's EMF metrics (infra/constructs/observability.ts). */
 export const HOT_PATH_EMF = {
@@ -56,6 +79,7 @@ const COUNT_METRICS: [keyof BatchCounters, string][] = [
   ['duplicatesSkipped', 'DuplicatesSkipped'],
   ['writeRetries', 'WriteRetries'],
   ['failedWrites', 'FailedWrites'],
+  ['writeUnits', 'WriteUnits'],
 ];
 
 /** A Powertools metric unit. */
@@ -141,31 +165,48 @@ function booleanEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   throw new EnvError(`environment variable ${name} must be 'true' or 'false', got ${JSON.stringify(v)}`);
 }
 
-/** Builds the Lambda handler for one projection. */
+/**
+ * Builds the Lambda handler for one projection. Without a tumbling window every batch
+ * writes its windows; with one (the event carries `state`), batches fold into the held
+ * state returned to Lambda, and the windows are written at the window's final invoke.
+ */
 export function createKinesisBatchHandler(
   deps: KinesisBatchDeps,
-): (event: LambdaKinesisEvent) => Promise<BatchResponse> {
+): (event: LambdaKinesisEvent & TumblingWindowFields) => Promise<KinesisBatchResponse> {
   const functionName = deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined);
   const fleet = (deps.fleetMetrics ?? booleanEnv(process.env, 'PULSE_FLEET_METRICS')) ? new FleetSampler() : undefined;
   if (fleet) deps.projection.onDecoded((r) => fleet.add(r));
+  const budgetBytes = deps.stateBudgetBytes ?? HELD_STATE_BUDGET_BYTES;
   return async (event) => {
     const first = event.Records[0];
-    if (!first) return { batchItemFailures: [] };
-    const shardId = first.eventID.slice(0, first.eventID.indexOf(':'));
+    const windowed = event.state !== undefined;
+    const shardId = event.shardId ?? first?.eventID.slice(0, first.eventID.indexOf(':'));
+    if (!shardId) return windowed ? { batchItemFailures: [], state: {} } : { batchItemFailures: [] };
     fleet?.clear(); // what a failed invocation sampled is decoded again on its retry
-    const result = await deps.projection.processBatch(
-      shardId,
-      event.Records.map((r) => ({
-        record: r,
-        sequenceNumber: r.kinesis.sequenceNumber,
-        arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
-      })),
-    );
+    const records = event.Records.map((r) => ({
+      record: r,
+      sequenceNumber: r.kinesis.sequenceNumber,
+      arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+    }));
+    let result: BatchResult;
+    let state: Record<string, string> | undefined;
+    if (windowed) {
+      let encoded: Record<string, string> = {};
+      const held = await deps.projection.processHeld(shardId, records, decodeHeldState(event.state), {
+        flush: event.isFinalInvokeForWindow === true || event.isWindowTerminatedEarly === true,
+        budgetBytes,
+        sizeOf: (h) => heldStateBytes((encoded = encodeHeldState(h))),
+      });
+      result = held;
+      state = held.held ? encoded : {};
+    } else {
+      result = await deps.projection.processBatch(shardId, records);
+    }
     const c = result.counters;
     deps.onBatch?.(c);
     if (functionName) deps.metrics.addDimension(HOT_PATH_EMF.functionNameDimension, functionName);
     for (const [key, name] of COUNT_METRICS) deps.metrics.addMetric(name, MetricUnit.Count, c[key] as number);
-    deps.metrics.addMetric('EventTimeLag', MetricUnit.Milliseconds, c.eventTimeLagMs);
+    if (c.flushed) deps.metrics.addMetric('EventTimeLag', MetricUnit.Milliseconds, c.eventTimeLagMs);
     deps.metrics.publishStoredMetrics();
     fleet?.publish(deps.metrics, functionName, Date.now());
     // Counts and positions only: never payloads.
@@ -177,8 +218,11 @@ export function createKinesisBatchHandler(
       late: c.late,
       quarantined: c.quarantined,
       duplicatesSkipped: c.duplicatesSkipped,
+      writeUnits: c.writeUnits,
+      flushed: c.flushed,
       failedSequenceNumber: result.failedSequenceNumber,
     });
-    return { batchItemFailures: result.failedSequenceNumber ? [{ itemIdentifier: result.failedSequenceNumber }] : [] };
+    const batchItemFailures = result.failedSequenceNumber ? [{ itemIdentifier: result.failedSequenceNumber }] : [];
+    return state === undefined ? { batchItemFailures } : { batchItemFailures, state };
   };
 }

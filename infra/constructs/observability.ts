@@ -32,7 +32,6 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { EVENT_TYPES } from '../../core/contract/events.js';
 import { LAKE_TABLES } from '../../core/lake/columns.js';
-import { WINDOW_TABLE } from '../../core/projections/table.js';
 import { FLEET_METRICS, HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
 import type { PulseConfig } from '../config.js';
 import type { Analytics } from './analytics.js';
@@ -411,17 +410,10 @@ export class Observability extends Construct {
       {
         metric: new cloudwatch.MathExpression({
           // SUM of the array: a period where only one of them has data still counts.
-          expression: 'SUM([reads, writes, indexWrites])',
+          expression: 'SUM([reads, writes])',
           usingMetrics: {
             reads: table.metric('ReadThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES }),
             writes: table.metric('WriteThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES }),
-            indexWrites: new cloudwatch.Metric({
-              namespace: 'AWS/DynamoDB',
-              metricName: 'WriteThrottleEvents',
-              dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: WINDOW_TABLE.byMetricIndex.name },
-              statistic: 'Sum',
-              period: FIVE_MINUTES,
-            }),
           },
           label: 'throttled requests',
           period: FIVE_MINUTES,
@@ -753,14 +745,6 @@ export class Observability extends Construct {
         left: [
           table.metric('ReadThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES, label: 'read throttles' }),
           table.metric('WriteThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES, label: 'write throttles' }),
-          new cloudwatch.Metric({
-            namespace: 'AWS/DynamoDB',
-            metricName: 'WriteThrottleEvents',
-            dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: WINDOW_TABLE.byMetricIndex.name },
-            statistic: 'Sum',
-            period: FIVE_MINUTES,
-            label: `${WINDOW_TABLE.byMetricIndex.name} index write throttles`,
-          }),
         ],
         right: [
           this.emf('WriteRetries', 'Sum', FIVE_MINUTES, 'conditional write retries'),

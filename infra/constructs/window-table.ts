@@ -19,7 +19,7 @@ export class WindowTable extends Construct {
 
   constructor(scope: Construct, id: string, props: WindowTableProps) {
     super(scope, id);
-    const { partitionKey, sortKey, ttlAttribute, byMetricIndex } = WINDOW_TABLE;
+    const { partitionKey, sortKey, ttlAttribute } = WINDOW_TABLE;
     this.table = new dynamodb.Table(this, 'Table', {
       tableName: props.tableName,
       partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
@@ -27,17 +27,13 @@ export class WindowTable extends Construct {
       timeToLiveAttribute: ttlAttribute,
       ...SECURE_TABLE,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: byMetricIndex.name,
-      partitionKey: { name: byMetricIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: byMetricIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    // No secondary index: the fleet over time is read from the table's own keys (table.ts);
+    // an index would bill a second write for every window write.
   }
 
   /**
    * Exactly what the hot path does: read-modify-write items, batch side outputs, query
-   * checkpoints, on the table only (`table.grant` would add its indexes, `index/*`).
+   * checkpoints, on the table only.
    */
   grantProjectionWrite(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
@@ -47,8 +43,8 @@ export class WindowTable extends Construct {
     });
   }
 
-  /** What the read API needs: queries on the table and its index. */
+  /** What the read API needs: queries and key reads on the table. */
   grantRead(grantee: iam.IGrantable): void {
-    this.table.grant(grantee, 'dynamodb:Query', 'dynamodb:GetItem');
+    this.table.grant(grantee, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
   }
 }

@@ -335,7 +335,7 @@ async function run(s: Scenario): Promise<Row> {
   }
 
   // Assess: window by window against the oracle
-  const actual = await storedWindows(env.ddb, table);
+  const actual = await storedWindows(env.ddb, table, config.windowSizesMs);
   let lost = 0;
   let doubleCounted = 0;
   let counted = 0;

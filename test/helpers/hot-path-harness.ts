@@ -5,10 +5,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SchemaRegistry } from '../../core/contract/registry.js';
 import { WindowProjection } from '../../core/projections/window-projection.js';
-import { fromAttributes } from '../../core/projections/window-items.js';
+import { fromAttributes, isWindowItem } from '../../core/projections/window-items.js';
+import { seriesWindows } from '../../core/projections/window-views.js';
 import { percentiles } from '../../core/windows/aggregates.js';
 import type { WindowingConfig } from '../../core/windows/config.js';
-import { itemId } from '../../core/windows/fold.js';
 import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
 import type { KinesisFunction } from '../../core/local/event-source-mapping.js';
 import { scanAll } from './local-dynamo.js';
@@ -98,15 +98,22 @@ export function hotPathFunction(options: {
   return { fn, projection };
 }
 
-/** Every window item of a table, in the oracle's shape, by item id. */
-export async function storedWindows(ddb: DynamoDBClient, tableName: string): Promise<Map<string, OracleWindow>> {
+/**
+ * Every window of a table, in the oracle's shape, by the oracle's ids
+ * (`metric|<metric>|<host>|<size>|<start>`, `log-service|…`, `log-host|…`): packed items
+ * expanded, coarser sizes derived from the finest windows and their corrections.
+ */
+export async function storedWindows(
+  ddb: DynamoDBClient,
+  tableName: string,
+  sizes: readonly number[],
+): Promise<Map<string, OracleWindow>> {
+  const items = (await scanAll(ddb, tableName)).filter(isWindowItem).map(fromAttributes);
   const out = new Map<string, OracleWindow>();
-  for (const attrs of await scanAll(ddb, tableName)) {
-    if (!attrs.kind) continue;
-    const item = fromAttributes(attrs);
-    const m = item.metric;
+  for (const [id, w] of seriesWindows(items, sizes)) {
+    const m = w.metric;
     out.set(
-      itemId(item.key),
+      id,
       m
         ? {
             count: m.count,
@@ -117,7 +124,7 @@ export async function storedWindows(ddb: DynamoDBClient, tableName: string): Pro
             lastAt: m.lastAt,
             ...(percentiles(m) as { p50: number; p95: number; p99: number }),
           }
-        : { count: item.count, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity },
+        : { count: w.count, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity },
     );
   }
   return out;

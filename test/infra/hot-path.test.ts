@@ -53,7 +53,7 @@ describe('hot-path infrastructure', () => {
     );
   });
 
-  it('keeps windows in an on-demand table with PITR, TTL, deletion protection and the by-metric index', () => {
+  it('keeps windows in an on-demand table with PITR, TTL, deletion protection and no secondary index', () => {
     t.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'pulse-dev-windows',
       BillingMode: 'PAY_PER_REQUEST',
@@ -65,16 +65,7 @@ describe('hot-path infrastructure', () => {
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       DeletionProtectionEnabled: true,
       SSESpecification: { SSEEnabled: true },
-      GlobalSecondaryIndexes: [
-        Match.objectLike({
-          IndexName: 'by-metric',
-          KeySchema: [
-            { AttributeName: 'gpk', KeyType: 'HASH' },
-            { AttributeName: 'gsk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        }),
-      ],
+      GlobalSecondaryIndexes: Match.absent(),
     });
   });
 

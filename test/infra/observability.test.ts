@@ -179,20 +179,13 @@ describe('observability: alarms', () => {
     });
   });
 
-  it('alarms on over 10 throttled requests of the window table and its index in 5 minutes', () => {
+  it('alarms on over 10 throttled requests of the window table in 5 minutes', () => {
     const table = [{ Name: 'TableName', Value: ref(ids.table) }];
     expectAlarm(t, 'window-table-throttles', 'window-table-throttles', {
       Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: 'SUM([reads, writes, indexWrites])', ReturnData: true }),
+        Match.objectLike({ Expression: 'SUM([reads, writes])', ReturnData: true }),
         stat('reads', 'AWS/DynamoDB', 'ReadThrottleEvents', table, 'Sum'),
         stat('writes', 'AWS/DynamoDB', 'WriteThrottleEvents', table, 'Sum'),
-        stat(
-          'indexWrites',
-          'AWS/DynamoDB',
-          'WriteThrottleEvents',
-          [{ Name: 'GlobalSecondaryIndexName', Value: 'by-metric' }, ...table],
-          'Sum',
-        ),
       ]),
       Threshold: 10,
       EvaluationPeriods: 1,

@@ -167,7 +167,7 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
           const stats = await mapping.drain();
 
           // Assess
-          const actual = await storedWindows(dynamo.ddb, table);
+          const actual = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
           expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
           const outputs = await sideOutputCounts(dynamo.ddb, table);
           expect(outputs.quarantined).toBe(expected.quarantined);

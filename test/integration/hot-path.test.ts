@@ -11,7 +11,7 @@ import { readShard, waitActive } from '../../core/local/streams.js';
 import { Producer } from '../../core/produce/producer.js';
 import { kinesisParentsOf } from '../../core/projections/lineage.js';
 import { SideOutputStore } from '../../core/projections/side-outputs.js';
-import { itemSizeBytes } from '../../core/projections/window-items.js';
+import { itemSizeBytes } from '../../core/cost/item-size.js';
 import { WindowProjection } from '../../core/projections/window-projection.js';
 import { WindowReader } from '../../core/projections/window-reader.js';
 import { windowingConfig } from '../../core/windows/config.js';
@@ -108,7 +108,7 @@ describe('hot path: quarantine', () => {
       'MetricSample is invalid: metric must be snake_case (a-z, 0-9, _), 1-64 characters',
       expect.stringMatching(/^occurred_at is 3\d{6} ms after the record arrived, beyond the 300000 ms skew bound/),
     ]);
-    const windows = await storedWindows(dynamo.ddb, table);
+    const windows = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
     expect([...windows.values()].map((w) => w.count)).toEqual([1, 1]); // the good event, in its minute and its hour
   });
 });
@@ -192,17 +192,19 @@ describe('hot path: read API and item size', () => {
     // watermark = last event (base + 179 s) - 10 s: the first minute is final (59.999 + 60 ≤ 169), the last is not
     expect(series.map((w) => w.final)).toEqual([true, false, false]);
     expect(hour.map((w) => [w.count, w.final])).toEqual([[180, false]]);
-    const metricItems = (await scanAll(dynamo.ddb, table)).filter((i) => i.kind?.S === 'metric');
-    expect(Math.max(...metricItems.map(itemSizeBytes))).toBeLessThan(1_024);
+    const hostItems = (await scanAll(dynamo.ddb, table)).filter((i) => i.kind?.S === 'host');
+    // one item per (host, minute): 3 hosts × 3 minutes, none for the hour (derived from the minutes)
+    expect(hostItems).toHaveLength(9);
+    expect(Math.max(...hostItems.map(itemSizeBytes))).toBeLessThan(1_024);
     // TTL: 30 days after the window ends, in epoch seconds
-    for (const i of metricItems) expect(Number(i.ttl?.N)).toBe(Number(i.we?.N) / 1000 + 30 * 86_400);
+    for (const i of hostItems) expect(Number(i.ttl?.N)).toBe((Number(i.ws?.N) + 60_000) / 1000 + 30 * 86_400);
   });
 });
 
 describe('hot path: metrics', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('publishes EMF metrics for events in, windows written, late, quarantined, duplicates, retries and event-time lag', async () => {
+  it('publishes EMF metrics for events in, windows written, write units, late, quarantined, duplicates, retries and event-time lag', async () => {
     // Prepare
     const stream = await kinesis.newStream(1);
     const table = await dynamo.newTable();
@@ -230,7 +232,8 @@ describe('hot path: metrics', () => {
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('Pulse');
     expect(emf).toMatchObject({
       EventsIn: 2,
-      WindowsWritten: 2,
+      WindowsWritten: 1, // the host's minute; its hour is derived from the minutes
+      WriteUnits: 2, // that item and the checkpoint, each under 1 KB
       LateEvents: 2,
       QuarantinedEvents: 0,
       DuplicatesSkipped: 0,
@@ -386,7 +389,7 @@ describe('hot path: reshard', () => {
     // Assess
     expect(logs.length).toBe(3);
     expect(expected.late.get(60_000)).toBeGreaterThan(0);
-    const actual = await storedWindows(dynamo.ddb, table);
+    const actual = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
     expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
   });
 });
@@ -433,7 +436,7 @@ describe('hot path: consecutive batches in different processes', () => {
     }
     // Assess
     expect(expected.late.get(60_000)).toBe(1);
-    const actual = await storedWindows(dynamo.ddb, table);
+    const actual = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
     expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
   });
 });

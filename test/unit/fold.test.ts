@@ -125,14 +125,14 @@ describe('fold: log counts', () => {
   });
   const keys = (byHost: boolean) =>
     foldRecords(initialState(), [logRecord()], { ...config, logCountsByHost: byHost }).contributions.map(
-      (c) => `${c.key.kind}|${c.key.a}|${c.key.b}`,
+      (c) => `${c.key.kind}|${c.key.name}|${c.events.length}`,
     );
 
   it('counts logs per (service, level) only by default', () => {
-    expect(keys(config.logCountsByHost)).toEqual(['log-service|api|ERROR']);
+    expect(keys(config.logCountsByHost)).toEqual(['service|api|1']);
   });
 
   it('also per (host, level) when logCountsByHost is set', () => {
-    expect(keys(true)).toEqual(['log-service|api|ERROR', 'log-host|server-007|ERROR']);
+    expect(keys(true)).toEqual(['service|api|1', 'host|server-007|1']);
   });
 });

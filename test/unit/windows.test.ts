@@ -74,6 +74,7 @@ describe('windowing config', () => {
   it.each([
     [{ windowSizesMs: [] }, 'windowSizesMs must list at least one size'],
     [{ windowSizesMs: [7_000] }, 'window size 7000 ms is invalid: use whole seconds that divide a day'],
+    [{ windowSizesMs: [90_000, 60_000] }, 'window size 90000 ms is not a multiple of the finest size 60000 ms'],
     [{ allowedLatenessMs: -1 }, 'allowedLatenessMs must be an integer ≥ 0, got -1'],
     [{ logCountsByHost: 'yes' as unknown as boolean }, 'logCountsByHost must be true or false, got yes'],
   ])('rejects %j', (partial, message) => {
