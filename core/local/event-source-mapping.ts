@@ -703,6 +703,7 @@ export class KinesisEventSourceMapping {
     if (!w?.invoked || Buffer.byteLength(w.state) <= MAX_STATE_BYTES) return true;
     this.stats.windowsTerminatedEarly++;
     if (!(await this.finalInvoke(shard, w, true))) return false;
+    w.state = '{}';
     w.invoked = false;
     w.startAfter = shard.after;
     this.o.onCheckpoint?.(this.positions());

@@ -1,0 +1,351 @@
+/**
+ * Fleet benchmark: what the hot path costs per event at the shapes real fleets have,
+ * with window state held across invocations (`flushIntervalSeconds`) and without it
+ * (`0`: every batch writes its windows), side by side.
+ *
+ * Each host runs its own agent (its own producer id): every `interval_s` it sends one
+ * KPL record of all its metrics, partition key = host, arriving 0.1–1 s after the
+ * samples were taken. Records go to shards by the MD5 of their partition key, as
+ * Kinesis routes them. A simulated clock drives Lambda's polling (one batch per shard
+ * per second, at most 1,000 records), its tumbling windows (state passed from
+ * invocation to invocation, a final invoke once the window's arrival time has passed)
+ * and the real handler (base64, de-aggregation, decode, the fold, the held state's
+ * encoding, the projection's conditional writes) against an in-memory DynamoDB that
+ * stores items, answers reads with them and counts the units DynamoDB would bill
+ * (bench/lib/memory-dynamo.ts).
+ *
+ * `p95_visible_ms` is simulated: from a record's arrival to the poll that wrote its
+ * windows, plus the real time that invocation took.
+ *
+ *   npm run bench:fleet [-- --shapes A,B,C,D --flush 60]
+ */
+import { createHash } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { eventId } from '../core/contract/events.js';
+import { AggregateBuilder } from '../core/contract/kpl.js';
+import { SchemaRegistry } from '../core/contract/registry.js';
+import { SingleObjectEncoder } from '../core/contract/single-object.js';
+import type { LambdaKinesisEventRecord } from '../core/local/event-source-mapping.js';
+import { WindowProjection } from '../core/projections/window-projection.js';
+import { seededRandom } from '../core/sources/synthetic-fleet.js';
+import { windowingConfig } from '../core/windows/config.js';
+import { createKinesisBatchHandler } from '../handlers/lib/kinesis-batch.js';
+import { MemoryDynamo } from './lib/memory-dynamo.js';
+
+/** A fleet shape: `hosts` × `metrics` every `interval_s`, simulated for `seconds` on `shards` shards. */
+interface Shape {
+  name: string;
+  hosts: number;
+  metrics: number;
+  interval_s: number;
+  seconds: number;
+  shards: number;
+  note: string;
+}
+
+const SHAPES: Shape[] = [
+  { name: 'A', hosts: 10, metrics: 5, interval_s: 300, seconds: 7_200, shards: 1, note: 'seed 000: 10 hosts × 5 metrics every 5 minutes' },
+  { name: 'B', hosts: 1_000, metrics: 5, interval_s: 10, seconds: 600, shards: 1, note: '1,000 hosts × 5 metrics every 10 s' },
+  { name: 'C', hosts: 10_000, metrics: 20, interval_s: 10, seconds: 240, shards: 12, note: '10,000 hosts × 20 metrics every 10 s' },
+  { name: 'D', hosts: 10, metrics: 5, interval_s: 0.05, seconds: 180, shards: 2, note: "today's dense fleet: 10 hosts × 5 metrics, 20 samples/s per series" },
+];
+
+const { values } = parseArgs({
+  options: {
+    shapes: { type: 'string', default: 'A,B,C,D' },
+    flush: { type: 'string', default: '60' },
+    'c-shards': { type: 'string' },
+  },
+});
+const FLUSH_S = Number(values.flush);
+const chosen = new Set(values.shapes.split(','));
+if (values['c-shards']) (SHAPES[2] as Shape).shards = Number(values['c-shards']);
+
+const registry = SchemaRegistry.load();
+const config = windowingConfig();
+const metricV = registry.latest('MetricSample');
+const BATCH_SIZE = 1_000;
+const STATE_LIMIT = 1_048_576;
+const silent = { log: () => {}, info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+
+/** Realistic metric names, snake_case as the contract wants. */
+const METRIC_NAMES = [
+  'cpu_utilization', 'memory_usage', 'disk_usage', 'network_in', 'network_out', 'system_load_1m', 'system_load_5m',
+  'disk_read_bytes', 'disk_write_bytes', 'disk_io_time_ms', 'memory_cached_bytes', 'memory_swap_used',
+  'process_count', 'thread_count', 'tcp_connections', 'network_errors', 'filesystem_inodes_used',
+  'context_switches', 'interrupts_per_s', 'uptime_seconds',
+];
+
+function shardOf(partitionKey: string, shards: number): number {
+  const hash = BigInt(`0x${createHash('md5').update(partitionKey).digest('hex')}`);
+  return Number((hash * BigInt(shards)) >> 128n);
+}
+
+interface Pending {
+  arrival: number;
+  data: Buffer;
+  host: string;
+  events: number;
+}
+
+interface ModeFigures {
+  flush_interval_s: number;
+  events: number;
+  writes_per_event: number;
+  write_units_per_event: number;
+  checkpoint_write_units_per_event: number;
+  read_units_per_event: number;
+  p95_visible_ms: number;
+  invocations: number;
+  early_flushes: number;
+  windows_terminated_early: number;
+  max_state_bytes: number;
+  hot_path_events_per_cpu_s: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))] as number);
+}
+
+async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
+  const random = seededRandom(15);
+  const encoder = new SingleObjectEncoder();
+  const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+  const intervalMs = Math.round(shape.interval_s * 1_000);
+  const hosts = Array.from({ length: shape.hosts }, (_, i) => `host-${String(i + 1).padStart(5, '0')}`);
+  const producerOf = hosts.map((h) => `agent-${h}-${createHash('md5').update(h).digest('hex').slice(0, 12)}`);
+  const seqOf = hosts.map(() => 0);
+  const shardOfHost = hosts.map((h) => shardOf(h, shape.shards));
+  const ticksBySecond = new Map<number, number[]>();
+  for (let h = 0; h < hosts.length; h++) {
+    for (let t = Math.floor(random() * intervalMs); t < shape.seconds * 1_000; t += intervalMs) {
+      const s = Math.floor(t / 1_000);
+      let list = ticksBySecond.get(s);
+      if (!list) ticksBySecond.set(s, (list = []));
+      list.push(h, t);
+    }
+  }
+
+  const ddb = new MemoryDynamo();
+  const projection = new WindowProjection({
+    ddb: ddb as unknown as Pick<DynamoDBClient, 'send'>,
+    tableName: 'bench',
+    registry,
+    config,
+    now: () => base + shape.seconds * 1_000,
+  });
+  const handler = createKinesisBatchHandler({
+    projection,
+    logger: new Logger({ serviceName: 'bench', logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Bench', serviceName: 'hot-path', logger: silent }),
+    fleetMetrics: false,
+  });
+
+  const shards = Array.from({ length: shape.shards }, (_, i) => ({
+    id: `shardId-${String(i).padStart(12, '0')}`,
+    pending: [] as Pending[],
+    seq: 0n,
+    window: -1,
+    state: {} as Record<string, unknown>,
+    held: [] as number[], // arrivals of records folded but not yet written
+  }));
+  const latencies: number[] = [];
+  let events = 0;
+  let invocations = 0;
+  let earlyFlushes = 0;
+  let terminatedEarly = 0;
+  let maxState = 0;
+  let cpuMs = 0;
+
+  const invoke = async (
+    shard: (typeof shards)[number],
+    records: Pending[],
+    at: number,
+    final: boolean,
+    early = false,
+  ): Promise<void> => {
+    const lambdaRecords: LambdaKinesisEventRecord[] = records.map((r) => {
+      const seq = String(49_650_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + shard.seq++);
+      return {
+        eventSource: 'aws:kinesis',
+        eventVersion: '1.0',
+        eventID: `${shard.id}:${seq}`,
+        eventName: 'aws:kinesis:record',
+        eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/bench',
+        awsRegion: 'us-east-1',
+        invokeIdentityArn: 'arn:aws:iam::000000000000:role/bench',
+        kinesis: {
+          kinesisSchemaVersion: '1.0',
+          partitionKey: r.host,
+          sequenceNumber: seq,
+          data: r.data.toString('base64'),
+          approximateArrivalTimestamp: (base + r.arrival) / 1000,
+        },
+      };
+    });
+    const windowed = flushS > 0;
+    const t0 = performance.now();
+    const out = await handler({
+      Records: lambdaRecords,
+      ...(windowed
+        ? {
+            state: shard.state,
+            shardId: shard.id,
+            window: {
+              start: new Date(base + shard.window * flushS * 1_000).toISOString(),
+              end: new Date(base + (shard.window + 1) * flushS * 1_000).toISOString(),
+            },
+            isFinalInvokeForWindow: final,
+            isWindowTerminatedEarly: early,
+          }
+        : {}),
+    });
+    const ms = performance.now() - t0;
+    cpuMs += ms;
+    invocations++;
+    if (out.batchItemFailures.length > 0) throw new Error('the bench never fails a write: a failure is a bug');
+    for (const r of records) shard.held.push(r.arrival);
+    const written = !windowed || final || Object.keys(out.state ?? {}).length === 0;
+    if (windowed) {
+      shard.state = out.state ?? {};
+      const bytes = Buffer.byteLength(JSON.stringify(shard.state));
+      maxState = Math.max(maxState, bytes);
+      if (!final && written && records.length > 0) earlyFlushes++;
+      if (bytes > STATE_LIMIT) {
+        // Lambda ends the window early: final processing of this state, then the same window afresh.
+        terminatedEarly++;
+        await invoke(shard, [], at, true, true);
+        return;
+      }
+    }
+    if (written) {
+      for (const arrival of shard.held) latencies.push(at - arrival + ms);
+      shard.held = [];
+    }
+  };
+
+  const poll = async (shard: (typeof shards)[number], at: number) => {
+    shard.pending.sort((a, b) => a.arrival - b.arrival);
+    const cut = shard.pending.findIndex((r) => r.arrival > at);
+    const ready = cut < 0 ? shard.pending : shard.pending.slice(0, cut);
+    shard.pending = cut < 0 ? [] : shard.pending.slice(cut);
+    let i = 0;
+    do {
+      if (flushS > 0) {
+        const next = ready[i];
+        const window = next ? Math.floor(next.arrival / (flushS * 1_000)) : Math.floor(at / (flushS * 1_000));
+        // The window's arrival time has passed: its final invoke, if anything was folded in it.
+        if (shard.window >= 0 && window > shard.window) {
+          if (Object.keys(shard.state).length > 0 || shard.held.length > 0) await invoke(shard, [], at, true);
+          shard.state = {};
+        }
+        shard.window = Math.max(shard.window, window);
+        if (!next) break;
+        let j = i;
+        while (j < ready.length && j - i < BATCH_SIZE && Math.floor((ready[j] as Pending).arrival / (flushS * 1_000)) === window) j++;
+        await invoke(shard, ready.slice(i, j), at, false);
+        i = j;
+      } else {
+        if (i >= ready.length) break;
+        const j = Math.min(ready.length, i + BATCH_SIZE);
+        await invoke(shard, ready.slice(i, j), at, false);
+        i = j;
+      }
+    } while (i < ready.length || flushS > 0);
+  };
+
+  for (let s = 0; s <= shape.seconds + Math.max(flushS, 1) + 2; s++) {
+    const ticks = ticksBySecond.get(s) ?? [];
+    for (let k = 0; k < ticks.length; k += 2) {
+      const h = ticks[k] as number;
+      const t = ticks[k + 1] as number;
+      const host = hosts[h] as string;
+      const builder = new AggregateBuilder();
+      for (let m = 0; m < shape.metrics; m++) {
+        const seq = ++(seqOf[h] as number);
+        const producer = producerOf[h] as string;
+        builder.add({
+          partitionKey: host,
+          data: encoder.encode(metricV, {
+            event_id: eventId(producer, seq),
+            producer_id: producer,
+            producer_seq: seq,
+            occurred_at: new Date(base + t),
+            host,
+            metric: METRIC_NAMES[m % METRIC_NAMES.length] as string,
+            value: Math.round(random() * 10_000) / 100,
+            unit: 'percent',
+            region: 'us-east-1',
+            environment: 'production',
+            tags: {},
+            source: 'agent',
+          }),
+        });
+      }
+      events += shape.metrics;
+      (shards[shardOfHost[h] as number] as (typeof shards)[number]).pending.push({
+        arrival: t + 100 + Math.floor(random() * 900),
+        data: builder.build(),
+        host,
+        events: shape.metrics,
+      });
+    }
+    // Lambda polls each shard about once a second (MaximumBatchingWindowInSeconds 1).
+    for (const shard of shards) await poll(shard, (s + 1) * 1_000);
+  }
+  // The end: every window still held is written (a final invoke once its time passes).
+  for (const shard of shards) {
+    if (flushS > 0 && (Object.keys(shard.state).length > 0 || shard.held.length > 0)) {
+      await invoke(shard, [], (shard.window + 1) * flushS * 1_000 + 1_000, true);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const c = ddb.counts;
+  const per = (n: number) => Math.round((n / events) * 100_000) / 100_000;
+  return {
+    flush_interval_s: flushS,
+    events,
+    writes_per_event: per(c.windowWrites - c.conditionFailures),
+    write_units_per_event: per(c.windowWriteUnits + c.checkpointWriteUnits + c.sideOutputWriteUnits),
+    checkpoint_write_units_per_event: per(c.checkpointWriteUnits),
+    read_units_per_event: per(c.readUnits),
+    p95_visible_ms: Math.round(percentile(latencies, 0.95)),
+    invocations,
+    early_flushes: earlyFlushes,
+    windows_terminated_early: terminatedEarly,
+    max_state_bytes: maxState,
+    hot_path_events_per_cpu_s: Math.round(events / (cpuMs / 1_000)),
+  };
+}
+
+const results = [];
+for (const shape of SHAPES) {
+  if (!chosen.has(shape.name)) continue;
+  const held = await simulate(shape, FLUSH_S);
+  const perBatch = await simulate(shape, 0);
+  const eventsPerS = Math.round((shape.hosts * shape.metrics) / shape.interval_s);
+  const row = {
+    name: shape.name,
+    hosts: shape.hosts,
+    metrics: shape.metrics,
+    interval_s: shape.interval_s,
+    shards: shape.shards,
+    events_per_s: eventsPerS,
+    writes_per_event: held.writes_per_event,
+    write_units_per_event: held.write_units_per_event,
+    read_units_per_event: held.read_units_per_event,
+    p95_visible_ms: held.p95_visible_ms,
+    held,
+    per_batch: perBatch,
+  };
+  process.stderr.write(
+    `${shape.name} (${shape.note}; ${eventsPerS} events/s on ${shape.shards} shard(s), ${held.events} events):\n` +
+      `  flush ${FLUSH_S} s: ${held.writes_per_event} writes, ${held.write_units_per_event} WU (checkpoints ${held.checkpoint_write_units_per_event}), ${held.read_units_per_event} RU per event; p95 visible ${held.p95_visible_ms} ms; max state ${held.max_state_bytes} B, ${held.early_flushes} early flushes\n` +
+      `  flush 0:    ${perBatch.writes_per_event} writes, ${perBatch.write_units_per_event} WU (checkpoints ${perBatch.checkpoint_write_units_per_event}), ${perBatch.read_units_per_event} RU per event; p95 visible ${perBatch.p95_visible_ms} ms\n`,
+  );
+  results.push(row);
+}
+console.log(JSON.stringify({ bench: 'fleet', flush_interval_s: FLUSH_S, shapes: results }));
