@@ -18,6 +18,7 @@ export interface PulseConfig {
     batchSize: number;
     maxBatchingWindowSeconds: number;
     retryAttempts: number;
+    flushIntervalSeconds: number;
     maxRecordAgeSeconds: number;
     memoryMb: number;
     timeoutSeconds: number;
@@ -88,6 +89,8 @@ export interface PulseSettings {
   maxBatchingWindowSeconds?: number | string;
   /** Retries before a batch goes to the failure bucket (0–10000). */
   retryAttempts?: number | string;
+  /** Seconds the hot path holds window state before writing it (0–900; 0: every batch writes). */
+  flushIntervalSeconds?: number | string;
   /** Older records go to the failure bucket (60–604800, at most the retention). */
   maxRecordAgeSeconds?: number | string;
   /** Hot-path function memory, MB (128–10240). */
@@ -145,6 +148,7 @@ export const SETTING_KEYS = [
   'batchSize',
   'maxBatchingWindowSeconds',
   'retryAttempts',
+  'flushIntervalSeconds',
   'maxRecordAgeSeconds',
   'memoryMb',
   'timeoutSeconds',
@@ -340,6 +344,7 @@ export function readConfig(get: (key: keyof PulseSettings) => unknown): PulseCon
       batchSize: setting('batchSize', APP_DEFAULTS.batchSize, 1, 10_000),
       maxBatchingWindowSeconds: setting('maxBatchingWindowSeconds', APP_DEFAULTS.maxBatchingWindowSeconds, 0, 300),
       retryAttempts: setting('retryAttempts', APP_DEFAULTS.retryAttempts, 0, 10_000),
+      flushIntervalSeconds: setting('flushIntervalSeconds', APP_DEFAULTS.flushIntervalSeconds, 0, 900),
       maxRecordAgeSeconds,
       memoryMb: setting('memoryMb', APP_DEFAULTS.memoryMb, 128, 10_240),
       timeoutSeconds: setting('timeoutSeconds', APP_DEFAULTS.timeoutSeconds, 10, 900),

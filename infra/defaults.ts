@@ -4,6 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { COLLECTOR_DEFAULTS } from '../core/sources/collector.js';
 import { INGEST_THROTTLE } from '../core/sources/ingest.js';
+import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '../core/projections/held-state.js';
 /**
  * Defaults of the Pulse CDK app, as data. Every value can be overridden by CDK
  * context (`-c key=value` or cdk.json); see infra/config.ts for validation.
@@ -25,6 +26,12 @@ export const HOT_PATH_DEFAULTS = {
   maxBatchingWindowSeconds: 1,
   /** Retries of the same records before they go to the failure bucket (bisection does not count). */
   retryAttempts: 10,
+  /**
+   * Seconds the hot path holds window state before writing it (the mapping's tumbling
+   * window, 0–900; 0: every batch writes its windows, for the lowest latency); why a
+   * minute: DEFAULT_FLUSH_INTERVAL_SECONDS.
+   */
+  flushIntervalSeconds: DEFAULT_FLUSH_INTERVAL_SECONDS,
   /** Records older than this go to the failure bucket instead of blocking the shard: 1 day. */
   maxRecordAgeSeconds: 86_400,
   /** Memory of the function, MB (CPU scales with it; decode and windowing are CPU-bound). */

@@ -27,15 +27,21 @@ import { LakeQuery, syncLake } from '../lake/lake-query.js';
 import { LocalDelivery } from '../lake/local-delivery.js';
 import { LakeTransform } from '../lake/transform.js';
 import { Producer } from '../produce/producer.js';
+import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '../projections/held-state.js';
 import { SideOutputStore } from '../projections/side-outputs.js';
 import { kinesisParentsOf } from '../projections/lineage.js';
 import { type BatchCounters, WindowProjection } from '../projections/window-projection.js';
 import { WindowReader } from '../projections/window-reader.js';
+import { isWindowItem } from '../projections/window-items.js';
 import { resourceNames } from '../resources.js';
 import { SyntheticFleet } from '../sources/synthetic-fleet.js';
 import { type WindowingConfig, windowingConfigFromEnv } from '../windows/config.js';
 import { type LocalDynamo, startDynamoServer } from './dynamodb-server.js';
-import { KinesisEventSourceMapping, type LambdaKinesisEvent } from './event-source-mapping.js';
+import {
+  KinesisEventSourceMapping,
+  type LambdaKinesisEvent,
+  type LambdaKinesisWindowEvent,
+} from './event-source-mapping.js';
 import { S3FailureDestination } from './failure-destination.js';
 import { type LocalServer, startKinesisServer } from './kinesis-server.js';
 import { startDashboard } from './dashboard/server.js';
@@ -56,6 +62,11 @@ export interface PipelineOptions {
   /** Stop producing after this many events (undefined: until stop()). */
   maxEvents?: number;
   shards: number;
+  /**
+   * Seconds the hot path holds window state before writing it (the mapping's tumbling
+   * window; default {@link DEFAULT_FLUSH_INTERVAL_SECONDS}, as in AWS; 0: every batch writes).
+   */
+  flushIntervalSeconds?: number;
   kinesisPort?: number;
   /** How far in the past event time starts (default 30 minutes; see produce()). */
   backfillMs?: number;
@@ -97,13 +108,21 @@ export interface PipelineSummary {
   /** Distinct event identities of this run in the lake (silver). */
   parquet_rows: number;
   parquet_files: number;
-  /** Stream arrival to window written, 95th percentile. */
+  /** Stream arrival to window written (visible), 95th percentile. */
   p95_latency_ms: number;
   p50_latency_ms: number;
   p99_latency_ms: number;
   events_per_s: number;
   duration_s: number;
   windows: number;
+  /** Window items the hot path wrote in this run. */
+  window_writes: number;
+  /** Write units those writes and the shard checkpoints' cost, as DynamoDB bills them. */
+  write_units: number;
+  /** Seconds from the end of producing to every event windowed and in the lake. */
+  catch_up_s: number;
+  /** The hot path's flush interval (0: every batch writes). */
+  flush_interval_s: number;
   dynamodb: 'dynamodb-local' | 'dynalite';
 }
 
@@ -156,7 +175,7 @@ function percentile(sorted: number[], p: number): number {
 /** See the module comment. */
 export class LocalPipeline {
   private readonly latencies: number[] = [];
-  private readonly hot = { windowsWritten: 0, late: 0, quarantined: 0, lagMs: 0 };
+  private readonly hot = { windowsWritten: 0, writeUnits: 0, late: 0, quarantined: 0, lagMs: 0 };
   /** True when this run continues an earlier one on the same data dir. */
   resumed = false;
   /** The dashboard's address, when it runs. */
@@ -278,19 +297,32 @@ export class LocalPipeline {
       };
     };
     const lakePositions = positions('delivery');
+    const flushIntervalSeconds = o.flushIntervalSeconds ?? DEFAULT_FLUSH_INTERVAL_SECONDS;
+    // Arrival times of records folded into held window state, by shard: visible at the next flush.
+    const held = new Map<string, number[]>();
     const hotPath = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
       batchSize: 1_000,
       maxBatchingWindowMs: 200,
       pollIntervalMs: 100,
+      tumblingWindowSeconds: flushIntervalSeconds,
       onFailure: new S3FailureDestination(s3, names.lakeBucket, 'hot-path', streamArn),
-      fn: async (event: LambdaKinesisEvent) => {
+      fn: async (event: LambdaKinesisEvent | LambdaKinesisWindowEvent) => {
         const t0 = performance.now();
         const out = await handler(event);
         timing.hotPathMs += performance.now() - t0;
-        const now = Date.now();
-        for (const r of event.Records) self.pipeline?.recordLatency(now - r.kinesis.approximateArrivalTimestamp * 1000);
+        const failed = out.batchItemFailures[0]?.itemIdentifier;
+        const cut = failed === undefined ? -1 : event.Records.findIndex((r) => r.kinesis.sequenceNumber === failed);
+        const done = cut < 0 ? event.Records : event.Records.slice(0, cut);
+        const shardId = 'shardId' in event ? event.shardId : (event.Records[0]?.eventID.split(':')[0] ?? '');
+        const arrivals = held.get(shardId) ?? [];
+        for (const r of done) arrivals.push(r.kinesis.approximateArrivalTimestamp * 1000);
+        if (out.state === undefined || Object.keys(out.state).length === 0) {
+          const now = Date.now();
+          for (const at of arrivals) self.pipeline?.recordLatency(now - at);
+          held.delete(shardId);
+        } else held.set(shardId, arrivals);
         return out;
       },
     });
@@ -403,6 +435,7 @@ export class LocalPipeline {
 
   private recordBatch(c: BatchCounters): void {
     this.hot.windowsWritten += c.windowsWritten;
+    this.hot.writeUnits += c.writeUnits;
     this.hot.late += c.late;
     this.hot.quarantined += c.quarantined;
     if (c.eventTimeLagMs > 0) this.hot.lagMs = c.eventTimeLagMs;
@@ -551,9 +584,9 @@ export class LocalPipeline {
     this.hotPath.stop();
     this.lake.stop();
     await Promise.all([this.hotRun, this.lakeRun]);
-    await this.hotPath.drain();
-    await this.lake.drain();
+    await Promise.all([this.hotPath.drain(), this.lake.drain()]);
     for (const d of this.deliveries.values()) await d.flush();
+    const caughtUpAt = Date.now();
     this.saveLakePositions(this.lake.positions());
     const finest = this.config.windowSizesMs[0] as number;
     const totals = await this.reader.countWindowed(finest);
@@ -611,6 +644,10 @@ export class LocalPipeline {
       events_per_s: Math.round(produced / Math.max(seconds, 0.001)),
       duration_s: Math.round(seconds * 10) / 10,
       windows: totals.windows,
+      window_writes: this.hot.windowsWritten,
+      write_units: this.hot.writeUnits,
+      catch_up_s: Math.round((caughtUpAt - producedAt) / 100) / 10,
+      flush_interval_s: this.o.flushIntervalSeconds ?? DEFAULT_FLUSH_INTERVAL_SECONDS,
       dynamodb: this.servers.dynamo.kind,
     };
   }
@@ -623,7 +660,7 @@ export class LocalPipeline {
     const p = this.producer.stats();
     if (windowed === 0 || p.recordsAccepted === 0 || parquetRows === 0) return;
     const sample = await this.clients.ddb.send(new ScanCommand({ TableName: this.names.windowTable, Limit: 200 }));
-    const items = (sample.Items ?? []).filter((i) => i.pk?.S?.startsWith('M#') || i.pk?.S?.startsWith('L'));
+    const items = (sample.Items ?? []).filter(isWindowItem);
     const itemKb = items.reduce((n, i) => n + itemSizeBytes(i), 0) / Math.max(1, items.length) / 1_024;
     const parquetBytes = existsSync(lakeDir)
       ? readdirSync(lakeDir, { recursive: true })

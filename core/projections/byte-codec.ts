@@ -113,4 +113,3 @@ export class ByteReader {
     return Buffer.from(this.bytes()).toString('utf8');
   }
 }
-

@@ -24,6 +24,8 @@ export interface PartialItem {
   first: string;
   /** Position (`seq:sub`) of the last event held. */
   last: string;
+  /** Its packed measures as last encoded (cleared when events are added): most partials are untouched by a batch. */
+  packed?: Buffer | undefined;
 }
 
 /** What a shard holds between flushes. */
@@ -44,6 +46,14 @@ export interface HeldState {
   maxEventTime: number;
 }
 
+/**
+ * Default seconds a shard holds window state before writing it (Lambda's tumbling window).
+ * A minute matches the finest window: a fleet host sending every 10–60 s costs about one
+ * write per (host, minute) instead of one per batch it appears in, and windows are visible
+ * within a minute and a second, CloudWatch's standard resolution.
+ */
+export const DEFAULT_FLUSH_INTERVAL_SECONDS = 60;
+
 /** Key of the held state in Lambda's tumbling-window `state` object. */
 export const HELD_STATE_KEY = 'pulse';
 /** Format byte of the encoded held state. */
@@ -56,7 +66,10 @@ const FORMAT = 1;
 export const HELD_STATE_BUDGET_BYTES = 900_000;
 
 /** Merges a partial's aggregates into `into` (same key). */
-export function mergePartial(into: Pick<PartialItem, 'metrics' | 'levels'>, from: Pick<PartialItem, 'metrics' | 'levels'>): void {
+export function mergePartial(
+  into: Pick<PartialItem, 'metrics' | 'levels'>,
+  from: Pick<PartialItem, 'metrics' | 'levels'>,
+): void {
   for (const [name, m] of from.metrics) {
     const have = into.metrics.get(name);
     if (have) mergeInto(have, m);
@@ -85,7 +98,7 @@ export function encodeHeldState(h: HeldState): Record<string, string> {
     w.f64(p.key.start);
     w.string(p.first);
     w.string(p.last);
-    w.bytes(packMeasures(p));
+    w.bytes((p.packed ??= packMeasures(p)));
   }
   return { [HELD_STATE_KEY]: deflateRawSync(w.done()).toString('base64') };
 }
@@ -115,11 +128,17 @@ export function decodeHeldState(state: Record<string, unknown> | undefined): Hel
   const maxEventTime = r.f64();
   const partials = new Map<string, PartialItem>();
   for (let n = r.varint(); n > 0; n--) {
-    const key: WindowItemKey = { kind: r.byte() === 0 ? 'host' : 'service', name: r.string(), size: r.varint(), start: r.f64() };
+    const key: WindowItemKey = {
+      kind: r.byte() === 0 ? 'host' : 'service',
+      name: r.string(),
+      size: r.varint(),
+      start: r.f64(),
+    };
     const first = r.string();
     const last = r.string();
-    const { metrics, levels } = unpackMeasures(r.bytes(), key.start);
-    partials.set(itemId(key), { key, metrics, levels, first, last });
+    const packed = r.bytes();
+    const { metrics, levels } = unpackMeasures(packed, key.start);
+    partials.set(itemId(key), { key, metrics, levels, first, last, packed: Buffer.from(packed) });
   }
   return { checkpointVersion, checkpointSeq, parents, lastSeq, fold: { watermark, marks }, partials, maxEventTime };
 }

@@ -8,6 +8,7 @@
  * 10 s puts 120 samples into a minute, and DynamoDB bills a write per started
  * kilobyte, so one item of all 20 aggregates costs what one metric's item cost.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   addSample,
@@ -84,49 +85,72 @@ export function decimalToMicros(s: string): bigint {
 
 // ---- the packed measures (attribute `agg`) ----------------------------------------------
 
-/** Format byte of the packed measures. */
-const AGG_FORMAT = 1;
-
-/** Micro-units of a value when it has at most 6 decimals (most telemetry does), else undefined. */
+/** Micro-units of a value when it has at most 6 decimals (most telemetry does) and they stay exact, else undefined. */
 function exactMicros(v: number): number | undefined {
+  if (Object.is(v, -0)) return undefined; // (a double keeps its sign)
   const m = Math.round(v * SUM_SCALE);
-  return Number.isSafeInteger(m) && m / SUM_SCALE === v ? m : undefined;
+  // below 2^52, so the zigzag of the varint (twice the value) stays an exact integer
+  return Math.abs(m) < 2 ** 52 && m / SUM_SCALE === v ? m : undefined;
 }
 
-/** Writes a value in micro-units when that is exact (flag bit set), else as a double. */
-function writeValue(w: ByteWriter, v: number, micros: number | undefined): void {
-  if (micros !== undefined) w.svarint(micros);
-  else w.f64(v);
+/** The largest d ≤ 6 such that 10^d divides every one of `micros` (values with 2 decimals: 4). */
+function commonTens(micros: readonly number[]): number {
+  let d = 0;
+  while (d < 6 && micros.every((m) => m % 10 ** (d + 1) === 0)) d++;
+  return d;
 }
 
 const sorted = <V>(m: Map<string, V>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
+/** Format bytes of the packed measures: as written, or deflated (what follows the byte). */
+const PLAIN = 1;
+const DEFLATED = 2;
+
 /**
  * Packs an item's measures: metrics by name, then log counts by level, both sorted, so
- * equal contents give equal bytes (a rebuild compares them). A window of one sample
- * stores the value once (its sum, min, max, last and sketch all follow from it); values
- * with at most 6 decimals are stored as varint micro-units instead of 8-byte doubles.
+ * equal contents give equal bytes (a rebuild compares them). Three things keep a fleet
+ * host's minute of 20 metrics under DynamoDB's 1 KB write unit:
+ * - a window of one sample stores the value once (its sum, min, max, last and sketch
+ *   all follow from it);
+ * - min, max and last, when all have at most 6 decimals, are varints of their common
+ *   decimal unit (a value with 2 decimals takes 2–3 bytes, not an 8-byte double), and
+ *   the sum is written in that unit too;
+ * - the whole is deflated when that is smaller (metric names share prefixes).
  */
 export function packMeasures(item: Pick<WindowItem, 'key' | 'metrics' | 'levels'>): Buffer {
   const w = new ByteWriter();
   const start = item.key.start;
-  w.byte(AGG_FORMAT);
   w.varint(item.metrics.size);
   for (const [name, m] of sorted(item.metrics)) {
     w.string(name);
     w.varint(m.count);
     if (m.count === 1) {
       const micros = exactMicros(m.last);
-      w.byte(micros !== undefined ? 1 : 0);
-      writeValue(w, m.last, micros);
+      if (micros === undefined) {
+        w.byte(0);
+        w.f64(m.last);
+      } else {
+        const d = commonTens([micros]);
+        w.byte(1 | (d << 3));
+        w.svarint(micros / 10 ** d);
+      }
       w.svarint(m.lastAt - start);
       continue;
     }
-    w.bigint(m.sumMicros);
     const values = [m.min, m.max, m.last];
     const micros = values.map(exactMicros);
-    w.byte(micros.reduce<number>((flags, x, i) => flags | (x !== undefined ? 1 << i : 0), 0));
-    values.forEach((v, i) => writeValue(w, v, micros[i]));
+    if (micros.every((x) => x !== undefined)) {
+      // (the sum's own decimal unit: its remainder below one unit decides it)
+      const sumTens = commonTens([Number(m.sumMicros % 1_000_000n)]);
+      const d = Math.min(commonTens(micros as number[]), sumTens);
+      w.byte(7 | (d << 3));
+      w.bigint(m.sumMicros / 10n ** BigInt(d));
+      for (const x of micros as number[]) w.svarint(x / 10 ** d);
+    } else {
+      w.byte(0);
+      w.bigint(m.sumMicros);
+      for (const v of values) w.f64(v);
+    }
     w.svarint(m.lastAt - start);
     w.bytes(sketchBytes(m));
   }
@@ -135,7 +159,11 @@ export function packMeasures(item: Pick<WindowItem, 'key' | 'metrics' | 'levels'
     w.string(level);
     w.varint(n);
   }
-  return w.done();
+  const plain = w.done();
+  const deflated = deflateRawSync(plain);
+  return deflated.length < plain.length
+    ? Buffer.concat([Buffer.from([DEFLATED]), deflated])
+    : Buffer.concat([Buffer.from([PLAIN]), plain]);
 }
 
 /** Inverse of {@link packMeasures}. @throws CorruptItemError */
@@ -143,26 +171,41 @@ export function unpackMeasures(
   bytes: Uint8Array,
   windowStart: number,
 ): { metrics: Map<string, MetricAggregate>; levels: Map<string, number> } {
-  const r = new ByteReader(bytes);
-  const format = r.byte();
-  if (format !== AGG_FORMAT) throw new CorruptItemError(`unknown packed measures format ${format}: expected ${AGG_FORMAT}`);
+  const format = bytes[0];
+  if (format !== PLAIN && format !== DEFLATED)
+    throw new CorruptItemError(`unknown packed measures format ${format}: expected ${PLAIN} or ${DEFLATED}`);
+  let body: Uint8Array;
+  try {
+    body = format === DEFLATED ? inflateRawSync(bytes.subarray(1)) : bytes.subarray(1);
+  } catch (error) {
+    throw new CorruptItemError('packed window measures do not inflate', { cause: error });
+  }
+  const r = new ByteReader(body);
   const metrics = new Map<string, MetricAggregate>();
-  const value = (micro: boolean) => (micro ? r.svarint() / SUM_SCALE : r.f64());
   for (let i = r.varint(); i > 0; i--) {
     const name = r.string();
     const count = r.varint();
+    const flags = r.byte();
+    // micro-units back to the value: one division by 10^6, as exactMicros checked it
+    const value = (x: number) => (x * 10 ** (flags >> 3)) / SUM_SCALE;
     if (count === 1) {
-      const v = value(r.byte() === 1);
+      const v = (flags & 1) !== 0 ? value(r.svarint()) : r.f64();
       const m = emptyMetricAggregate();
       addSample(m, v, windowStart + r.svarint());
       metrics.set(name, m);
       continue;
     }
-    const sumMicros = r.bigint();
-    const flags = r.byte();
-    const min = value((flags & 1) !== 0);
-    const max = value((flags & 2) !== 0);
-    const last = value((flags & 4) !== 0);
+    let sumMicros: bigint;
+    let min: number;
+    let max: number;
+    let last: number;
+    if ((flags & 7) === 7) {
+      sumMicros = r.bigint() * 10n ** BigInt(flags >> 3);
+      [min, max, last] = [r.svarint(), r.svarint(), r.svarint()].map(value) as [number, number, number];
+    } else {
+      sumMicros = r.bigint();
+      [min, max, last] = [r.f64(), r.f64(), r.f64()];
+    }
     const lastAt = windowStart + r.svarint();
     metrics.set(name, restoreMetricAggregate({ count, sumMicros, min, max, last, lastAt, sketch: r.bytes() }));
   }

@@ -274,7 +274,12 @@ export class WindowProjection {
     };
     const table = fold.table;
     await this.pool(fold.contributions, async (c) => {
-      const outcome = await this.writeItem(shardId, c.key, (item, fence) => absorbEvents(item, c, table, fence), counters);
+      const outcome = await this.writeItem(
+        shardId,
+        c.key,
+        (item, fence) => absorbEvents(item, c, table, fence),
+        counters,
+      );
       if (outcome === 'failed') {
         counters.failedWrites++;
         // Lambda retries from the contribution's first record; fences skip what was applied.
@@ -292,7 +297,10 @@ export class WindowProjection {
       lastSeq = (prefix[prefix.length - 1] as BatchRecord | undefined)?.sequenceNumber;
     }
     if (lastSeq === undefined) return { failedSequenceNumber: failedAt, counters };
-    const put = await this.checkpoints.put({ ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 }, cp.version);
+    const put = await this.checkpoints.put(
+      { ...cp, sequenceNumber: lastSeq, state, version: cp.version + 1 },
+      cp.version,
+    );
     counters.writeUnits += put.writeUnits;
     if (!put.stored) return 'stale-checkpoint';
     counters.checkpointWrites++;
@@ -516,7 +524,13 @@ function absorbEvents(
     const seq = table.seqs[i] as string;
     const sub = table.subs[i] as number;
     if (f && comparePosition(seq, sub, f.seq, f.sub) <= 0) continue;
-    addEvent(item, table.logs[i] as boolean, table.measures[i] as string, table.values[i] as number, table.ats[i] as number);
+    addEvent(
+      item,
+      table.logs[i] as boolean,
+      table.measures[i] as string,
+      table.values[i] as number,
+      table.ats[i] as number,
+    );
     last = i;
   }
   return last === undefined ? undefined : formatPosition(table.seqs[last] as string, table.subs[last] as number);
@@ -528,7 +542,11 @@ function absorbEvents(
  * the fence is either below all of it or at its end; anything else means two processes
  * held the same records.
  */
-function absorbPartial(item: WindowItem, p: PartialItem, f: { seq: string; sub: number } | undefined): string | undefined {
+function absorbPartial(
+  item: WindowItem,
+  p: PartialItem,
+  f: { seq: string; sub: number } | undefined,
+): string | undefined {
   if (f) {
     const last = parsePosition(p.last);
     if (comparePosition(f.seq, f.sub, last.seq, last.sub) >= 0) return undefined;
@@ -564,6 +582,7 @@ function absorbIntoPartials(partials: Map<string, PartialItem>, fold: FoldResult
     for (const i of c.events) {
       addEvent(p, t.logs[i] as boolean, t.measures[i] as string, t.values[i] as number, t.ats[i] as number);
     }
+    p.packed = undefined;
     p.last = formatPosition(t.seqs[lastEvent] as string, t.subs[lastEvent] as number);
   }
 }

@@ -79,7 +79,8 @@ export function seriesWindows(
   const out = new Map<string, SeriesWindow>();
   for (const size of sizes) {
     for (const item of itemsAtSize(items, size, finest)) {
-      for (const w of expandItem(item)) out.set(seriesWindowId(w), w.metric ? { ...w, metric: cloneAggregate(w.metric) } : w);
+      for (const w of expandItem(item))
+        out.set(seriesWindowId(w), w.metric ? { ...w, metric: cloneAggregate(w.metric) } : w);
     }
   }
   return out;

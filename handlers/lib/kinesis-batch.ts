@@ -15,6 +15,8 @@ import {
   decodeHeldState,
   encodeHeldState,
   HELD_STATE_BUDGET_BYTES,
+  HELD_STATE_KEY,
+  type HeldState,
   heldStateBytes,
 } from '../../core/projections/held-state.js';
 import type { BatchCounters, BatchResult, WindowProjection } from '../../core/projections/window-projection.js';
@@ -177,6 +179,12 @@ export function createKinesisBatchHandler(
   const fleet = (deps.fleetMetrics ?? booleanEnv(process.env, 'PULSE_FLEET_METRICS')) ? new FleetSampler() : undefined;
   if (fleet) deps.projection.onDecoded((r) => fleet.add(r));
   const budgetBytes = deps.stateBudgetBytes ?? HELD_STATE_BUDGET_BYTES;
+  /**
+   * Per shard, the held state this process returned last, with its encoding: when Lambda
+   * passes that same state back (the usual case: a warm process gets the shard's next
+   * batch), it is used as is instead of decoded again. Any failure forgets it.
+   */
+  const warm = new Map<string, { encoded: string; held: HeldState }>();
   return async (event) => {
     const first = event.Records[0];
     const windowed = event.state !== undefined;
@@ -192,13 +200,18 @@ export function createKinesisBatchHandler(
     let state: Record<string, string> | undefined;
     if (windowed) {
       let encoded: Record<string, string> = {};
-      const held = await deps.projection.processHeld(shardId, records, decodeHeldState(event.state), {
+      const given = event.state?.[HELD_STATE_KEY];
+      const kept = warm.get(shardId);
+      warm.delete(shardId); // processHeld changes the state in place: kept only once it returns
+      const start = kept && kept.encoded === given ? kept.held : decodeHeldState(event.state);
+      const held = await deps.projection.processHeld(shardId, records, start, {
         flush: event.isFinalInvokeForWindow === true || event.isWindowTerminatedEarly === true,
         budgetBytes,
         sizeOf: (h) => heldStateBytes((encoded = encodeHeldState(h))),
       });
       result = held;
       state = held.held ? encoded : {};
+      if (held.held) warm.set(shardId, { encoded: encoded[HELD_STATE_KEY] as string, held: held.held });
     } else {
       result = await deps.projection.processBatch(shardId, records);
     }

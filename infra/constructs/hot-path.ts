@@ -241,6 +241,9 @@ export class HotPath extends Construct {
       bisectBatchOnError: true,
       retryAttempts: s.retryAttempts,
       maxRecordAge: Duration.seconds(s.maxRecordAgeSeconds),
+      // Window state travels with the mapping's checkpoint and is written once per window
+      // (core/projections/window-projection.ts, processHeld); 0 writes every batch.
+      ...(s.flushIntervalSeconds > 0 ? { tumblingWindow: Duration.seconds(s.flushIntervalSeconds) } : {}),
       // One invocation per shard at a time: the checkpoint and warm cache assume it,
       // and aggregated records cannot be split across parallel invocations anyway.
       parallelizationFactor: 1,

@@ -26,12 +26,13 @@ describe('hot-path infrastructure', () => {
     });
   });
 
-  it('maps the stream with partial batch failures, bisect, bounded retries, max record age and an S3 failure destination', () => {
+  it('maps the stream with a 60 s tumbling window, partial batch failures, bisect, bounded retries, max record age and an S3 failure destination', () => {
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsStream'), 'Arn'] },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 1,
+      TumblingWindowInSeconds: 60,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10,
@@ -41,6 +42,16 @@ describe('hot-path infrastructure', () => {
         OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HotPathFailureBucket'), 'Arn'] } },
       },
     });
+  });
+
+  it('writes every batch (no tumbling window) with flushIntervalSeconds 0, and refuses more than 900', () => {
+    synthTemplate({ flushIntervalSeconds: '0' }).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1000,
+      TumblingWindowInSeconds: Match.absent(),
+    });
+    expect(() => configOf({ flushIntervalSeconds: '901' } as PulseSettings)).toThrow(
+      `context 'flushIntervalSeconds' must be an integer from 0 to 900, got "901"`,
+    );
   });
 
   it('takes batch size and batching window from config', () => {
