@@ -28,7 +28,11 @@ import { ensureWindowTable } from '../../core/local/tables.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventBody } from '../../core/contract/events.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
-import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
+import {
+  type KinesisFunction,
+  KinesisEventSourceMapping,
+  MemoryDestination,
+} from '../../core/local/event-source-mapping.js';
 import { createStream, listShards, waitActive } from '../../core/local/streams.js';
 import { ArchiveReader } from '../../core/ops/archive.js';
 import { kinesisParentsOf } from '../../core/projections/lineage.js';
@@ -36,7 +40,8 @@ import { rebuild } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
-import { useLocalDynamo } from '../helpers/local-dynamo.js';
+import { scanAll, useLocalDynamo } from '../helpers/local-dynamo.js';
+import { isWindowItem } from '../../core/projections/window-items.js';
 import { useLocalLake } from '../helpers/local-lake.js';
 import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
@@ -143,6 +148,14 @@ interface Scenario {
   restartAfter?: number;
   /** DynamoDB, then Kinesis (both on disk) stop mid-run and start again on the same ports. */
   restartServers?: boolean;
+  /** The mapping's tumbling window, seconds: window state held between invocations, written at flushes. */
+  flush?: number;
+  /** Held state past this many bytes is flushed early by the handler. */
+  stateBudgetBytes?: number;
+  /** The first final invoke of every window loses its response after its writes landed: Lambda retries it. */
+  loseFinalResponses?: boolean;
+  /** Every other invocation returns a state over 1 MB: the mapping ends the window early. */
+  oversizeState?: boolean;
 }
 
 /** The servers a scenario runs against. */
@@ -195,6 +208,32 @@ async function restartableServers(): Promise<Servers> {
   };
 }
 
+/**
+ * The held-state faults of a scenario around the hot-path function: a final invoke whose
+ * response is lost after its writes landed (the mapping retries it with the same state),
+ * and a state padded past Lambda's 1 MB (the mapping ends the window early).
+ */
+function heldStateFaults(fn: KinesisFunction, s: Scenario): KinesisFunction {
+  if (!s.loseFinalResponses && !s.oversizeState) return fn;
+  const lost = new Set<string>();
+  let invocations = 0;
+  return async (event) => {
+    const out = await fn(event);
+    if (!('isFinalInvokeForWindow' in event)) return out;
+    if (s.loseFinalResponses && event.isFinalInvokeForWindow) {
+      const key = `${event.shardId}@${event.window.start}#${String(event.state.pulse ?? '').length}`;
+      if (!lost.has(key)) {
+        lost.add(key);
+        throw new Error('simulated timeout: the final invoke stored everything, its response was lost');
+      }
+    }
+    if (s.oversizeState && !event.isFinalInvokeForWindow && out && 'state' in out && ++invocations % 2 === 1) {
+      return { ...out, state: { ...out.state, padding: 'x'.repeat(1_100_000) } };
+    }
+    return out;
+  };
+}
+
 async function run(s: Scenario): Promise<Row> {
   // Prepare: the workload in three chunks, with the scenario's disturbances of the stream
   const env: Servers = s.restartServers
@@ -209,6 +248,8 @@ async function run(s: Scenario): Promise<Row> {
     streamName: stream,
     registry,
     lingerMs: 5,
+    // Held-state scenarios: small records, so batches, windows and flushes are many.
+    ...(s.flush ? { maxRecordBytes: 1_500 } : {}),
     baseBackoffMs: 1,
     maxBackoffMs: 2,
   });
@@ -267,8 +308,9 @@ async function run(s: Scenario): Promise<Row> {
     new KinesisEventSourceMapping({
       kinesis: env.kinesis,
       streamName: stream,
-      fn,
+      fn: heldStateFaults(fn, s),
       onFailure: new MemoryDestination(),
+      tumblingWindowSeconds: s.flush ?? 0,
       // One record per batch when a process is killed or the servers restart: enough
       // invocations for it to happen mid-stream, however the producer happened to aggregate.
       batchSize: s.restartAfter !== undefined || s.restartServers ? 1 : 7,
@@ -295,6 +337,7 @@ async function run(s: Scenario): Promise<Row> {
       registry,
       config,
       parentsOf: kinesisParentsOf(env.kinesis, stream),
+      ...(s.stateBudgetBytes !== undefined ? { stateBudgetBytes: s.stateBudgetBytes } : {}),
     });
     let invocations = 0;
     const limit = s.restartAfter;
@@ -312,6 +355,7 @@ async function run(s: Scenario): Promise<Row> {
     registry,
     config,
     parentsOf: kinesisParentsOf(env.kinesis, stream),
+    ...(s.stateBudgetBytes !== undefined ? { stateBudgetBytes: s.stateBudgetBytes } : {}),
   });
   const restarts: Promise<void>[] = [];
   let invocations = 0;
@@ -327,6 +371,10 @@ async function run(s: Scenario): Promise<Row> {
     return out;
   }).drain();
   await Promise.all(restarts);
+  // The held-state scenarios did hold state, flushed it, and met their faults.
+  if (s.flush) expect(stats.finalInvocations).toBeGreaterThan(1);
+  if (s.oversizeState) expect(stats.windowsTerminatedEarly).toBeGreaterThan(0);
+  if (s.loseFinalResponses) expect(stats.functionErrors).toBeGreaterThan(0);
   if (s.restartServers) {
     // Both restarts hit the run: invocations failed, and polls too.
     expect(restarts).toHaveLength(2);
@@ -383,7 +431,7 @@ async function run(s: Scenario): Promise<Row> {
   expect(row.counted + row.late + row.quarantined).toBe(row.produced);
   expect(stats.discardedRecords).toBe(0);
   expect(fromArchive.differing).toEqual([]);
-  expect(fromArchive.windows).toBe(actual.size);
+  expect(fromArchive.windows).toBe((await scanAll(env.ddb, table)).filter(isWindowItem).length);
   return row;
 }
 
@@ -400,6 +448,26 @@ describe('fault matrix: nothing lost, nothing counted twice', () => {
     { fault: 'poison and oversized records', poison: true },
     { fault: 'late and future events', lateAndFuture: true },
     { fault: 'local servers restarted mid-run', restartServers: true },
+    { fault: 'held state: crash after some flush writes landed', flush: 1, crashAfter: 0.08 },
+    { fault: 'held state: final invoke retried after its writes landed', flush: 1, loseFinalResponses: true },
+    { fault: 'held state: early flushes and windows ended early past 1 MB', flush: 1, stateBudgetBytes: 2_000, oversizeState: true },
+    { fault: 'held state: reshard with state in flight', flush: 1, shards: 2, reshard: true },
+    { fault: 'held state: redelivered batches inside an open window', flush: 1, redeliverAll: true },
+    {
+      fault: 'held state: all of the above at once',
+      flush: 1,
+      stateBudgetBytes: 2_000,
+      oversizeState: true,
+      loseFinalResponses: true,
+      redeliverAll: true,
+      producerDuplicates: true,
+      throttle: 0.05,
+      crashBefore: 0.03,
+      crashAfter: 0.03,
+      reshard: true,
+      poison: true,
+      lateAndFuture: true,
+    },
     {
       fault: 'all of the above at once',
       redeliverAll: true,

@@ -80,9 +80,13 @@ export function hotPathFunction(options: {
   config: WindowingConfig;
   /** Parent shards (ListShards), as the deployed handler has them. */
   parentsOf?: (shardId: string) => Promise<string[]>;
+  /** Bytes of tumbling-window state past which the handler flushes early (default: its own). */
+  stateBudgetBytes?: number;
 }): { fn: KinesisFunction; projection: WindowProjection } {
-  const projection = new WindowProjection({ ...options, writeConcurrency: 4 });
+  const { stateBudgetBytes, ...projectionOptions } = options;
+  const projection = new WindowProjection({ ...projectionOptions, writeConcurrency: 4 });
   const handler = createKinesisBatchHandler({
+    ...(stateBudgetBytes !== undefined ? { stateBudgetBytes } : {}),
     projection,
     logger: new Logger({ serviceName: 'hot-path-test', logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'PulseTest', serviceName: 'hot-path', logger: silent }),
