@@ -47,10 +47,42 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  { name: 'A', hosts: 10, metrics: 5, interval_s: 300, seconds: 7_200, shards: 1, note: 'seed 000: 10 hosts × 5 metrics every 5 minutes' },
-  { name: 'B', hosts: 1_000, metrics: 5, interval_s: 10, seconds: 600, shards: 1, note: '1,000 hosts × 5 metrics every 10 s' },
-  { name: 'C', hosts: 10_000, metrics: 20, interval_s: 10, seconds: 240, shards: 12, note: '10,000 hosts × 20 metrics every 10 s' },
-  { name: 'D', hosts: 10, metrics: 5, interval_s: 0.05, seconds: 180, shards: 2, note: "today's dense fleet: 10 hosts × 5 metrics, 20 samples/s per series" },
+  {
+    name: 'A',
+    hosts: 10,
+    metrics: 5,
+    interval_s: 300,
+    seconds: 7_200,
+    shards: 1,
+    note: 'seed 000: 10 hosts × 5 metrics every 5 minutes',
+  },
+  {
+    name: 'B',
+    hosts: 1_000,
+    metrics: 5,
+    interval_s: 10,
+    seconds: 600,
+    shards: 1,
+    note: '1,000 hosts × 5 metrics every 10 s',
+  },
+  {
+    name: 'C',
+    hosts: 10_000,
+    metrics: 20,
+    interval_s: 10,
+    seconds: 240,
+    shards: 12,
+    note: '10,000 hosts × 20 metrics every 10 s',
+  },
+  {
+    name: 'D',
+    hosts: 10,
+    metrics: 5,
+    interval_s: 0.05,
+    seconds: 180,
+    shards: 2,
+    note: "today's dense fleet: 10 hosts × 5 metrics, 20 samples/s per series",
+  },
 ];
 
 const { values } = parseArgs({
@@ -61,6 +93,8 @@ const { values } = parseArgs({
   },
 });
 const FLUSH_S = Number(values.flush);
+// EMF goes to CloudWatch in AWS; here it would bury the figures.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const chosen = new Set(values.shapes.split(','));
 if (values['c-shards']) (SHAPES[2] as Shape).shards = Number(values['c-shards']);
 
@@ -73,10 +107,26 @@ const silent = { log: () => {}, info: () => {}, warn: () => {}, error: () => {},
 
 /** Realistic metric names, snake_case as the contract wants. */
 const METRIC_NAMES = [
-  'cpu_utilization', 'memory_usage', 'disk_usage', 'network_in', 'network_out', 'system_load_1m', 'system_load_5m',
-  'disk_read_bytes', 'disk_write_bytes', 'disk_io_time_ms', 'memory_cached_bytes', 'memory_swap_used',
-  'process_count', 'thread_count', 'tcp_connections', 'network_errors', 'filesystem_inodes_used',
-  'context_switches', 'interrupts_per_s', 'uptime_seconds',
+  'cpu_utilization',
+  'memory_usage',
+  'disk_usage',
+  'network_in',
+  'network_out',
+  'system_load_1m',
+  'system_load_5m',
+  'disk_read_bytes',
+  'disk_write_bytes',
+  'disk_io_time_ms',
+  'memory_cached_bytes',
+  'memory_swap_used',
+  'process_count',
+  'thread_count',
+  'tcp_connections',
+  'network_errors',
+  'filesystem_inodes_used',
+  'context_switches',
+  'interrupts_per_s',
+  'uptime_seconds',
 ];
 
 function shardOf(partitionKey: string, shards: number): number {
@@ -245,7 +295,12 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
         shard.window = Math.max(shard.window, window);
         if (!next) break;
         let j = i;
-        while (j < ready.length && j - i < BATCH_SIZE && Math.floor((ready[j] as Pending).arrival / (flushS * 1_000)) === window) j++;
+        while (
+          j < ready.length &&
+          j - i < BATCH_SIZE &&
+          Math.floor((ready[j] as Pending).arrival / (flushS * 1_000)) === window
+        )
+          j++;
         await invoke(shard, ready.slice(i, j), at, false);
         i = j;
       } else {

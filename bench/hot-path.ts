@@ -42,6 +42,7 @@ const PER_RECORD = Number(values['events-per-record']);
 
 const registry = SchemaRegistry.load();
 const config = windowingConfig();
+const FINEST = config.windowSizesMs[0] as number;
 
 /**
  * The batches are generated in this process and measured in a fresh one, as a Lambda
@@ -99,8 +100,8 @@ if (!values.measure) {
           ...m,
         }),
       });
-      for (const size of config.windowSizesMs)
-        pending.add(`m|${m.metric}|${m.host}|${size}|${windowStart(at.getTime(), size)}`);
+      // one item per (host, finest window); coarser windows are derived from the finest
+      pending.add(`h|${m.host}|${windowStart(at.getTime(), FINEST)}`);
       events++;
       if (builder.count === PER_RECORD) {
         flushRecord();
@@ -114,10 +115,8 @@ if (!values.measure) {
         partitionKey: l.host,
         data: encoder.encode(logV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...l }),
       });
-      for (const size of config.windowSizesMs) {
-        pending.add(`s|${l.service}|${l.level}|${size}|${windowStart(at.getTime(), size)}`);
-        pending.add(`h|${l.host}|${l.level}|${size}|${windowStart(at.getTime(), size)}`);
-      }
+      pending.add(`s|${l.service}|${windowStart(at.getTime(), FINEST)}`);
+      if (config.logCountsByHost) pending.add(`h|${l.host}|${windowStart(at.getTime(), FINEST)}`);
       events++;
       if (builder.count === PER_RECORD) {
         flushRecord();

@@ -27,6 +27,8 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '2' },
     'backfill-s': { type: 'string', default: '0' },
     'warmup-s': { type: 'string', default: '10' },
+    // The dense fleet's latency bench: every batch writes (pulse start holds a minute by default).
+    'flush-interval': { type: 'string', default: '0' },
   },
 });
 const rate = Number(values.rate);
@@ -39,6 +41,7 @@ const pipeline = await LocalPipeline.create({
   hosts: Number(values.hosts),
   rate,
   shards: Number(values.shards),
+  flushIntervalSeconds: Number(values['flush-interval']),
   // Steady state by default: no compressed history (it multiplies the windows per batch).
   backfillMs: Number(values['backfill-s']) * 1_000,
 });

@@ -27,11 +27,12 @@ import { CheckpointStore } from '../projections/checkpoints.js';
 import { type BatchRecord, WindowProjection } from '../projections/window-projection.js';
 import type { WindowingConfig } from '../windows/config.js';
 import { compareSeq } from '../windows/position.js';
+import { fromAttributes, itemCount, toAttributes } from '../projections/window-items.js';
 import type { ArchiveReader } from './archive.js';
 import { RebuildError } from './errors.js';
 
 /** Attributes that say what a window holds (not how it got there: version, fences, expiry). */
-const CONTENT = ['kind', 'a', 'b', 'size', 'ws', 'we', 'n', 'sum', 'min', 'max', 'last', 'lastAt', 'sketch'];
+const CONTENT = ['kind', 'name', 'size', 'ws', 'n', 'agg'];
 
 /** What a rebuild did. */
 export interface RebuildResult {
@@ -297,8 +298,20 @@ async function windowsInRange(
   return out;
 }
 
-function content(item: Record<string, AttributeValue> | undefined): string {
+/**
+ * What an item holds, comparable as a string. Without `hostLevels`, a host item's log
+ * counts (written while `logCountsByHost` was on) are left out: not the rebuild's to judge.
+ */
+function content(item: Record<string, AttributeValue> | undefined, hostLevels: boolean): string {
   if (!item) return '';
+  if (!hostLevels && item.kind?.S === 'host') {
+    const parsed = fromAttributes(item);
+    if (parsed.levels.size > 0) {
+      parsed.levels.clear();
+      if (parsed.metrics.size === 0) return '';
+      item = toAttributes(parsed, 0);
+    }
+  }
   return JSON.stringify(
     CONTENT.map((name) => {
       const v = item[name];
@@ -317,11 +330,10 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const records = await replay(o);
   const rebuilt = await windowsInRange(o.ddb, o.freshTable, o.from, o.to);
   const live = await windowsInRange(o.ddb, o.liveTable, o.from, o.to);
-  // Per-host log counts written while logCountsByHost was on are not the rebuild's to judge.
-  if (!o.config.logCountsByHost) for (const [key, item] of live) if (item.kind?.S === 'log-host') live.delete(key);
   const differing: RebuildResult['differing'] = [];
   for (const key of new Set([...rebuilt.keys(), ...live.keys()])) {
-    if (content(rebuilt.get(key)) !== content(live.get(key))) {
+    const hostLevels = o.config.logCountsByHost;
+    if (content(rebuilt.get(key), hostLevels) !== content(live.get(key), hostLevels)) {
       const [pk = '', sk = ''] = key.split('|');
       differing.push({ pk, sk });
     }
@@ -335,10 +347,12 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   }
   const finest = Math.min(...o.config.windowSizesMs);
   let events = 0;
-  for (const item of rebuilt.values()) {
-    if (item.size?.N === String(finest) && (item.kind?.S === 'metric' || item.kind?.S === 'log-service')) {
-      events += Number(item.n?.N ?? 0);
-    }
+  for (const attrs of rebuilt.values()) {
+    if (attrs.size?.N !== String(finest)) continue;
+    // metric samples of host items, log counts of service items (a host's log counts count those again)
+    const item = fromAttributes(attrs);
+    if (item.key.kind === 'service') events += itemCount(item);
+    else for (const m of item.metrics.values()) events += m.count;
   }
   return { records, windows: rebuilt.size, events, differing, copied };
 }

@@ -281,7 +281,8 @@ export class WindowFold {
         } else {
           const l = ev as LogEvent;
           contributionFor(this.serviceIndex, out, 'service', l.service, si, size, start).events.push(n);
-          if (config.logCountsByHost) contributionFor(this.hostIndex, out, 'host', l.host, si, size, start).events.push(n);
+          if (config.logCountsByHost)
+            contributionFor(this.hostIndex, out, 'host', l.host, si, size, start).events.push(n);
         }
       }
       if (t > result.maxEventTime) result.maxEventTime = t;

@@ -75,7 +75,8 @@ interface KeyRange {
 /** Non-empty bins of a store (only its [minKey, maxKey] range is scanned). */
 function nonEmptyBins(store: Bins & KeyRange): number {
   let n = 0;
-  if (store.count > 0) for (let key = store.minKey; key <= store.maxKey; key++) if ((store.bins[key - store.offset] as number) > 0) n++;
+  if (store.count > 0)
+    for (let key = store.minKey; key <= store.maxKey; key++) if ((store.bins[key - store.offset] as number) > 0) n++;
   return n;
 }
 

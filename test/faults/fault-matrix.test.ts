@@ -450,7 +450,12 @@ describe('fault matrix: nothing lost, nothing counted twice', () => {
     { fault: 'local servers restarted mid-run', restartServers: true },
     { fault: 'held state: crash after some flush writes landed', flush: 1, crashAfter: 0.08 },
     { fault: 'held state: final invoke retried after its writes landed', flush: 1, loseFinalResponses: true },
-    { fault: 'held state: early flushes and windows ended early past 1 MB', flush: 1, stateBudgetBytes: 2_000, oversizeState: true },
+    {
+      fault: 'held state: early flushes and windows ended early past 1 MB',
+      flush: 1,
+      stateBudgetBytes: 2_000,
+      oversizeState: true,
+    },
     { fault: 'held state: reshard with state in flight', flush: 1, shards: 2, reshard: true },
     { fault: 'held state: redelivered batches inside an open window', flush: 1, redeliverAll: true },
     {
