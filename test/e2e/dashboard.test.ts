@@ -28,6 +28,8 @@ describe('dashboard in a real headless Chromium', () => {
       rate: 20_000,
       maxEvents: 3_000,
       shards: 2,
+      // live charts within the test's seconds: every batch writes (the default holds a minute)
+      flushIntervalSeconds: 0,
       dashboardPort: 0,
     });
     const browser = await chromium.launch({
