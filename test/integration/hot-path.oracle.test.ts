@@ -101,7 +101,9 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
         ),
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
         fc.integer({ min: 1, max: 15 }),
-        async (chunks, seed, batchSize) => {
+        // per-batch writes, or window state held over 1 s tumbling windows (sometimes flushed early)
+        fc.constantFrom({ flush: 0 }, { flush: 1 }, { flush: 1, stateBudgetBytes: 3_000 }),
+        async (chunks, seed, batchSize, held) => {
           // Prepare: a stream holding the chunks, producer duplicates and poison records
           const stream = await kinesis.newStream(2);
           const table = await dynamo.newTable();
@@ -147,13 +149,20 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
           // Act: the mapping drives the real handler through throttling, crashes, bisects and redeliveries
           const random = seeded(seed);
           const ddb = faultyDynamo(dynamo.ddb, random, { throttle: 0.08, crashBefore: 0.04, crashAfter: 0.04 });
-          const { fn } = hotPathFunction({ ddb, tableName: table, registry, config });
+          const { fn } = hotPathFunction({
+            ddb,
+            tableName: table,
+            registry,
+            config,
+            ...(held.stateBudgetBytes ? { stateBudgetBytes: held.stateBudgetBytes } : {}),
+          });
           const redelivered = new Set<string>();
           const mapping = new KinesisEventSourceMapping({
             kinesis: kinesis.kinesis,
             streamName: stream,
             fn,
             onFailure: new MemoryDestination(),
+            tumblingWindowSeconds: held.flush,
             batchSize,
             retryAttempts: -1,
             bisectBatchOnError: true,
