@@ -60,10 +60,10 @@ export const HELD_STATE_KEY = 'pulse';
 const FORMAT = 1;
 
 /**
- * Lambda ends a tumbling window early when its state passes 1 MB; the hot path flushes
- * before that, at this many bytes of state JSON.
+ * Lambda ends a tumbling window early when its state passes 1 MB (1,048,576 bytes); the hot
+ * path flushes before that, when the exact JSON it would return passes this many bytes.
  */
-export const HELD_STATE_BUDGET_BYTES = 900_000;
+export const HELD_STATE_BUDGET_BYTES = 1_000_000;
 
 /** Merges a partial's aggregates into `into` (same key). */
 export function mergePartial(
@@ -98,7 +98,7 @@ export function encodeHeldState(h: HeldState): Record<string, string> {
     w.f64(p.key.start);
     w.string(p.first);
     w.string(p.last);
-    w.bytes((p.packed ??= packMeasures(p)));
+    w.bytes((p.packed ??= packMeasures(p, { deflate: false })));
   }
   return { [HELD_STATE_KEY]: deflateRawSync(w.done()).toString('base64') };
 }

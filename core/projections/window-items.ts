@@ -115,9 +115,13 @@ const DEFLATED = 2;
  * - min, max and last, when all have at most 6 decimals, are varints of their common
  *   decimal unit (a value with 2 decimals takes 2–3 bytes, not an 8-byte double), and
  *   the sum is written in that unit too;
- * - the whole is deflated when that is smaller (metric names share prefixes).
+ * - the whole is deflated when that is smaller (metric names share prefixes); the held
+ *   state asks for it plain, as it deflates all its items together (names repeat across hosts).
  */
-export function packMeasures(item: Pick<WindowItem, 'key' | 'metrics' | 'levels'>): Buffer {
+export function packMeasures(
+  item: Pick<WindowItem, 'key' | 'metrics' | 'levels'>,
+  options: { deflate: boolean } = { deflate: true },
+): Buffer {
   const w = new ByteWriter();
   const start = item.key.start;
   w.varint(item.metrics.size);
@@ -160,7 +164,7 @@ export function packMeasures(item: Pick<WindowItem, 'key' | 'metrics' | 'levels'
     w.varint(n);
   }
   const plain = w.done();
-  const deflated = deflateRawSync(plain);
+  const deflated = options.deflate ? deflateRawSync(plain) : plain;
   return deflated.length < plain.length
     ? Buffer.concat([Buffer.from([DEFLATED]), deflated])
     : Buffer.concat([Buffer.from([PLAIN]), plain]);

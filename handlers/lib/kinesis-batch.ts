@@ -44,7 +44,7 @@ export interface KinesisBatchDeps {
    * no such dimension).
    */
   functionName?: string;
-  /** Bytes of tumbling-window state past which the held windows are flushed early (default 900,000 of Lambda's 1 MB). */
+  /** Bytes of tumbling-window state past which the held windows are flushed early (default 1,000,000 of Lambda's 1 MB). */
   stateBudgetBytes?: number;
 }
 
