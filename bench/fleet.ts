@@ -28,11 +28,11 @@ import { eventId } from '../core/contract/events.js';
 import { AggregateBuilder } from '../core/contract/kpl.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
 import { SingleObjectEncoder } from '../core/contract/single-object.js';
-import type { LambdaKinesisEventRecord } from '../core/local/event-source-mapping.js';
 import { WindowProjection } from '../core/projections/window-projection.js';
 import { seededRandom } from '../core/sources/synthetic-fleet.js';
 import { windowingConfig } from '../core/windows/config.js';
 import { createKinesisBatchHandler } from '../handlers/lib/kinesis-batch.js';
+import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { MemoryDynamo } from './lib/memory-dynamo.js';
 
 /** A fleet shape: `hosts` × `metrics` every `interval_s`, simulated for `seconds` on `shards` shards. */
@@ -197,7 +197,7 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
   const shards = Array.from({ length: shape.shards }, (_, i) => ({
     id: `shardId-${String(i).padStart(12, '0')}`,
     pending: [] as Pending[],
-    seq: 0n,
+    seq: 0,
     window: -1,
     state: {} as Record<string, unknown>,
     held: [] as number[], // arrivals of records folded but not yet written
@@ -217,25 +217,15 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
     final: boolean,
     early = false,
   ): Promise<void> => {
-    const lambdaRecords: LambdaKinesisEventRecord[] = records.map((r) => {
-      const seq = String(49_650_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n + shard.seq++);
-      return {
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${shard.id}:${seq}`,
-        eventName: 'aws:kinesis:record',
-        eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/bench',
-        awsRegion: 'us-east-1',
-        invokeIdentityArn: 'arn:aws:iam::000000000000:role/bench',
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: r.host,
-          sequenceNumber: seq,
-          data: r.data.toString('base64'),
-          approximateArrivalTimestamp: (base + r.arrival) / 1000,
-        },
-      };
-    });
+    const lambdaRecords = records.map((r) =>
+      lambdaRecord({
+        shardId: shard.id,
+        sequenceNumber: benchSequenceNumber(shard.seq++),
+        partitionKey: r.host,
+        data: r.data,
+        arrivalMs: base + r.arrival,
+      }),
+    );
     const windowed = flushS > 0;
     const t0 = performance.now();
     const out = await handler({

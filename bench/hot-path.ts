@@ -23,6 +23,7 @@ import { SingleObjectEncoder } from '../core/contract/single-object.js';
 import type { LambdaKinesisEventRecord } from '../core/local/event-source-mapping.js';
 import { type BatchRecord, WindowProjection } from '../core/projections/window-projection.js';
 import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { windowingConfig } from '../core/windows/config.js';
 import { windowStart } from '../core/windows/assign-window.js';
 
@@ -66,22 +67,15 @@ if (!values.measure) {
   const flushRecord = () => {
     if (builder.count === 0) return;
     const n = records.length;
-    records.push({
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `shardId-000000000000:${String(49_650_000_000_000n * 10n ** 42n + BigInt(n))}`,
-      eventName: 'aws:kinesis:record',
-      eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/bench',
-      awsRegion: 'us-east-1',
-      invokeIdentityArn: 'arn:aws:iam::000000000000:role/bench',
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
+    records.push(
+      lambdaRecord({
+        shardId: 'shardId-000000000000',
+        sequenceNumber: benchSequenceNumber(n),
         partitionKey: 'server-001',
-        sequenceNumber: String(49_650_000_000_000n * 10n ** 42n + BigInt(n)),
-        data: builder.build().toString('base64'),
-        approximateArrivalTimestamp: (start + SECONDS * 1_000) / 1000,
-      },
-    });
+        data: builder.build(),
+        arrivalMs: start + SECONDS * 1_000,
+      }),
+    );
     if (n % BATCH === 0) distinctPerBatch.push((keys = new Set()));
     builder = new AggregateBuilder();
   };

@@ -435,6 +435,18 @@ async function run(s: Scenario): Promise<Row> {
   return row;
 }
 
+/** The faults every "all of the above at once" row combines. */
+const ALL_AT_ONCE: Omit<Scenario, 'fault'> = {
+  redeliverAll: true,
+  producerDuplicates: true,
+  throttle: 0.05,
+  crashBefore: 0.03,
+  crashAfter: 0.03,
+  reshard: true,
+  poison: true,
+  lateAndFuture: true,
+};
+
 describe('fault matrix: nothing lost, nothing counted twice', () => {
   it.each<Scenario>([
     { fault: 'none (baseline)' },
@@ -460,30 +472,13 @@ describe('fault matrix: nothing lost, nothing counted twice', () => {
     { fault: 'held state: redelivered batches inside an open window', flush: 1, redeliverAll: true },
     {
       fault: 'held state: all of the above at once',
+      ...ALL_AT_ONCE,
       flush: 1,
       stateBudgetBytes: 2_000,
       oversizeState: true,
       loseFinalResponses: true,
-      redeliverAll: true,
-      producerDuplicates: true,
-      throttle: 0.05,
-      crashBefore: 0.03,
-      crashAfter: 0.03,
-      reshard: true,
-      poison: true,
-      lateAndFuture: true,
     },
-    {
-      fault: 'all of the above at once',
-      redeliverAll: true,
-      producerDuplicates: true,
-      throttle: 0.05,
-      crashBefore: 0.03,
-      crashAfter: 0.03,
-      reshard: true,
-      poison: true,
-      lateAndFuture: true,
-    },
+    { fault: 'all of the above at once', ...ALL_AT_ONCE },
   ])(
     '$fault',
     async (scenario) => {

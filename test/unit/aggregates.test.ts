@@ -1,16 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  addSample,
-  emptyMetricAggregate,
-  type MetricAggregate,
-  mergeInto,
-  percentiles,
-  restoreMetricAggregate,
-  sketchBytes,
-  sumOf,
-} from '../../core/windows/aggregates.js';
+import { mergeInto, percentiles, restoreMetricAggregate, sketchBytes, sumOf } from '../../core/windows/aggregates.js';
 import { RELATIVE_ACCURACY } from '../../core/windows/sketch.js';
+import { aggregateOf, comparable } from '../helpers/aggregates.js';
 import { decimalToMicros, microsToDecimal } from '../../core/projections/window-items.js';
 
 const arbSamples = fc.array(
@@ -21,23 +13,7 @@ const arbSamples = fc.array(
   { minLength: 1, maxLength: 60 },
 );
 
-function fold(samples: { value: number; at: number }[]): MetricAggregate {
-  const a = emptyMetricAggregate();
-  for (const s of samples) addSample(a, s.value, s.at);
-  return a;
-}
-
-function comparable(a: MetricAggregate) {
-  return {
-    count: a.count,
-    sum: a.sumMicros,
-    min: a.min,
-    max: a.max,
-    last: a.last,
-    lastAt: a.lastAt,
-    ...percentiles(a),
-  };
-}
+const fold = (samples: { value: number; at: number }[]) => aggregateOf(samples);
 
 describe('metric aggregates', () => {
   it('any split and order of the samples merges to the same aggregate', () => {

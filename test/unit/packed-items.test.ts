@@ -4,8 +4,9 @@ import { CorruptItemError } from '../../core/projections/errors.js';
 import { decodeHeldState, encodeHeldState, type HeldState } from '../../core/projections/held-state.js';
 import { fromAttributes, packMeasures, toAttributes, unpackMeasures } from '../../core/projections/window-items.js';
 import { seriesWindows } from '../../core/projections/window-views.js';
-import { addSample, emptyMetricAggregate, type MetricAggregate, percentiles } from '../../core/windows/aggregates.js';
+import { addSample, emptyMetricAggregate, type MetricAggregate } from '../../core/windows/aggregates.js';
 import type { WindowItemKey } from '../../core/windows/fold.js';
+import { aggregateOf, comparable } from '../helpers/aggregates.js';
 
 const START = 1_765_065_600_000; // a minute (and an hour) boundary
 
@@ -26,24 +27,7 @@ const arbItem = fc.record({
   levels: fc.dictionary(fc.constantFrom('INFO', 'WARN', 'ERROR', 'DEBUG'), fc.integer({ min: 1, max: 1_000_000 })),
 });
 
-function aggregate(samples: { value: number; at: number }[], base = START): MetricAggregate {
-  const a = emptyMetricAggregate();
-  for (const s of samples) addSample(a, s.value, base + s.at);
-  return a;
-}
-
-/** What an aggregate holds, by an independent reading: the fields and the quantiles answered. */
-function comparable(a: MetricAggregate) {
-  return {
-    count: a.count,
-    sum: a.sumMicros,
-    min: a.min,
-    max: a.max,
-    last: a.last,
-    lastAt: a.lastAt,
-    ...percentiles(a),
-  };
-}
+const aggregate = (samples: { value: number; at: number }[]) => aggregateOf(samples, START);
 
 const hostKey: WindowItemKey = { kind: 'host', name: 'server-001', size: 60_000, start: START };
 
