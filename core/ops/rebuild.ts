@@ -27,7 +27,7 @@ import { CheckpointStore } from '../projections/checkpoints.js';
 import { type BatchRecord, WindowProjection } from '../projections/window-projection.js';
 import type { WindowingConfig } from '../windows/config.js';
 import { compareSeq } from '../windows/position.js';
-import { fromAttributes, itemCount, toAttributes } from '../projections/window-items.js';
+import { fromAttributes, itemCount, packMeasures, toAttributes, unpackMeasures } from '../projections/window-items.js';
 import type { ArchiveReader } from './archive.js';
 import { RebuildError } from './errors.js';
 
@@ -312,8 +312,15 @@ function content(item: Record<string, AttributeValue> | undefined, hostLevels: b
       item = toAttributes(parsed, 0);
     }
   }
+  // The measures are compared as contents (packed plain, canonical), not as the deflated
+  // bytes: another zlib (the Lambda's Node, the laptop's) may deflate the same bytes otherwise.
+  const agg = item.agg?.B;
+  const measures = agg
+    ? packMeasures({ key: fromAttributes(item).key, ...unpackMeasures(agg, Number(item.ws?.N)) }, { deflate: false })
+    : undefined;
   return JSON.stringify(
     CONTENT.map((name) => {
+      if (name === 'agg') return measures?.toString('base64') ?? null;
       const v = item[name];
       return v?.B ? Buffer.from(v.B).toString('base64') : (v?.N ?? v?.S ?? null);
     }),

@@ -21,6 +21,7 @@ export class ByteWriter {
     this.buf[this.pos++] = b;
   }
   varint(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`varint takes a safe integer ≥ 0, got ${n}`);
     this.room(10);
     while (n >= 0x80) {
       this.buf[this.pos++] = (n & 0x7f) | 0x80;

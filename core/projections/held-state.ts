@@ -116,7 +116,13 @@ export function decodeHeldState(state: Record<string, unknown> | undefined): Hel
   const raw = state?.[HELD_STATE_KEY];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') throw new CorruptItemError(`tumbling-window state '${HELD_STATE_KEY}' is not a string`);
-  const r = new ByteReader(inflateRawSync(Buffer.from(raw, 'base64')));
+  let bytes: Buffer;
+  try {
+    bytes = inflateRawSync(Buffer.from(raw, 'base64'));
+  } catch (error) {
+    throw new CorruptItemError(`tumbling-window state '${HELD_STATE_KEY}' does not inflate`, { cause: error });
+  }
+  const r = new ByteReader(bytes);
   const format = r.byte();
   if (format !== FORMAT) throw new CorruptItemError(`unknown held-state format ${format}: expected ${FORMAT}`);
   const checkpointVersion = r.varint();

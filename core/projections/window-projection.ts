@@ -311,14 +311,23 @@ export class WindowProjection {
   /**
    * Processes one invocation of a tumbling window: folds the batch into the held state
    * (`held`, undefined at a window's start: the shard's checkpoint is read), stores its
-   * side outputs, and writes the held windows when `flush` is set (the window's final
-   * invoke) or when the state would pass `budgetBytes` (Lambda ends a window early past
-   * 1 MB; flushing first keeps that from happening).
+   * side outputs, and writes the held windows at the window's final invoke (`flush`).
+   *
+   * A flush only ever writes a state that every retry of this invocation rebuilds
+   * exactly, because a failed flush may have written some items, and the fences can only
+   * tell "all of this partial" from "none of it":
+   * - the state Lambda handed in (`held`), when it has grown past a quarter below the
+   *   budget: every retry and every bisected half of this batch brings that same state;
+   * - the final invoke's state (retried as it is until it succeeds);
+   * - a fresh state plus the batch's first record, when that record alone outgrows the budget.
+   * A batch that would take the state past `budgetBytes` (Lambda ends a window early past
+   * 1 MB) is cut instead: the state of the records that fit is returned with a partial
+   * batch failure at the first record that did not, and Lambda retries the rest with it.
    *
    * A side-output failure is reported at its record, and the returned state covers only
-   * the records before it (Lambda retries the rest with it). A flush that cannot store
-   * every window throws {@link FlushError}: Lambda retries the invocation with the state
-   * it had, and the position fences skip what the failed attempt stored.
+   * the records before it. A flush that cannot store every window throws
+   * {@link FlushError}: Lambda retries the invocation with the state it had, and the
+   * position fences skip what the failed attempt stored.
    */
   async processHeld(
     shardId: string,
@@ -327,28 +336,67 @@ export class WindowProjection {
     options: { flush: boolean; budgetBytes: number; sizeOf: (h: HeldState) => number },
   ): Promise<HeldBatchResult> {
     const counters = emptyCounters(batch.length);
-    const h = held ?? (await this.startHeld(shardId));
+    let h = held ?? (await this.startHeld(shardId));
+    if (held && !options.flush && options.sizeOf(held) > options.budgetBytes * PRE_FLUSH_SHARE) {
+      h = await this.flushAndRestart(shardId, held, counters);
+    }
     const after = h.lastSeq || h.checkpointSeq;
     const fresh = batch.filter((r) => after === '' || compareSeq(r.sequenceNumber, after) > 0);
     counters.recordsAlreadyApplied = batch.length - fresh.length;
     let failedAt: string | undefined;
+    const fail = (seq: string | undefined) => {
+      if (seq !== undefined && (failedAt === undefined || compareSeq(seq, failedAt) < 0)) failedAt = seq;
+    };
+    let applied: readonly BatchRecord[] = [];
+    let next = h;
     if (fresh.length > 0) {
       const folded = await this.foldBatch(shardId, h.fold, fresh, counters);
-      failedAt = folded.failedAt;
-      const last = folded.applied[folded.applied.length - 1];
-      if (last) {
-        absorbIntoPartials(h.partials, folded.fold);
-        h.fold = folded.fold.state;
-        h.lastSeq = last.sequenceNumber;
-        if (Number.isFinite(folded.fold.maxEventTime) && !(folded.fold.maxEventTime <= h.maxEventTime))
-          h.maxEventTime = folded.fold.maxEventTime;
-      }
+      fail(folded.failedAt);
+      applied = folded.applied;
+      next = withFold(h, folded.fold, applied);
     }
-    const result = (next: HeldState | undefined): HeldBatchResult =>
-      failedAt === undefined ? { counters, held: next } : { failedSequenceNumber: failedAt, counters, held: next };
-    if (!options.flush && options.sizeOf(h) <= options.budgetBytes) return result(h);
-    await this.flushHeld(shardId, h, counters);
+    const result = (state: HeldState | undefined): HeldBatchResult =>
+      failedAt === undefined ? { counters, held: state } : { failedSequenceNumber: failedAt, counters, held: state };
+    if (options.flush) {
+      await this.flushHeld(shardId, next, counters);
+      return result(undefined);
+    }
+    if (options.sizeOf(next) <= options.budgetBytes) return result(next);
+
+    if (applied.length === 0) {
+      // (only a state handed in over the budget gets here: write it on its own)
+      return result(h.partials.size > 0 ? await this.flushAndRestart(shardId, h, counters) : h);
+    }
+    // Too large: keep the longest prefix that fits (a binary search; rare) and cut the batch after it.
+    const fits = (k: number) =>
+      options.sizeOf(withFold(h, this.fold(h.fold, applied.slice(0, k), false), applied.slice(0, k))) <=
+      options.budgetBytes;
+    let lo = 0;
+    let hi = applied.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fits(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    if (lo > 0) {
+      fail((applied[lo] as BatchRecord).sequenceNumber);
+      const prefix = applied.slice(0, lo);
+      return result(withFold(h, this.fold(h.fold, prefix, false), prefix));
+    }
+    // The first record alone does not fit: write what is held, then that record on its own.
+    if (h.partials.size > 0) h = await this.flushAndRestart(shardId, h, counters);
+    const first = applied.slice(0, 1);
+    const alone = withFold(h, this.fold(h.fold, first, false), first);
+    fail(applied[1]?.sequenceNumber);
+    if (options.sizeOf(alone) <= options.budgetBytes) return result(alone);
+    await this.flushHeld(shardId, alone, counters);
     return result(undefined);
+  }
+
+  /** Writes a held state and starts a new one from the checkpoint it stored. */
+  private async flushAndRestart(shardId: string, h: HeldState, counters: BatchCounters): Promise<HeldState> {
+    await this.flushHeld(shardId, h, counters);
+    return this.startHeld(shardId);
   }
 
   /** The held state a window starts from: the shard's checkpoint, nothing held. */
@@ -561,30 +609,40 @@ function absorbPartial(
   return p.last;
 }
 
-/** Adds a fold's contributions to the held partials (in place). */
-function absorbIntoPartials(partials: Map<string, PartialItem>, fold: FoldResult): void {
+/** A state's share of the budget past which it is flushed on its own before a batch is folded in. */
+const PRE_FLUSH_SHARE = 0.75;
+
+/**
+ * The held state after `records` (folded into `fold`), as a new state: `h` and its
+ * partials are not changed (a partial the records add to is copied), so a state can be
+ * folded again from the same start.
+ */
+function withFold(h: HeldState, fold: FoldResult, records: readonly BatchRecord[]): HeldState {
+  const last = records[records.length - 1];
+  if (!last) return h;
+  const partials = new Map(h.partials);
   const t = fold.table;
   for (const c of fold.contributions) {
     const id = itemId(c.key);
-    let p = partials.get(id);
+    const have = partials.get(id);
     const firstEvent = c.events[0] as number;
     const lastEvent = c.events[c.events.length - 1] as number;
-    if (!p) {
-      p = {
-        key: c.key,
-        metrics: new Map(),
-        levels: new Map(),
-        first: formatPosition(t.seqs[firstEvent] as string, t.subs[firstEvent] as number),
-        last: '',
-      };
-      partials.set(id, p);
-    }
+    const p: PartialItem = {
+      key: c.key,
+      metrics: new Map(),
+      levels: new Map(),
+      first: have?.first ?? formatPosition(t.seqs[firstEvent] as string, t.subs[firstEvent] as number),
+      last: formatPosition(t.seqs[lastEvent] as string, t.subs[lastEvent] as number),
+    };
+    if (have) mergePartial(p, have);
     for (const i of c.events) {
       addEvent(p, t.logs[i] as boolean, t.measures[i] as string, t.values[i] as number, t.ats[i] as number);
     }
-    p.packed = undefined;
-    p.last = formatPosition(t.seqs[lastEvent] as string, t.subs[lastEvent] as number);
+    partials.set(id, p);
   }
+  const maxEventTime =
+    Number.isFinite(fold.maxEventTime) && !(fold.maxEventTime <= h.maxEventTime) ? fold.maxEventTime : h.maxEventTime;
+  return { ...h, fold: fold.state, lastSeq: last.sequenceNumber, partials, maxEventTime };
 }
 
 function cloneItem(item: WindowItem): WindowItem {

@@ -79,20 +79,20 @@ export class WindowReader {
   /** Windows of one metric on one host, oldest first. */
   async series(q: RangeQuery & { metric: string; host: string }): Promise<WindowView[]> {
     const items = await this.hostItems(q.host, q);
-    return this.views(items, q.sizeMs, (w) => w.kind === 'metric' && w.series === q.metric);
+    return this.views(items, q, (w) => w.kind === 'metric' && w.series === q.metric);
   }
 
   /** Windows of one metric on every host, ordered by time then host. */
   async metricAcrossHosts(q: RangeQuery & { metric: string }): Promise<WindowView[]> {
     const items = await this.fleetItems(q);
-    return this.views(items, q.sizeMs, (w) => w.kind === 'metric' && w.series === q.metric);
+    return this.views(items, q, (w) => w.kind === 'metric' && w.series === q.metric);
   }
 
   /** Log counts of one service (or host, when the hot path runs with `logCountsByHost`) at one level, oldest first. */
   async logCounts(q: RangeQuery & { by: 'service' | 'host'; name: string; level: string }): Promise<WindowView[]> {
     const items = q.by === 'host' ? await this.hostItems(q.name, q) : await this.serviceItems(q.name, q);
     const kind = q.by === 'host' ? 'log-host' : 'log-service';
-    return this.views(items, q.sizeMs, (w) => w.kind === kind && w.series === q.name && w.sub === q.level);
+    return this.views(items, q, (w) => w.kind === kind && w.series === q.name && w.sub === q.level);
   }
 
   /**
@@ -128,16 +128,21 @@ export class WindowReader {
     return { events, windows };
   }
 
-  /** The window starts of size `sizeMs` in [from, to), with the finest windows they need. */
+  /**
+   * What to fetch for the windows of size `sizeMs` that start in [from, to): the sizes
+   * (the finest, and the coarser size's corrections) and the time range, which runs to
+   * the end of the last coarser window (its finest windows all count).
+   */
   private starts(q: RangeQuery): { sizes: number[]; from: number; to: number } {
-    const from = Math.floor(q.from / q.sizeMs) * q.sizeMs;
-    const to = Math.max(from + 1, q.to);
+    const from = Math.ceil(q.from / q.sizeMs) * q.sizeMs;
+    const to = Math.max(from, Math.ceil(q.to / q.sizeMs) * q.sizeMs);
     return { sizes: q.sizeMs === this.finest ? [this.finest] : [this.finest, q.sizeMs], from, to };
   }
 
   /** Items of one host: keys computed from its name, fetched with BatchGetItem. */
   private async hostItems(host: string, q: RangeQuery): Promise<WindowItem[]> {
     const { sizes, from, to } = this.starts(q);
+    if (to <= from) return [];
     const keys: Record<string, AttributeValue>[] = [];
     for (const size of sizes) {
       for (let start = Math.ceil(from / size) * size; start < to; start += size) {
@@ -163,6 +168,7 @@ export class WindowReader {
   /** Items of every host: one Query per bucket and span. */
   private async fleetItems(q: RangeQuery): Promise<WindowItem[]> {
     const { sizes, from, to } = this.starts(q);
+    if (to <= from) return [];
     const queries: Promise<Record<string, AttributeValue>[]>[] = [];
     for (const size of sizes) {
       const span = spanOf(size);
@@ -174,7 +180,7 @@ export class WindowReader {
               ExpressionAttributeValues: {
                 ':pk': { S: fleetPartitionKey(size, spanStart, bucket) },
                 ':a': { S: `${startKey(from)}#` },
-                ':b': { S: `${startKey(to - 1)}#~` },
+                ':b': { S: `${startKey(to - 1)}#\uffff` },
               },
             }),
           );
@@ -187,6 +193,7 @@ export class WindowReader {
   /** Items of one service: one Query per size. */
   private async serviceItems(service: string, q: RangeQuery): Promise<WindowItem[]> {
     const { sizes, from, to } = this.starts(q);
+    if (to <= from) return [];
     const pages = await Promise.all(
       sizes.map((size) =>
         this.query({
@@ -204,12 +211,13 @@ export class WindowReader {
 
   private async views(
     items: WindowItem[],
-    sizeMs: number,
+    range: RangeQuery,
     wanted: (w: SeriesWindow) => boolean,
   ): Promise<WindowView[]> {
+    const sizeMs = range.sizeMs;
     const windows = itemsAtSize(items, sizeMs, this.finest)
       .flatMap(expandItem)
-      .filter(wanted)
+      .filter((w) => wanted(w) && w.start >= range.from && w.start < range.to)
       .sort((a, b) => a.start - b.start || (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0));
     const watermark = windows.length > 0 ? await this.watermark() : NO_WATERMARK;
     return windows.map((w) => {

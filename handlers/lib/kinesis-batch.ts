@@ -199,19 +199,26 @@ export function createKinesisBatchHandler(
     let result: BatchResult;
     let state: Record<string, string> | undefined;
     if (windowed) {
-      let encoded: Record<string, string> = {};
+      // Each state measured is encoded once; the one returned was measured last (or is encoded now).
+      const encodings = new WeakMap<HeldState, Record<string, string>>();
       const given = event.state?.[HELD_STATE_KEY];
       const kept = warm.get(shardId);
-      warm.delete(shardId); // processHeld changes the state in place: kept only once it returns
+      warm.delete(shardId); // kept again only once this invocation returns
       const start = kept && kept.encoded === given ? kept.held : decodeHeldState(event.state);
+      // (the state handed in is measured as it came: no second encoding)
+      if (start && typeof given === 'string') encodings.set(start, { [HELD_STATE_KEY]: given });
       const held = await deps.projection.processHeld(shardId, records, start, {
         flush: event.isFinalInvokeForWindow === true || event.isWindowTerminatedEarly === true,
         budgetBytes,
-        sizeOf: (h) => heldStateBytes((encoded = encodeHeldState(h))),
+        sizeOf: (h) => {
+          const encoded = encodings.get(h) ?? encodeHeldState(h);
+          encodings.set(h, encoded);
+          return heldStateBytes(encoded);
+        },
       });
       result = held;
-      state = held.held ? encoded : {};
-      if (held.held) warm.set(shardId, { encoded: encoded[HELD_STATE_KEY] as string, held: held.held });
+      state = held.held ? (encodings.get(held.held) ?? encodeHeldState(held.held)) : {};
+      if (held.held) warm.set(shardId, { encoded: state[HELD_STATE_KEY] as string, held: held.held });
     } else {
       result = await deps.projection.processBatch(shardId, records);
     }

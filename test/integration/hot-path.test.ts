@@ -171,6 +171,14 @@ describe('hot path: read API and item size', () => {
       from: base,
       to: base + 3_600_000,
     });
+    // a range that ends inside the hour still gets the whole hour (all its minutes)
+    const hourFromPart = await reader.series({
+      metric: 'cpu_utilization',
+      host: 'server-002',
+      sizeMs: 3_600_000,
+      from: base,
+      to: base + 60_000,
+    });
     // Assess
     expect(series.map((w) => [w.start - base, w.count])).toEqual([
       [0, 60],
@@ -192,6 +200,7 @@ describe('hot path: read API and item size', () => {
     // watermark = last event (base + 179 s) - 10 s: the first minute is final (59.999 + 60 ≤ 169), the last is not
     expect(series.map((w) => w.final)).toEqual([true, false, false]);
     expect(hour.map((w) => [w.count, w.final])).toEqual([[180, false]]);
+    expect(hourFromPart.map((w) => [w.start - base, w.count])).toEqual([[0, 180]]);
     const hostItems = (await scanAll(dynamo.ddb, table)).filter((i) => i.kind?.S === 'host');
     // one item per (host, minute): 3 hosts × 3 minutes, none for the hour (derived from the minutes)
     expect(hostItems).toHaveLength(9);
