@@ -374,7 +374,7 @@ for (const shape of SHAPES) {
   if (!chosen.has(shape.name)) continue;
   const held = await simulate(shape, FLUSH_S);
   const perBatch = await simulate(shape, 0);
-  const eventsPerS = Math.round((shape.hosts * shape.metrics) / shape.interval_s);
+  const eventsPerS = Math.round(((shape.hosts * shape.metrics) / shape.interval_s) * 100) / 100;
   const row = {
     name: shape.name,
     hosts: shape.hosts,

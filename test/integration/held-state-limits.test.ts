@@ -62,8 +62,10 @@ describe('held window state at its limits', () => {
     expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
     expect(expected.uniqueEvents).toBe(HOSTS);
     expect(Math.max(...stateSizes)).toBeLessThanOrEqual(1_048_576);
-    // flushed early (a state of {} returned mid-window), and Lambda never had to end the window
-    expect(stateSizes.slice(0, -1).filter((n) => n === 2).length).toBeGreaterThan(0);
+    // flushed before the window's end (the state shrank: what it held was written), and Lambda never had to end the window
+    expect(stateSizes.slice(0, -1).filter((n, i) => i > 0 && n < (stateSizes[i - 1] as number)).length).toBeGreaterThan(
+      0,
+    );
     expect(stats.windowsTerminatedEarly).toBe(0);
     expect(stats.discardedRecords).toBe(0);
   }, 300_000);
