@@ -252,11 +252,18 @@ export class LocalPipeline {
       writeConcurrency: 32,
       parentsOf: kinesisParentsOf(kinesis, names.stream),
     });
+    // Whether an invocation wrote held windows, by its event (set by the handler's onBatch).
+    const flushedBy = new WeakMap<object, boolean>();
+    // Arrival times of records folded into held window state, by shard: visible at the next flush.
+    const held = new Map<string, number[]>();
     const handler = createKinesisBatchHandler({
       projection,
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
       metrics: quietMetrics(),
-      onBatch: (c) => self.pipeline?.recordBatch(c),
+      onBatch: (c, event) => {
+        self.pipeline?.recordBatch(c);
+        flushedBy.set(event, c.flushed);
+      },
     });
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
@@ -298,8 +305,6 @@ export class LocalPipeline {
     };
     const lakePositions = positions('delivery');
     const flushIntervalSeconds = o.flushIntervalSeconds ?? DEFAULT_FLUSH_INTERVAL_SECONDS;
-    // Arrival times of records folded into held window state, by shard: visible at the next flush.
-    const held = new Map<string, number[]>();
     const hotPath = new KinesisEventSourceMapping({
       kinesis,
       streamName: names.stream,
@@ -316,13 +321,15 @@ export class LocalPipeline {
         const cut = failed === undefined ? -1 : event.Records.findIndex((r) => r.kinesis.sequenceNumber === failed);
         const done = cut < 0 ? event.Records : event.Records.slice(0, cut);
         const shardId = 'shardId' in event ? event.shardId : (event.Records[0]?.eventID.split(':')[0] ?? '');
-        const arrivals = held.get(shardId) ?? [];
-        for (const r of done) arrivals.push(r.kinesis.approximateArrivalTimestamp * 1000);
-        if (out.state === undefined || Object.keys(out.state).length === 0) {
-          const now = Date.now();
-          for (const at of arrivals) self.pipeline?.recordLatency(now - at);
-          held.delete(shardId);
-        } else held.set(shardId, arrivals);
+        // A flush wrote what was held before; this batch's records are written too unless
+        // the answered state still holds them.
+        const now = Date.now();
+        const before = held.get(shardId) ?? [];
+        const arrivals = done.map((r) => r.kinesis.approximateArrivalTimestamp * 1000);
+        const stillHeld = out.state !== undefined && Object.keys(out.state).length > 0;
+        const visible = [...(flushedBy.get(event) ? before : []), ...(stillHeld ? [] : arrivals)];
+        for (const at of visible) self.pipeline?.recordLatency(now - at);
+        held.set(shardId, [...(flushedBy.get(event) ? [] : before), ...(stillHeld ? arrivals : [])]);
         return out;
       },
     });

@@ -30,8 +30,8 @@ export interface KinesisBatchDeps {
   projection: WindowProjection;
   logger: Logger;
   metrics: Metrics;
-  /** Called with each batch's counters (local mode's live view). */
-  onBatch?: (counters: BatchCounters) => void;
+  /** Called with each batch's counters and its event (local mode's live view and latencies). */
+  onBatch?: (counters: BatchCounters, event: LambdaKinesisEvent) => void;
   /**
    * Publish the standard fleet metrics per host (one EMF document per host and
    * minute of event time). Default: environment variable `PULSE_FLEET_METRICS`
@@ -223,7 +223,7 @@ export function createKinesisBatchHandler(
       result = await deps.projection.processBatch(shardId, records);
     }
     const c = result.counters;
-    deps.onBatch?.(c);
+    deps.onBatch?.(c, event);
     if (functionName) deps.metrics.addDimension(HOT_PATH_EMF.functionNameDimension, functionName);
     for (const [key, name] of COUNT_METRICS) deps.metrics.addMetric(name, MetricUnit.Count, c[key] as number);
     if (c.flushed) deps.metrics.addMetric('EventTimeLag', MetricUnit.Milliseconds, c.eventTimeLagMs);
