@@ -316,7 +316,7 @@ export class WindowProjection {
    * A flush only ever writes a state that every retry of this invocation rebuilds
    * exactly, because a failed flush may have written some items, and the fences can only
    * tell "all of this partial" from "none of it":
-   * - the state Lambda handed in (`held`), when it has grown past a quarter below the
+   * - the state Lambda handed in (`held`), when it has grown past nine tenths of the
    *   budget: every retry and every bisected half of this batch brings that same state;
    * - the final invoke's state (retried as it is until it succeeds);
    * - a fresh state plus the batch's first record, when that record alone outgrows the budget.
@@ -609,8 +609,12 @@ function absorbPartial(
   return p.last;
 }
 
-/** A state's share of the budget past which it is flushed on its own before a batch is folded in. */
-const PRE_FLUSH_SHARE = 0.75;
+/**
+ * A state's share of the budget past which it is flushed on its own before a batch is
+ * folded in. The rest is room for one batch's growth (a fleet shard's second adds tens
+ * of KB); a batch that needs more is cut, at the cost of one more invocation.
+ */
+const PRE_FLUSH_SHARE = 0.9;
 
 /**
  * The held state after `records` (folded into `fold`), as a new state: `h` and its
