@@ -251,11 +251,17 @@ export class LocalPipeline {
       config,
       writeConcurrency: 32,
       parentsOf: kinesisParentsOf(kinesis, names.stream),
+      // A host's events are visible when its window item is stored (a flush writes hundreds).
+      onWritten: (key) => {
+        if (key.kind === 'host') hostWrittenAt.set(key.name, Date.now());
+      },
     });
+    // When each host's window item was last stored (partition key = host: one shard writes it).
+    const hostWrittenAt = new Map<string, number>();
     // Whether an invocation wrote held windows, by its event (set by the handler's onBatch).
     const flushedBy = new WeakMap<object, boolean>();
     // Arrival times of records folded into held window state, by shard: visible at the next flush.
-    const held = new Map<string, number[]>();
+    const held = new Map<string, { host: string; at: number }[]>();
     const handler = createKinesisBatchHandler({
       projection,
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
@@ -315,6 +321,7 @@ export class LocalPipeline {
       onFailure: new S3FailureDestination(s3, names.lakeBucket, 'hot-path', streamArn),
       fn: async (event: LambdaKinesisEvent | LambdaKinesisWindowEvent) => {
         const t0 = performance.now();
+        const startedAt = Date.now();
         const out = await handler(event);
         timing.hotPathMs += performance.now() - t0;
         const failed = out.batchItemFailures[0]?.itemIdentifier;
@@ -322,13 +329,20 @@ export class LocalPipeline {
         const done = cut < 0 ? event.Records : event.Records.slice(0, cut);
         const shardId = 'shardId' in event ? event.shardId : (event.Records[0]?.eventID.split(':')[0] ?? '');
         // A flush wrote what was held before; this batch's records are written too unless
-        // the answered state still holds them.
+        // the answered state still holds them. A record is visible once its host's item is
+        // stored in this invocation (else, for records of other keys, when it returns).
         const now = Date.now();
         const before = held.get(shardId) ?? [];
-        const arrivals = done.map((r) => r.kinesis.approximateArrivalTimestamp * 1000);
+        const arrivals = done.map((r) => ({
+          host: r.kinesis.partitionKey,
+          at: r.kinesis.approximateArrivalTimestamp * 1000,
+        }));
         const stillHeld = out.state !== undefined && Object.keys(out.state).length > 0;
         const visible = [...(flushedBy.get(event) ? before : []), ...(stillHeld ? [] : arrivals)];
-        for (const at of visible) self.pipeline?.recordLatency(now - at);
+        for (const r of visible) {
+          const written = hostWrittenAt.get(r.host);
+          self.pipeline?.recordLatency((written !== undefined && written >= startedAt ? written : now) - r.at);
+        }
         held.set(shardId, [...(flushedBy.get(event) ? [] : before), ...(stillHeld ? arrivals : [])]);
         return out;
       },

@@ -102,6 +102,8 @@ export interface WindowProjectionOptions {
   cacheSize?: number;
   /** Clock for event-time lag (tests pin it). */
   now?: () => number;
+  /** Told of each window item as soon as its write is stored (local mode's latency to visible). */
+  onWritten?: (key: WindowItemKey) => void;
 }
 
 /** What {@link WindowProjection.processHeld} returns: the batch's result and the state to hold next. */
@@ -138,7 +140,8 @@ export class WindowProjection {
   private readonly checkpoints: CheckpointStore;
   private readonly sideOutputs: SideOutputStore;
   private readonly cache: ItemCache;
-  private readonly o: Required<Omit<WindowProjectionOptions, 'parentsOf'>> & Pick<WindowProjectionOptions, 'parentsOf'>;
+  private readonly o: Required<Omit<WindowProjectionOptions, 'parentsOf' | 'onWritten'>> &
+    Pick<WindowProjectionOptions, 'parentsOf' | 'onWritten'>;
 
   constructor(options: WindowProjectionOptions) {
     this.o = {
@@ -518,6 +521,7 @@ export class WindowProjection {
         );
         this.cache.set(id, next);
         counters.windowsWritten++;
+        this.o.onWritten?.(key);
         return 'ok';
       } catch (error) {
         if (!isServiceError(error)) throw error;
