@@ -9,11 +9,12 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { MetricAggregate } from '../windows/aggregates.js';
 import { cloneAggregate, mergeInto } from '../windows/aggregates.js';
-import { itemId, type ShardState, type WindowItemKey } from '../windows/fold.js';
+import { type FoldResult, itemId, type ShardState, type WindowItemKey } from '../windows/fold.js';
+import { formatPosition } from '../windows/position.js';
 import { ByteReader, ByteWriter } from './byte-codec.js';
 import { decodeMarks, encodeMarks } from './checkpoints.js';
 import { CorruptItemError } from './errors.js';
-import { packMeasures, unpackMeasures } from './window-items.js';
+import { addEvent, packMeasures, unpackMeasures } from './window-items.js';
 
 /** Events of one window item not yet written, from one shard's positions `(first … last]`. */
 export interface PartialItem {
@@ -147,4 +148,37 @@ export function decodeHeldState(state: Record<string, unknown> | undefined): Hel
     partials.set(itemId(key), { key, metrics, levels, first, last, packed: Buffer.from(packed) });
   }
   return { checkpointVersion, checkpointSeq, parents, lastSeq, fold: { watermark, marks }, partials, maxEventTime };
+}
+
+/**
+ * The held state after `records` (folded into `fold`), as a new state: `h` and its
+ * partials are not changed (a partial the records add to is copied), so a state can be
+ * folded again from the same start.
+ */
+export function withFold(h: HeldState, fold: FoldResult, records: readonly { sequenceNumber: string }[]): HeldState {
+  const last = records[records.length - 1];
+  if (!last) return h;
+  const partials = new Map(h.partials);
+  const t = fold.table;
+  for (const c of fold.contributions) {
+    const id = itemId(c.key);
+    const have = partials.get(id);
+    const firstEvent = c.events[0] as number;
+    const lastEvent = c.events[c.events.length - 1] as number;
+    const p: PartialItem = {
+      key: c.key,
+      metrics: new Map(),
+      levels: new Map(),
+      first: have?.first ?? formatPosition(t.seqs[firstEvent] as string, t.subs[firstEvent] as number),
+      last: formatPosition(t.seqs[lastEvent] as string, t.subs[lastEvent] as number),
+    };
+    if (have) mergePartial(p, have);
+    for (const i of c.events) {
+      addEvent(p, t.logs[i] as boolean, t.measures[i] as string, t.values[i] as number, t.ats[i] as number);
+    }
+    partials.set(id, p);
+  }
+  const maxEventTime =
+    Number.isFinite(fold.maxEventTime) && !(fold.maxEventTime <= h.maxEventTime) ? fold.maxEventTime : h.maxEventTime;
+  return { ...h, fold: fold.state, lastSeq: last.sequenceNumber, partials, maxEventTime };
 }

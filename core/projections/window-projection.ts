@@ -19,31 +19,24 @@
  * read before its write (a cache miss writes it as new and learns the stored item from
  * the failed condition).
  */
-import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type KinesisRecordLike, recordParts, StreamDecoder } from '../contract/consumer.js';
 import type { SchemaRegistry } from '../contract/registry.js';
-import { writeUnitsOf } from '../cost/item-size.js';
-import { cloneAggregate } from '../windows/aggregates.js';
 import type { WindowingConfig } from '../windows/config.js';
 import {
-  type Contribution,
   type DecodedRecord,
-  type EventTable,
   type FoldResult,
-  itemId,
   type ShardState,
   WINDOW_READERS,
   WindowFold,
   type WindowItemKey,
 } from '../windows/fold.js';
-import { compareSeq, comparePosition, formatPosition, parsePosition } from '../windows/position.js';
+import { compareSeq } from '../windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
-import { isServiceError } from '../clients/dynamodb.js';
-import { CorruptItemError, ProjectionError } from './errors.js';
-import { type HeldState, mergePartial, type PartialItem } from './held-state.js';
+import { ProjectionError } from './errors.js';
+import { type HeldState, withFold } from './held-state.js';
+import { absorbEvents, absorbPartial, WindowItemWriter, type WriteCounters } from './item-writer.js';
 import { SideOutputStore } from './side-outputs.js';
-import { windowItemKey } from './table.js';
-import { addEvent, emptyItem, fromAttributes, toAttributes, type WindowItem } from './window-items.js';
 
 /**
  * One record of a batch, with its arrival time: in either Kinesis shape, or
@@ -56,20 +49,16 @@ export type BatchRecord = {
 } & ({ record: KinesisRecordLike } | { decoded: DecodedRecord });
 
 /** Counters of one batch, published as metrics by the handler. */
-export interface BatchCounters {
+export interface BatchCounters extends WriteCounters {
   records: number;
   eventsIn: number;
-  windowsWritten: number;
   late: number;
   quarantined: number;
   duplicatesSkipped: number;
   /** Records skipped because the checkpoint already covers them. */
   recordsAlreadyApplied: number;
-  writeRetries: number;
   failedWrites: number;
-  /** Write units of the window and checkpoint writes (failed conditions included: DynamoDB bills them). */
-  writeUnits: number;
-  /** Checkpoint items written. */
+  /** Checkpoint items written (their write units count in `writeUnits` too). */
   checkpointWrites: number;
   /** True when this invocation wrote its held windows (a flush; always true per batch). */
   flushed: boolean;
@@ -115,31 +104,12 @@ export interface HeldBatchResult extends BatchResult {
 /** A flush could not store every held window: the invocation fails and is retried with the same state. */
 export class FlushError extends ProjectionError {}
 
-class ItemCache {
-  private readonly map = new Map<string, WindowItem>();
-  constructor(private readonly limit: number) {}
-  get(id: string): WindowItem | undefined {
-    return this.map.get(id);
-  }
-  set(id: string, item: WindowItem): void {
-    this.map.delete(id);
-    this.map.set(id, item);
-    if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value as string);
-  }
-  delete(id: string): void {
-    this.map.delete(id);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-}
-
 /** See the module comment. One instance per process; one batch per shard at a time. */
 export class WindowProjection {
   private readonly decoder: StreamDecoder;
   private readonly checkpoints: CheckpointStore;
   private readonly sideOutputs: SideOutputStore;
-  private readonly cache: ItemCache;
+  private readonly items: WindowItemWriter;
   private readonly o: Required<Omit<WindowProjectionOptions, 'parentsOf' | 'onWritten'>> &
     Pick<WindowProjectionOptions, 'parentsOf' | 'onWritten'>;
 
@@ -154,7 +124,15 @@ export class WindowProjection {
     this.decoder = new StreamDecoder(options.registry, WINDOW_READERS);
     this.checkpoints = new CheckpointStore(options.ddb, options.tableName);
     this.sideOutputs = new SideOutputStore(options.ddb, options.tableName, options.config.ttlDays);
-    this.cache = new ItemCache(this.o.cacheSize);
+    this.items = new WindowItemWriter({
+      ddb: options.ddb,
+      tableName: options.tableName,
+      ttlDays: options.config.ttlDays,
+      writeConcurrency: this.o.writeConcurrency,
+      maxConditionalAttempts: this.o.maxConditionalAttempts,
+      cacheSize: this.o.cacheSize,
+      onWritten: options.onWritten,
+    });
   }
 
   /**
@@ -254,7 +232,7 @@ export class WindowProjection {
       const result = await this.tryBatch(shardId, batch);
       if (result !== 'stale-checkpoint') return result;
       // Another invocation moved this shard's checkpoint: reload everything and replay.
-      this.cache.clear();
+      this.items.reset();
       if (attempt >= 2) {
         return { failedSequenceNumber: batch[0]?.sequenceNumber, counters: emptyCounters(batch.length) };
       }
@@ -276,8 +254,8 @@ export class WindowProjection {
       if (failedAt === undefined || compareSeq(seq, failedAt) < 0) failedAt = seq;
     };
     const table = fold.table;
-    await this.pool(fold.contributions, async (c) => {
-      const outcome = await this.writeItem(
+    await this.items.each(fold.contributions, async (c) => {
+      const outcome = await this.items.write(
         shardId,
         c.key,
         (item, fence) => absorbEvents(item, c, table, fence),
@@ -420,8 +398,8 @@ export class WindowProjection {
   private async flushHeld(shardId: string, h: HeldState, counters: BatchCounters): Promise<void> {
     counters.flushed = true;
     let failed = 0;
-    await this.pool([...h.partials.values()], async (p) => {
-      const outcome = await this.writeItem(shardId, p.key, (item, fence) => absorbPartial(item, p, fence), counters);
+    await this.items.each([...h.partials.values()], async (p) => {
+      const outcome = await this.items.write(shardId, p.key, (item, fence) => absorbPartial(item, p, fence), counters);
       if (outcome === 'failed') failed++;
     });
     if (failed > 0) {
@@ -459,158 +437,10 @@ export class WindowProjection {
     }
   }
 
-  /** Runs `work` over `items` with the configured write concurrency; rethrows the first crash. */
-  private async pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
-    let crash: unknown;
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length && crash === undefined) {
-        const item = items[next++] as T;
-        try {
-          await work(item);
-        } catch (error) {
-          crash ??= error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.o.writeConcurrency, items.length) }, worker));
-    if (crash !== undefined) {
-      this.cache.clear();
-      throw crash;
-    }
-  }
-
-  /**
-   * Applies what `absorb` adds to an item with one conditional write (retried on conflict).
-   * `absorb` gets a copy of the item and this shard's fence on it, adds what lies above the
-   * fence, and returns the new fence (undefined: nothing to add).
-   */
-  private async writeItem(
-    shardId: string,
-    key: WindowItemKey,
-    absorb: (item: WindowItem, fence: { seq: string; sub: number } | undefined) => string | undefined,
-    counters: BatchCounters,
-  ): Promise<'ok' | 'failed'> {
-    const id = itemId(key);
-    let current = this.cache.get(id) ?? null; // null: unknown; try as new and learn on conflict
-    for (let attempt = 0; attempt < this.o.maxConditionalAttempts; attempt++) {
-      // The cached item stays as stored until the write succeeds, so only it needs copying.
-      const next = current ? cloneItem(current) : emptyItem(key);
-      const fence = next.fences.get(shardId);
-      const fenceTo = absorb(next, fence ? parsePosition(fence) : undefined);
-      if (fenceTo === undefined) {
-        if (current) this.cache.set(id, current);
-        return 'ok';
-      }
-      next.fences.set(shardId, fenceTo);
-      const baseVersion = current?.version ?? 0;
-      next.version = baseVersion + 1;
-      const ttl = Math.floor((key.start + key.size) / 1000) + this.o.config.ttlDays * 86_400;
-      const Item = toAttributes(next, ttl);
-      const units = writeUnitsOf(Item);
-      counters.writeUnits += units;
-      try {
-        await this.o.ddb.send(
-          new PutItemCommand({
-            TableName: this.o.tableName,
-            Item,
-            ConditionExpression: baseVersion === 0 ? 'attribute_not_exists(pk)' : 'v = :v',
-            ...(baseVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': { N: String(baseVersion) } } }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        this.cache.set(id, next);
-        counters.windowsWritten++;
-        this.o.onWritten?.(key);
-        return 'ok';
-      } catch (error) {
-        if (!isServiceError(error)) throw error;
-        if ((error as Error).name !== 'ConditionalCheckFailedException') {
-          // Throttled or failing after the SDK's own retries: report, Lambda retries from here.
-          counters.writeUnits -= units; // a rejected request is not billed
-          this.cache.delete(id);
-          return 'failed';
-        }
-        counters.writeRetries++;
-        const old = (error as { Item?: Record<string, AttributeValue> }).Item;
-        try {
-          current = old ? fromAttributes(old) : await this.read(key);
-        } catch (readError) {
-          if (!isServiceError(readError)) throw readError;
-          this.cache.delete(id);
-          return 'failed';
-        }
-      }
-    }
-    this.cache.delete(id);
-    return 'failed';
-  }
-
-  private async read(key: WindowItemKey): Promise<WindowItem | null> {
-    const k = windowItemKey(key);
-    const out = await this.o.ddb.send(
-      new GetItemCommand({
-        TableName: this.o.tableName,
-        Key: { pk: { S: k.pk }, sk: { S: k.sk } },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item ? fromAttributes(out.Item) : null;
-  }
-
   /** Forgets warm state (tests: a new process). */
   reset(): void {
-    this.cache.clear();
+    this.items.reset();
   }
-}
-
-/** Adds a contribution's events above the fence to an item; returns the new fence, or undefined. */
-function absorbEvents(
-  item: WindowItem,
-  c: Contribution,
-  table: EventTable,
-  f: { seq: string; sub: number } | undefined,
-): string | undefined {
-  let last: number | undefined;
-  for (const i of c.events) {
-    const seq = table.seqs[i] as string;
-    const sub = table.subs[i] as number;
-    if (f && comparePosition(seq, sub, f.seq, f.sub) <= 0) continue;
-    addEvent(
-      item,
-      table.logs[i] as boolean,
-      table.measures[i] as string,
-      table.values[i] as number,
-      table.ats[i] as number,
-    );
-    last = i;
-  }
-  return last === undefined ? undefined : formatPosition(table.seqs[last] as string, table.subs[last] as number);
-}
-
-/**
- * Adds a held partial to an item unless the fence shows it is there already. A partial
- * covers one shard's positions `(first … last]` after the checkpoint it started from, so
- * the fence is either below all of it or at its end; anything else means two processes
- * held the same records.
- */
-function absorbPartial(
-  item: WindowItem,
-  p: PartialItem,
-  f: { seq: string; sub: number } | undefined,
-): string | undefined {
-  if (f) {
-    const last = parsePosition(p.last);
-    if (comparePosition(f.seq, f.sub, last.seq, last.sub) >= 0) return undefined;
-    const first = parsePosition(p.first);
-    if (comparePosition(f.seq, f.sub, first.seq, first.sub) >= 0) {
-      throw new CorruptItemError(
-        `window ${itemId(p.key)} holds this shard's events up to ${formatPosition(f.seq, f.sub)}, inside the held range ${p.first}…${p.last}: two invocations processed the same records`,
-      );
-    }
-  }
-  mergePartial(item, p);
-  return p.last;
 }
 
 /**
@@ -619,44 +449,6 @@ function absorbPartial(
  * of KB); a batch that needs more is cut, at the cost of one more invocation.
  */
 const PRE_FLUSH_SHARE = 0.9;
-
-/**
- * The held state after `records` (folded into `fold`), as a new state: `h` and its
- * partials are not changed (a partial the records add to is copied), so a state can be
- * folded again from the same start.
- */
-function withFold(h: HeldState, fold: FoldResult, records: readonly BatchRecord[]): HeldState {
-  const last = records[records.length - 1];
-  if (!last) return h;
-  const partials = new Map(h.partials);
-  const t = fold.table;
-  for (const c of fold.contributions) {
-    const id = itemId(c.key);
-    const have = partials.get(id);
-    const firstEvent = c.events[0] as number;
-    const lastEvent = c.events[c.events.length - 1] as number;
-    const p: PartialItem = {
-      key: c.key,
-      metrics: new Map(),
-      levels: new Map(),
-      first: have?.first ?? formatPosition(t.seqs[firstEvent] as string, t.subs[firstEvent] as number),
-      last: formatPosition(t.seqs[lastEvent] as string, t.subs[lastEvent] as number),
-    };
-    if (have) mergePartial(p, have);
-    for (const i of c.events) {
-      addEvent(p, t.logs[i] as boolean, t.measures[i] as string, t.values[i] as number, t.ats[i] as number);
-    }
-    partials.set(id, p);
-  }
-  const maxEventTime =
-    Number.isFinite(fold.maxEventTime) && !(fold.maxEventTime <= h.maxEventTime) ? fold.maxEventTime : h.maxEventTime;
-  return { ...h, fold: fold.state, lastSeq: last.sequenceNumber, partials, maxEventTime };
-}
-
-function cloneItem(item: WindowItem): WindowItem {
-  const metrics = new Map([...item.metrics].map(([name, m]) => [name, cloneAggregate(m)]));
-  return { key: item.key, version: item.version, fences: new Map(item.fences), metrics, levels: new Map(item.levels) };
-}
 
 function emptyCounters(records: number): BatchCounters {
   return {

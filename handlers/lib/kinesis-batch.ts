@@ -20,7 +20,11 @@ import {
   heldStateBytes,
 } from '../../core/projections/held-state.js';
 import type { BatchCounters, BatchResult, WindowProjection } from '../../core/projections/window-projection.js';
-import type { BatchResponse, LambdaKinesisEvent } from '../../core/local/event-source-mapping.js';
+import type {
+  BatchResponse,
+  LambdaKinesisEvent,
+  LambdaKinesisWindowEvent,
+} from '../../core/local/event-source-mapping.js';
 import { STANDARD_METRICS } from '../../core/sources/synthetic-fleet.js';
 import type { DecodedRecord } from '../../core/windows/fold.js';
 import { invalidMetric } from '../../core/windows/validate.js';
@@ -46,18 +50,6 @@ export interface KinesisBatchDeps {
   functionName?: string;
   /** Bytes of tumbling-window state past which the held windows are flushed early (default 1,000,000 of Lambda's 1 MB). */
   stateBudgetBytes?: number;
-}
-
-/**
- * The fields Lambda adds to a Kinesis event when the mapping has a tumbling window
- * (`TumblingWindowInSeconds`, the hot path's `flushIntervalSeconds`).
- */
-export interface TumblingWindowFields {
-  window?: { start: string; end: string };
-  state?: Record<string, unknown>;
-  shardId?: string;
-  isFinalInvokeForWindow?: boolean;
-  isWindowTerminatedEarly?: boolean;
 }
 
 /** The handler's answer: the partial batch response, plus the state to hold with a tumbling window. */
@@ -174,7 +166,7 @@ function booleanEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
  */
 export function createKinesisBatchHandler(
   deps: KinesisBatchDeps,
-): (event: LambdaKinesisEvent & TumblingWindowFields) => Promise<KinesisBatchResponse> {
+): (event: LambdaKinesisEvent & Partial<Omit<LambdaKinesisWindowEvent, 'Records'>>) => Promise<KinesisBatchResponse> {
   const functionName = deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined);
   const fleet = (deps.fleetMetrics ?? booleanEnv(process.env, 'PULSE_FLEET_METRICS')) ? new FleetSampler() : undefined;
   if (fleet) deps.projection.onDecoded((r) => fleet.add(r));
