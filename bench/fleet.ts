@@ -37,6 +37,7 @@ import { windowingConfig } from '../core/windows/config.js';
 import { createKinesisBatchHandler } from '../handlers/lib/kinesis-batch.js';
 import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { MemoryDynamo } from './lib/memory-dynamo.js';
+import { HeldRecords } from '../core/local/visibility.js';
 
 /** A fleet shape: `hosts` × `metrics` every `interval_s`, simulated for `seconds` on `shards` shards. */
 interface Shape {
@@ -207,9 +208,9 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
     seq: 0,
     window: -1,
     state: {} as Record<string, unknown>,
-    held: [] as number[], // arrivals of records folded but not yet written
   }));
   const latencies: number[] = [];
+  const held = new HeldRecords<number>(); // arrivals of records folded but not yet written
   let events = 0;
   let invocations = 0;
   let earlyFlushes = 0;
@@ -262,17 +263,10 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
       failed === undefined ? records.length : lambdaRecords.findIndex((r) => r.kinesis.sequenceNumber === failed);
     if (cut < 0) throw new Error(`the handler reported a record not in the batch: ${failed}`);
     if (failed !== undefined) cuts++;
-    // A flush wrote what was held before; this batch's records too unless the state still holds them.
     const flushed = flushedBy.get(event) === true;
     const stillHeld = windowed && Object.keys(out.state ?? {}).length > 0;
-    if (flushed) {
-      for (const arrival of shard.held) latencies.push(at - arrival + ms);
-      shard.held = [];
-    }
-    for (const r of records.slice(0, cut)) {
-      if (stillHeld) shard.held.push(r.arrival);
-      else latencies.push(at - r.arrival + ms);
-    }
+    const arrivals = records.slice(0, cut).map((r) => r.arrival);
+    for (const arrival of held.settle(shard.id, arrivals, flushed, stillHeld)) latencies.push(at - arrival + ms);
     if (windowed) {
       shard.state = out.state ?? {};
       const bytes = Buffer.byteLength(JSON.stringify(shard.state));
@@ -302,7 +296,7 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
         const window = next ? Math.floor(next.arrival / (flushS * 1_000)) : Math.floor(at / (flushS * 1_000));
         // The window's arrival time has passed: its final invoke, if anything was folded in it.
         if (shard.window >= 0 && window > shard.window) {
-          if (Object.keys(shard.state).length > 0 || shard.held.length > 0) await invoke(shard, [], at, true);
+          if (Object.keys(shard.state).length > 0) await invoke(shard, [], at, true);
           shard.state = {};
         }
         shard.window = Math.max(shard.window, window);
@@ -366,7 +360,7 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
   }
   // The end: every window still held is written (a final invoke once its time passes).
   for (const shard of shards) {
-    if (flushS > 0 && (Object.keys(shard.state).length > 0 || shard.held.length > 0)) {
+    if (flushS > 0 && Object.keys(shard.state).length > 0) {
       await invoke(shard, [], (shard.window + 1) * flushS * 1_000 + 1_000, true);
     }
   }

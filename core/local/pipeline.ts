@@ -44,6 +44,7 @@ import {
 } from './event-source-mapping.js';
 import { S3FailureDestination } from './failure-destination.js';
 import { type LocalServer, startKinesisServer } from './kinesis-server.js';
+import { HeldRecords } from './visibility.js';
 import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
 import { createStream, shardPages } from './streams.js';
@@ -260,8 +261,8 @@ export class LocalPipeline {
     const hostWrittenAt = new Map<string, number>();
     // Whether an invocation wrote held windows, by its event (set by the handler's onBatch).
     const flushedBy = new WeakMap<object, boolean>();
-    // Arrival times of records folded into held window state, by shard: visible at the next flush.
-    const held = new Map<string, { host: string; at: number }[]>();
+    // Records folded into held window state, by shard: visible at a later flush.
+    const held = new HeldRecords<{ host: string; at: number }>();
     const handler = createKinesisBatchHandler({
       projection,
       logger: new Logger({ serviceName: 'hot-path', logLevel: 'WARN' }),
@@ -328,22 +329,18 @@ export class LocalPipeline {
         const cut = failed === undefined ? -1 : event.Records.findIndex((r) => r.kinesis.sequenceNumber === failed);
         const done = cut < 0 ? event.Records : event.Records.slice(0, cut);
         const shardId = 'shardId' in event ? event.shardId : (event.Records[0]?.eventID.split(':')[0] ?? '');
-        // A flush wrote what was held before; this batch's records are written too unless
-        // the answered state still holds them. A record is visible once its host's item is
-        // stored in this invocation (else, for records of other keys, when it returns).
+        // A record is visible once its host's item is stored in this invocation (else, for
+        // records of other keys, when the invocation returns).
         const now = Date.now();
-        const before = held.get(shardId) ?? [];
         const arrivals = done.map((r) => ({
           host: r.kinesis.partitionKey,
           at: r.kinesis.approximateArrivalTimestamp * 1000,
         }));
         const stillHeld = out.state !== undefined && Object.keys(out.state).length > 0;
-        const visible = [...(flushedBy.get(event) ? before : []), ...(stillHeld ? [] : arrivals)];
-        for (const r of visible) {
+        for (const r of held.settle(shardId, arrivals, flushedBy.get(event) === true, stillHeld)) {
           const written = hostWrittenAt.get(r.host);
           self.pipeline?.recordLatency((written !== undefined && written >= startedAt ? written : now) - r.at);
         }
-        held.set(shardId, [...(flushedBy.get(event) ? [] : before), ...(stillHeld ? arrivals : [])]);
         return out;
       },
     });
