@@ -29,6 +29,7 @@ import { cost, COST_HELP } from './cost.js';
 import { quarantine, QUARANTINE_HELP } from './quarantine.js';
 import { REBUILD_HELP, REDRIVE_HELP, rebuildCommand, redriveCommand } from './repair.js';
 import { formatTable } from './format-table.js';
+import { describeSlos } from '../slo/slos.js';
 
 const HELP: Record<string, string> = {
   main: `pulse: streaming pipeline for infrastructure metrics and logs
@@ -209,6 +210,7 @@ async function start(args: string[]): Promise<number> {
         `${summary.parquet_rows} in the lake (${summary.parquet_files} Parquet files); ${summary.window_writes} window writes (${summary.write_units} write units); ` +
         `p95 ${summary.p95_latency_ms} ms to visible (flush every ${summary.flush_interval_s} s); caught up ${summary.catch_up_s} s after producing stopped; query it: npx pulse query "SELECT …"`,
     );
+    log(`SLOs: ${describeSlos(summary.slo)}`);
     console.log(JSON.stringify(summary));
     // Conservation over everything the stream holds (every run on this data dir).
     const conserved =

@@ -50,6 +50,7 @@ import { ensureBucket, startS3Server } from './s3-server.js';
 import { createStream, shardPages } from './streams.js';
 import type { LocalEndpoints } from './endpoints.js';
 import { LocalSources, type SourceCounts } from './sources.js';
+import { evaluateSlos, type SloReport } from '../slo/slos.js';
 import { ensureIdempotencyTable, ensureWindowTable } from './tables.js';
 
 /** Settings of a local run. */
@@ -124,6 +125,8 @@ export interface PipelineSummary {
   catch_up_s: number;
   /** The hot path's flush interval (0: every batch writes). */
   flush_interval_s: number;
+  /** Seed 003's SLOs measured on this run (see core/slo/slos.ts). */
+  slo: SloReport;
   dynamodb: 'dynamodb-local' | 'dynalite';
 }
 
@@ -141,8 +144,22 @@ export interface PipelineHealth {
   windowsWritten: number;
   late: number;
   quarantined: number;
-  /** Now minus the latest event time the hot path applied. */
+  /**
+   * Now minus the latest event time the hot path applied: event-time lag, not
+   * freshness (the history backfill replays events up to 30 minutes old).
+   */
   lagMs: number;
+  /** Stream arrival to visible window, 95th percentile of the latest 10,000 records (ms). */
+  freshnessP95Ms: number;
+  /** Events produced in this run that the hot path has not read yet. */
+  backlogEvents: number;
+  /** The SLIs measurable while running (data loss is measured when the run stops: null until then). */
+  sli: {
+    ingestAvailability: number | null;
+    ingestP95Ms: number | null;
+    dataLossRatio: number | null;
+    freshnessP95Ms: number | null;
+  };
 }
 
 /** A part of the running pipeline stopped on an error it does not retry (see {@link LocalPipeline.failure}). */
@@ -177,6 +194,11 @@ function percentile(sorted: number[], p: number): number {
 export class LocalPipeline {
   private readonly latencies: number[] = [];
   private readonly hot = { windowsWritten: 0, writeUnits: 0, late: 0, quarantined: 0, lagMs: 0 };
+  /** The latest 10,000 latencies, for the live view (a ring). */
+  private readonly recent: number[] = new Array<number>(10_000);
+  private recentAt = 0;
+  /** Events the hot path read in this run. */
+  private eventsIn = 0;
   /** True when this run continues an earlier one on the same data dir. */
   resumed = false;
   /** The dashboard's address, when it runs. */
@@ -456,11 +478,13 @@ export class LocalPipeline {
     this.hot.writeUnits += c.writeUnits;
     this.hot.late += c.late;
     this.hot.quarantined += c.quarantined;
+    this.eventsIn += c.eventsIn;
     if (c.eventTimeLagMs > 0) this.hot.lagMs = c.eventTimeLagMs;
   }
 
   private recordLatency(ms: number): void {
     if (this.latencies.length < 200_000) this.latencies.push(ms);
+    this.recent[this.recentAt++ % this.recent.length] = ms;
   }
 
   /** How many latencies are recorded so far: a mark for {@link latency}. */
@@ -566,7 +590,7 @@ export class LocalPipeline {
   health(): PipelineHealth {
     // The live view uses the latest 10,000 latencies: sorting all of them every two seconds
     // would stall the event loop the pipeline itself runs on.
-    const sorted = this.latencies.slice(-10_000).sort((a, b) => a - b);
+    const sorted = this.recent.slice(0, Math.min(this.recentAt, this.recent.length)).sort((a, b) => a - b);
     let parquetFiles = 0;
     let parquetRows = 0;
     for (const d of this.deliveries.values()) {
@@ -574,8 +598,18 @@ export class LocalPipeline {
       parquetRows += d.stats.rowsWritten;
     }
     const produced = this.producer.stats().eventsAccepted + (this.sources?.total() ?? 0);
+    const freshness = sorted.length === 0 ? null : percentile(sorted, 0.95);
+    const ingest = this.sources?.ingestStats();
     return {
       produced,
+      freshnessP95Ms: freshness ?? 0,
+      backlogEvents: Math.max(0, produced - this.eventsIn),
+      sli: {
+        ingestAvailability: ingest && ingest.requests > 0 ? 1 - ingest.serverErrors / ingest.requests : null,
+        ingestP95Ms: ingest?.p95Ms ?? null,
+        dataLossRatio: null,
+        freshnessP95Ms: freshness,
+      },
       hotPathRecords: this.hotPath.stats.recordsDelivered,
       hotPathInvocations: this.hotPath.stats.invocations,
       deliveredRecords: this.lake.stats.recordsDelivered,
@@ -642,6 +676,7 @@ export class LocalPipeline {
       }
     }
     const latency = this.latency();
+    const flushIntervalSeconds = this.o.flushIntervalSeconds ?? DEFAULT_FLUSH_INTERVAL_SECONDS;
     const sources = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, ...bySource };
     const produced = sources.fleet + sources.collector + sources.agent + sources.ingest_api + sources.file_drop;
     const seconds = (producedAt - this.startedAt) / 1000;
@@ -665,7 +700,15 @@ export class LocalPipeline {
       window_writes: this.hot.windowsWritten,
       write_units: this.hot.writeUnits,
       catch_up_s: Math.round((caughtUpAt - producedAt) / 100) / 10,
-      flush_interval_s: this.o.flushIntervalSeconds ?? DEFAULT_FLUSH_INTERVAL_SECONDS,
+      flush_interval_s: flushIntervalSeconds,
+      slo: evaluateSlos({
+        ingest: this.sources?.ingestStats() ?? { requests: 0, serverErrors: 0, p95Ms: null },
+        acknowledged: streamEvents,
+        inWindows: totals.events + late + quarantined,
+        inLake: parquetRows + undecodable,
+        freshnessP95Ms: latency.samples === 0 ? null : latency.p95,
+        flushIntervalSeconds,
+      }),
       dynamodb: this.servers.dynamo.kind,
     };
   }

@@ -73,6 +73,30 @@ class TokenBucket {
   }
 }
 
+/** Statuses and answer times of the ingest API's requests (the latest 10,000 times). */
+class RequestLog {
+  private requests = 0;
+  private serverErrors = 0;
+  private readonly times: number[] = [];
+
+  record(status: number, ms: number): void {
+    this.requests++;
+    if (status >= 500) this.serverErrors++;
+    if (this.times.length === 10_000) this.times.shift();
+    this.times.push(ms);
+  }
+
+  stats(): { requests: number; serverErrors: number; p95Ms: number | null } {
+    const sorted = [...this.times].sort((a, b) => a - b);
+    const p95 = sorted.length === 0 ? null : (sorted[Math.ceil(0.95 * sorted.length) - 1] as number);
+    return {
+      requests: this.requests,
+      serverErrors: this.serverErrors,
+      p95Ms: p95 === null ? null : Math.round(p95 * 10) / 10,
+    };
+  }
+}
+
 /** See the module comment. */
 export class LocalSources {
   readonly counts: SourceCounts = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0 };
@@ -87,6 +111,7 @@ export class LocalSources {
   private readonly ingest: ReturnType<typeof ingestHandler>;
   private readonly dropFile: ReturnType<typeof fileDropHandler>;
   private stopped = false;
+  private readonly requests = new RequestLog();
 
   constructor(private readonly o: LocalSourcesOptions) {
     const target: StreamTarget = {
@@ -159,6 +184,8 @@ export class LocalSources {
       const bucket = new TokenBucket(throttle.rateLimit, throttle.burstLimit);
       this.server = await listenLocal(
         createServer((req, res) => {
+          const t0 = performance.now();
+          res.on('finish', () => this.requests.record(res.statusCode, performance.now() - t0));
           this.serve(req, res, bucket).catch((error: Error) => {
             // A client that hung up, or a failure of the handler: never the end of pulse start.
             this.o.log?.(`ingest request failed: ${error.message}`);
@@ -257,6 +284,11 @@ export class LocalSources {
     if (this.timer) clearTimeout(this.timer);
     this.agent?.abandon();
     await this.server?.stop();
+  }
+
+  /** The ingest API's requests so far: how many, how many answered 5xx, p95 time to answer (ms). */
+  ingestStats(): { requests: number; serverErrors: number; p95Ms: number | null } {
+    return this.requests.stats();
   }
 
   /** Events the sources put on the stream so far. */

@@ -100,6 +100,12 @@ describe('local mode with every source', () => {
       // Assess: counted exactly, per source and in all
       expect(summary.sources).toEqual({ fleet: 600, collector: 20, agent: 5, ingest_api: 3, file_drop: 2 });
       expect(summary).toMatchObject({ produced: 630, windowed: 630, late: 0, quarantined: 0, parquet_rows: 630 });
+      // Assess: the SLIs: three requests, none answered 5xx (the 429 is the client's to retry); nothing lost
+      expect([summary.slo.ingest_availability, summary.slo.data_loss_ratio, summary.slo.basis]).toEqual([
+        { value: 1, objective: 0.999, kind: 'min', met: true },
+        { value: 0, objective: 0.0001, kind: 'max', met: true },
+        { ingest_requests: 3, ingest_server_errors: 0, acknowledged: 630, missing: 0 },
+      ]);
       // Assess: each source's events are in the windows…
       // Wide enough for the agent's reading, taken whenever the pipeline started.
       const from = Date.now() - 3_600_000;
