@@ -3,13 +3,14 @@
  * bronze views over the Parquet files (hive partitions), then the silver and
  * gold views of analytics-sql/, in file-name order.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { EVENT_TYPES } from '../contract/events.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { LAKE_TABLES, lakeColumns } from './columns.js';
 
 /** The analytics-sql/ folder of this repo. */
@@ -17,7 +18,10 @@ export function analyticsSqlDir(): string {
   return fileURLToPath(new URL('../../analytics-sql/', import.meta.url));
 }
 
-/** Copies the lake's Parquet objects not yet in `cacheDir` from S3 (local or AWS). @returns files downloaded */
+/**
+ * Copies the lake's Parquet objects not yet in `cacheDir` (or there at another size) from S3
+ * (local or AWS), each through a temporary name and a rename. @returns files downloaded
+ */
 export async function syncLake(s3: Pick<S3Client, 'send'>, bucket: string, cacheDir: string): Promise<number> {
   let downloaded = 0;
   for (const table of Object.values(LAKE_TABLES)) {
@@ -29,10 +33,10 @@ export async function syncLake(s3: Pick<S3Client, 'send'>, bucket: string, cache
       for (const o of page.Contents ?? []) {
         if (!o.Key?.endsWith('.parquet')) continue;
         const file = join(cacheDir, o.Key);
-        if (existsSync(file)) continue;
+        // A file of another size is a copy cut short (by a hard kill, before writes were atomic) or stale.
+        if (existsSync(file) && (o.Size === undefined || statSync(file).size === o.Size)) continue;
         const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(
+        writeFileAtomic(
           file,
           await (body.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
         );

@@ -4,7 +4,8 @@
  * (no transactions, no TTL: Pulse uses neither at run time). Says which it started.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../atomic-write.js';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
@@ -114,7 +115,7 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
       detached: true,
       ...(options.path ? { path: options.path, sharedDb: true } : {}),
     });
-    if (pidFile && proc.pid) writeFileSync(pidFile, String(proc.pid));
+    if (pidFile && proc.pid) writeFileAtomic(pidFile, String(proc.pid));
     const killOnExit = () => proc.kill();
     process.once('exit', killOnExit);
     let output = '';

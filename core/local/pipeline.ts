@@ -5,8 +5,8 @@
  * hot-path handler behind a local event source mapping, and a local delivery
  * stream (the real Firehose transform, Parquet) reading the same stream.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -51,6 +51,7 @@ import { createStream, shardPages } from './streams.js';
 import type { LocalEndpoints } from './endpoints.js';
 import { LocalSources, type SourceCounts } from './sources.js';
 import { evaluateSlos, type SloReport } from '../slo/slos.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { ensureIdempotencyTable, ensureWindowTable } from './tables.js';
 
 /** Settings of a local run. */
@@ -326,9 +327,7 @@ export class LocalPipeline {
           ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | undefined>)
           : undefined,
         save: (p: Record<string, string | undefined>) => {
-          mkdirSync(dirname(file), { recursive: true });
-          writeFileSync(`${file}.tmp`, JSON.stringify(p));
-          renameSync(`${file}.tmp`, file);
+          writeFileAtomic(file, JSON.stringify(p));
         },
       };
     };
@@ -434,7 +433,7 @@ export class LocalPipeline {
       if (sources.ingestUrl) log(`ingest   POST ${sources.ingestUrl}`);
       log(`drop     s3://${names.dropBucket}/incoming/ (.csv, .jsonl)`);
     }
-    writeFileSync(
+    writeFileAtomic(
       join(o.dataDir, 'endpoints.json'),
       JSON.stringify({
         kinesis: kinesisServer.endpoint,
@@ -739,7 +738,7 @@ export class LocalPipeline {
       hotPathMsPer1000: (this.timing.hotPathMs / windowed) * 1_000,
       transformMsPer1000: (this.timing.lakeMs / parquetRows) * 1_000,
     };
-    writeFileSync(join(this.o.dataDir, 'measured.json'), `${JSON.stringify(measured, null, 2)}\n`);
+    writeFileAtomic(join(this.o.dataDir, 'measured.json'), `${JSON.stringify(measured, null, 2)}\n`);
   }
 
   /** Stops every server and client. */
