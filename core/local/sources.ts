@@ -237,6 +237,17 @@ export class LocalSources {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/v1/events') return reply(404, { error: 'not found: POST /v1/events' });
     if (req.method !== 'POST') return reply(405, { error: 'method not allowed: use POST' }, { allow: 'POST' });
+    // A web page the user has open may POST here (a "simple" cross-origin request needs no
+    // preflight): browsers always send Origin, and a form cannot send application/json.
+    if (req.headers.origin !== undefined) {
+      return reply(403, {
+        error: `requests from web pages are refused (Origin ${req.headers.origin}): send from a program, not a browser`,
+      });
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      return reply(415, { error: `Content-Type must be application/json, got '${type ?? ''}'` });
+    }
     if (this.stopped) return reply(503, { error: 'pulse is stopping: retry against the next run' });
     if (!bucket.take()) {
       return reply(

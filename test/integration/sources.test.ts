@@ -591,12 +591,14 @@ describe('local ingest server', () => {
     const url = new URL(sources.ingestUrl as string);
     try {
       // Act: a body over the limit; a request cut off mid-body; then ordinary requests
+      const json = { 'content-type': 'application/json' };
       const big = await fetch(url, {
         method: 'POST',
+        headers: json,
         body: JSON.stringify({ events: [], pad: 'x'.repeat(1_100_000) }),
       });
       await new Promise<void>((resolve) => {
-        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
+        const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: json });
         req.on('error', () => resolve());
         req.write('{"events": [');
         setTimeout(() => {
@@ -604,7 +606,7 @@ describe('local ingest server', () => {
           resolve();
         }, 100);
       });
-      const after = await fetch(url, { method: 'POST', body: JSON.stringify({ events: [metric(1)] }) });
+      const after = await fetch(url, { method: 'POST', headers: json, body: JSON.stringify({ events: [metric(1)] }) });
       const elsewhere = await fetch(new URL('/v2/things', url), { method: 'POST', body: '{}' });
       const get = await fetch(url);
 
@@ -617,6 +619,62 @@ describe('local ingest server', () => {
       expect(elsewhere.status).toBe(404);
       expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
       expect(sources.counts.ingest_api).toBe(1);
+    } finally {
+      await sources.stop();
+    }
+  });
+
+  it('refuses what a web page could send: any Origin (403), and a body that is not application/json (415)', async () => {
+    // Prepare
+    const { target, store } = await fresh();
+    const sources = new LocalSources({
+      kinesis: kinesisLocal.kinesis,
+      ddb: dynamoLocal.ddb,
+      s3,
+      registry,
+      streamName: target.streamName,
+      idempotencyTable: store.tableName,
+      collectorEveryMs: 0,
+      collectorHosts: 1,
+      ingestPort: 0,
+      agentEveryMs: 0,
+    });
+    await sources.start();
+    const url = sources.ingestUrl as string;
+    const body = JSON.stringify({ events: [metric(1)] });
+    try {
+      // Act: a cross-origin POST as a page would send it; a form's text/plain; no type at all
+      const fromPage = await fetch(url, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body,
+      });
+      const form = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      const untyped = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const u = new URL(url);
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST' }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+
+      // Assess: nothing reached the stream
+      expect([fromPage.status, (await fromPage.json()).error]).toEqual([
+        403,
+        'requests from web pages are refused (Origin https://evil.example): send from a program, not a browser',
+      ]);
+      expect([form.status, (await form.json()).error]).toEqual([
+        415,
+        "Content-Type must be application/json, got 'text/plain'",
+      ]);
+      expect([untyped.status, JSON.parse(untyped.body).error]).toEqual([
+        415,
+        "Content-Type must be application/json, got ''",
+      ]);
+      expect(sources.counts.ingest_api).toBe(0);
     } finally {
       await sources.stop();
     }
