@@ -262,7 +262,7 @@ export class LocalPipeline {
     }
     log(`kinesis  ${kinesisServer.endpoint}  stream ${names.stream} (${o.shards} shards)`);
     log(
-      `dynamodb ${dynamo.endpoint}  ${dynamo.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite (no Java 17+ found: install it for DynamoDB Local)'}  table ${names.windowTable}`,
+      `dynamodb ${dynamo.endpoint}  ${dynamo.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite (no Java 17+ that runs source files found: install openjdk-17-jre-headless for DynamoDB Local)'}  table ${names.windowTable}`,
     );
     log(`s3       ${s3Server.endpoint}  bucket ${names.lakeBucket}  (${join(o.dataDir, 's3')})`);
 
