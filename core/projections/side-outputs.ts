@@ -11,6 +11,19 @@ import { positionSortKey } from '../windows/position.js';
 /** Largest byte chunk per quarantine item (DynamoDB items are limited to 400 KB). */
 const CHUNK = 350_000;
 
+/**
+ * Partition keys a shard's quarantine is spread over: a flood of poison records writes
+ * to eight partitions, not one (one partition takes 1,000 write units a second).
+ */
+export const QUARANTINE_PARTITIONS = 8;
+
+/** The quarantine partition of a record's position (FNV-1a of `seq:sub`: every part of a record in one). */
+export function quarantinePartition(sequenceNumber: string, subSequenceNumber: number): number {
+  let h = 0x811c9dc5;
+  for (const c of `${sequenceNumber}:${subSequenceNumber}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h % QUARANTINE_PARTITIONS;
+}
+
 /** What a side-output write could not store after its retries. */
 export interface SideOutputFailure {
   sequenceNumber: string;
@@ -26,8 +39,11 @@ export class SideOutputStore {
 
   private quarantineItems(shardId: string, e: SideOutputEvent): Record<string, AttributeValue>[] {
     const parts = Math.max(1, Math.ceil(e.data.length / CHUNK));
+    const partition = quarantinePartition(e.sequenceNumber, e.subSequenceNumber);
+    // Kept as long as the windows (the stream and the lake keep their own copies for their retention).
+    const expires = Math.floor(Date.now() / 1000) + this.ttlDays * 86_400;
     return Array.from({ length: parts }, (_, i) => ({
-      pk: { S: `QUARANTINE#${shardId}` },
+      pk: { S: `QUARANTINE#${shardId}#${partition}` },
       sk: { S: `${positionSortKey(e.sequenceNumber, e.subSequenceNumber)}#${String(i).padStart(3, '0')}` },
       shard: { S: shardId },
       seq: { S: e.sequenceNumber },
@@ -38,6 +54,7 @@ export class SideOutputStore {
       part: { N: String(i) },
       parts: { N: String(parts) },
       bytes: { B: e.data.subarray(i * CHUNK, (i + 1) * CHUNK) },
+      ttl: { N: String(expires) },
     }));
   }
 
@@ -110,11 +127,17 @@ export class SideOutputStore {
     return pending.map((p) => ({ sequenceNumber: p.seq }));
   }
 
-  /** Quarantined records of a shard (parts joined), oldest first. */
+  /** Quarantined records of a shard (parts joined), oldest first (every partition of the shard read). */
   async quarantined(
     shardId: string,
   ): Promise<{ sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; bytes: Buffer }[]> {
-    const rows = await this.queryAll(`QUARANTINE#${shardId}`);
+    const rows = (
+      await Promise.all(
+        Array.from({ length: QUARANTINE_PARTITIONS }, (_, p) => this.queryAll(`QUARANTINE#${shardId}#${p}`)),
+      )
+    )
+      .flat()
+      .sort((a, b) => ((a.sk?.S ?? '') < (b.sk?.S ?? '') ? -1 : 1));
     const byPos = new Map<
       string,
       { sequenceNumber: string; subSequenceNumber: number; code: string; reason: string; parts: Buffer[] }

@@ -9,7 +9,7 @@
  * | host window (all of a host's metrics, and its log counts with `logCountsByHost`) | `F#<sizeMs>#<span start>#<bucket>` | `<window start>#<host>` |
  * | service window (log counts by level) | `S#<service>#<sizeMs>` | window start |
  * | shard checkpoint | `CHECKPOINT` | shard id |
- * | quarantined record | `QUARANTINE#<shardId>` | position |
+ * | quarantined record | `QUARANTINE#<shardId>#<0…7>` (FNV-1a of the position) | position |
  * | late event | `LATE#<shardId>` | `<sizeMs>#<position>` |
  *
  * Window starts are 13-digit, zero-padded epoch ms. Host windows are laid out for the
@@ -20,7 +20,8 @@
  * write: with packed items it would have doubled the hot path's write units.
  * The buckets spread a minute's writes of the whole fleet over several partition keys
  * (a key takes at most 1,000 write units a second): see {@link FLEET_BUCKETS}.
- * `ttl` (epoch seconds) expires window items and late events 30 days (default) after the window ends.
+ * `ttl` (epoch seconds) expires window items 30 days (default) after the window ends, and late events
+ * and quarantined records 30 days after they were written.
  */
 import type { WindowItemKey } from '../windows/fold.js';
 
