@@ -88,6 +88,15 @@ export class WindowReader {
     return this.views(items, q, (w) => w.kind === 'metric' && w.series === q.metric);
   }
 
+  /**
+   * Windows of every metric on every host, ordered by time then host: one read of the
+   * fleet's items (each holds all of a host's metrics) for views of several metrics.
+   */
+  async metricsAcrossHosts(q: RangeQuery): Promise<WindowView[]> {
+    const items = await this.fleetItems(q);
+    return this.views(items, q, (w) => w.kind === 'metric');
+  }
+
   /** Log counts of one service (or host, when the hot path runs with `logCountsByHost`) at one level, oldest first. */
   async logCounts(q: RangeQuery & { by: 'service' | 'host'; name: string; level: string }): Promise<WindowView[]> {
     const items = q.by === 'host' ? await this.hostItems(q.name, q) : await this.serviceItems(q.name, q);
