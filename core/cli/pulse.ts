@@ -30,6 +30,7 @@ import { quarantine, QUARANTINE_HELP } from './quarantine.js';
 import { REBUILD_HELP, REDRIVE_HELP, rebuildCommand, redriveCommand } from './repair.js';
 import { formatTable } from './format-table.js';
 import { describeSlos } from '../slo/slos.js';
+import { DataDirInUseError } from '../local/data-dir-lock.js';
 
 const HELP: Record<string, string> = {
   main: `pulse: streaming pipeline for infrastructure metrics and logs
@@ -196,12 +197,13 @@ async function start(args: string[]): Promise<number> {
     });
     clearInterval(progress);
     if (stopped) {
-      // A unit of work a source had in flight may still wait out its deadline: do not wait for it.
-      setTimeout(() => process.exit(1), 10_000).unref();
-      await pipeline.abandon();
+      // Said first: what is in flight may wait on the part that stopped (a unit of work a
+      // source had in flight may wait out its deadline), so it is given 5 s, not waited for.
       log(
         `error: ${stopped.message}. What the stream holds and the lake's saved positions stay in ${dataDir}: run pulse start again on it to resume`,
       );
+      setTimeout(() => process.exit(1), 5_000).unref();
+      await pipeline.abandon();
       return 1;
     }
     const summary = await pipeline.stop();
@@ -252,14 +254,20 @@ async function status(args: string[]): Promise<number> {
   }
   if (values.aws) return statusAws(values.stage, values.format ?? 'table');
   const port = positiveInt('port', values.port, 8321);
-  let health: Record<string, number>;
+  let health: Record<string, unknown>;
   try {
     const res = await fetch(`http://127.0.0.1:${port}/api/health`);
-    health = (await res.json()) as Record<string, number>;
+    health = (await res.json()) as Record<string, unknown>;
   } catch {
     throw new UsageError(`no pulse start answers on port ${port}: start one (npx pulse start) or pass --port`);
   }
-  console.log(formatTable(Object.entries(health).map(([name, value]) => ({ name, value }))));
+  // Nested groups (the SLIs) print one row per member: sli.ingestAvailability, …
+  const rows = Object.entries(health).flatMap(([name, value]) =>
+    value !== null && typeof value === 'object'
+      ? Object.entries(value).map(([k, v]) => ({ name: `${name}.${k}`, value: v ?? '—' }))
+      : [{ name, value: value ?? '—' }],
+  );
+  console.log(formatTable(rows));
   return 0;
 }
 
@@ -385,7 +393,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (
+      error instanceof UsageError ||
+      error instanceof DataDirInUseError ||
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    ) {
       console.error(`pulse: ${(error as Error).message}`);
       process.exitCode = 2;
     } else {

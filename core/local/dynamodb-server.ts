@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic-write.js';
+import { processCommandLine, processStartTicks } from './data-dir-lock.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -20,6 +21,11 @@ const require = createRequire(import.meta.url);
 /** A running local DynamoDB and which implementation it is. */
 export interface LocalDynamo extends LocalServer {
   kind: 'dynamodb-local' | 'dynalite';
+  /**
+   * Resolves, naming the server and its exit, if DynamoDB Local's process exits while it
+   * should run (not through {@link LocalServer.stop}); absent for dynalite (in process).
+   */
+  died?: Promise<string>;
 }
 
 /** Options of {@link startDynamoServer}. */
@@ -36,19 +42,43 @@ export interface DynamoServerOptions {
   pidFile?: string;
 }
 
+/** What the pid file of DynamoDB Local holds: its pid and start time (clock ticks since boot, Linux). */
+interface PidRecord {
+  pid: number;
+  processStart: number | null;
+}
+
 /**
- * Stops a DynamoDB Local that a previous run left behind on this data directory
- * (its own process group survives a hard kill of Pulse) and would hold the database.
+ * Stops a DynamoDB Local that a previous run left behind on this data directory (its
+ * own process group survives a hard kill of Pulse) and would hold the database. Call it
+ * only while holding the data dir's lock (no live run owns that server). The process is
+ * stopped only if it is that server: its command line runs DynamoDB Local and its start
+ * time is the one recorded; a pid reused by any other process is left alone.
+ * @returns what was done, for the log
  */
-function stopOrphan(pidFile: string): void {
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
+export function stopOrphan(pidFile: string): 'none' | 'stopped' | 'left alone' {
+  if (!existsSync(pidFile)) return 'none';
+  let record: PidRecord;
   try {
-    process.kill(pid, 'SIGKILL');
+    const text = readFileSync(pidFile, 'utf8').trim();
+    record = text.startsWith('{') ? (JSON.parse(text) as PidRecord) : { pid: Number(text), processStart: null };
   } catch {
-    // already gone
+    rmSync(pidFile, { force: true });
+    return 'none';
   }
   rmSync(pidFile, { force: true });
+  if (!Number.isSafeInteger(record.pid) || record.pid <= 0) return 'none';
+  const commandLine = processCommandLine(record.pid);
+  if (commandLine === null) return 'none'; // gone
+  const start = processStartTicks(record.pid);
+  const same = /DynamoDBLocal/.test(commandLine) && (record.processStart === null || start === record.processStart);
+  if (!same) return 'left alone';
+  try {
+    process.kill(record.pid, 'SIGKILL');
+  } catch {
+    return 'none'; // exited meanwhile
+  }
+  return 'stopped';
 }
 
 /**
@@ -142,7 +172,16 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
     if (options.path) mkdirSync(options.path, { recursive: true });
     if (pidFile) stopOrphan(pidFile);
     const proc = spawn('java', dynamoLocalArgs(port, options.path), { stdio: 'pipe', detached: true });
-    if (pidFile && proc.pid) writeFileAtomic(pidFile, String(proc.pid));
+    if (pidFile && proc.pid) {
+      const record: PidRecord = { pid: proc.pid, processStart: processStartTicks(proc.pid) };
+      writeFileAtomic(pidFile, JSON.stringify(record));
+    }
+    let stopping = false;
+    const died = new Promise<string>((resolve) =>
+      proc.once('exit', (code, signal) => {
+        if (!stopping) resolve(`DynamoDB Local (pid ${proc.pid}) exited (${signal ?? `code ${code}`})`);
+      }),
+    );
     const killOnExit = () => proc.kill();
     process.once('exit', killOnExit);
     let output = '';
@@ -159,8 +198,10 @@ export async function startDynamoServer(options: DynamoServerOptions = {}): Prom
     return {
       kind,
       endpoint,
+      died,
       stop: () =>
         new Promise<void>((resolve) => {
+          stopping = true;
           process.removeListener('exit', killOnExit);
           if (proc.exitCode !== null) return resolve();
           proc.once('exit', () => resolve());

@@ -52,6 +52,7 @@ import type { LocalEndpoints } from './endpoints.js';
 import { LocalSources, type SourceCounts } from './sources.js';
 import { evaluateSlos, type SloReport } from '../slo/slos.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { ensureIdempotencyTable, ensureWindowTable } from './tables.js';
 
 /** Settings of a local run. */
@@ -229,8 +230,32 @@ export class LocalPipeline {
     readonly reader: WindowReader,
   ) {}
 
-  /** Starts the servers, creates the resources and wires every component (not yet running). */
+  /**
+   * Takes the data dir's lock, starts the servers, creates the resources and wires every
+   * component (not yet running).
+   * @throws DataDirInUseError when another live pipeline holds the data dir (nothing started)
+   */
   static async create(o: PipelineOptions): Promise<LocalPipeline> {
+    mkdirSync(o.dataDir, { recursive: true });
+    const lock = lockDataDir(o.dataDir, 'pulse start');
+    if (lock.tookOver) {
+      (o.log ?? (() => {}))(
+        `took over the lock of ${o.dataDir}: its holder (${lock.tookOver.command}, pid ${lock.tookOver.pid}, since ${lock.tookOver.since}) no longer runs`,
+      );
+    }
+    try {
+      const pipeline = await LocalPipeline.build(o);
+      pipeline.dataDirLock = lock;
+      return pipeline;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  private dataDirLock: DataDirLock | undefined;
+
+  private static async build(o: PipelineOptions): Promise<LocalPipeline> {
     const log = o.log ?? (() => {});
     const names = resourceNames('local');
     // The hot path's own settings (PULSE_WINDOW_SIZES_MS, PULSE_LOG_COUNTS_BY_HOST, …), as in
@@ -518,6 +543,8 @@ export class LocalPipeline {
       this.hotRun?.catch(stopped("the hot path's event source mapping"));
       this.lakeRun?.catch(stopped("the delivery stream's reader"));
       this.producing?.catch(stopped('the producer'));
+      // A local server in a process of its own can die under the run: its clients would retry forever.
+      void this.servers.dynamo.died?.then((why) => resolve(new PipelineStoppedError(why)));
     });
   }
 
@@ -755,5 +782,6 @@ export class LocalPipeline {
     await this.servers.dynamo.stop();
     await this.servers.s3.stop();
     await this.servers.kinesis.stop();
+    this.dataDirLock?.release();
   }
 }

@@ -49,36 +49,47 @@ async function killedAfter(dataDir: string, ms: number): Promise<'killed' | 'fin
 }
 
 describe('local mode: kill -9 at any point, then restart', () => {
-  it(`restarts with every event conserved after a kill at each of ${POINTS} points of a run`, async () => {
-    // Prepare: how long one whole run takes here, so the points spread over all of it
-    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-killpoints-'));
-    const t0 = Date.now();
-    await run(process.execPath, [...ARGS, '--data-dir', dataDir]);
-    const runMs = Date.now() - t0;
-    const outcomes: { at: number; kill: string; exit: number; conserved: boolean }[] = [];
-    for (let k = 0; k < POINTS; k++) {
-      const at = Math.round((runMs * (k + 0.5)) / POINTS);
+  it(
+    `restarts with every event conserved after a kill at each of ${POINTS} points of a run`,
+    async () => {
+      // Prepare: how long one whole run takes here, so the points spread over all of it
+      const dataDir = mkdtempSync(join(tmpdir(), 'pulse-killpoints-'));
+      const t0 = Date.now();
+      await run(process.execPath, [...ARGS, '--data-dir', dataDir]);
+      const runMs = Date.now() - t0;
+      const outcomes: { at: number; kill: string; exit: number; conserved: boolean }[] = [];
+      for (let k = 0; k < POINTS; k++) {
+        const at = Math.round((runMs * (k + 0.5)) / POINTS);
 
-      // Act: a kill at the k-th point, then a restart on the same data dir
-      const kill = await killedAfter(dataDir, at);
-      let exit = 0;
-      let stdout = '';
-      try {
-        stdout = (await run(process.execPath, [...ARGS, '--data-dir', dataDir], { maxBuffer: 1 << 24 })).stdout;
-      } catch (error) {
-        exit = (error as { code?: number }).code ?? -1;
-        stdout = (error as { stdout?: string }).stdout ?? '';
+        // Act: a kill at the k-th point, then a restart on the same data dir
+        const kill = await killedAfter(dataDir, at);
+        let exit = 0;
+        let stdout = '';
+        try {
+          stdout = (await run(process.execPath, [...ARGS, '--data-dir', dataDir], { maxBuffer: 1 << 24 })).stdout;
+        } catch (error) {
+          exit = (error as { code?: number }).code ?? -1;
+          stdout = (error as { stdout?: string }).stdout ?? '';
+        }
+        const s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+          stream_events?: number;
+          windowed: number;
+          late: number;
+          quarantined: number;
+          parquet_rows: number;
+          undecodable: number;
+        };
+        const conserved =
+          s.stream_events !== undefined &&
+          s.windowed + s.late + s.quarantined === s.stream_events &&
+          s.parquet_rows + s.undecodable === s.stream_events;
+        outcomes.push({ at, kill, exit, conserved });
       }
-      const s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
-      const conserved =
-        s.stream_events !== undefined &&
-        s.windowed + s.late + s.quarantined === s.stream_events &&
-        s.parquet_rows + s.undecodable === s.stream_events;
-      outcomes.push({ at, kill, exit, conserved });
-    }
 
-    // Assess: every restart exited 0 and conserved every event
-    process.stdout.write(`\nkill points (run ${runMs} ms): ${JSON.stringify(outcomes)}\n`);
-    expect(outcomes.filter((o) => o.exit !== 0 || !o.conserved)).toEqual([]);
-  }, 120_000 + POINTS * 120_000);
+      // Assess: every restart exited 0 and conserved every event
+      process.stdout.write(`\nkill points (run ${runMs} ms): ${JSON.stringify(outcomes)}\n`);
+      expect(outcomes.filter((o) => o.exit !== 0 || !o.conserved)).toEqual([]);
+    },
+    120_000 + POINTS * 120_000,
+  );
 });
