@@ -9,6 +9,7 @@ import { initialState, type ShardState } from '../windows/fold.js';
 import { NO_WATERMARK } from '../windows/watermark.js';
 import { writeUnitsOf } from '../cost/item-size.js';
 import { CHECKPOINT_PK } from './table.js';
+import { isEphemeralProducer } from '../windows/producer-ids.js';
 
 /** A stored checkpoint. */
 export interface Checkpoint {
@@ -24,9 +25,10 @@ export interface Checkpoint {
 
 /**
  * Most producer marks a checkpoint keeps, and most bytes they may take once deflated
- * (DynamoDB items hold 400 KB). Past either, the least recently seen are dropped: a
- * duplicate from one of those (a retry arriving after that many newer producer-host
- * pairs, hours later at high rates of units) would be counted again.
+ * (DynamoDB items hold 400 KB). Past either, marks of ephemeral producers (keyless
+ * ingest requests, see core/windows/producer-ids.ts) are dropped first, then the least
+ * recently seen: a duplicate from one of those (a retry arriving after that many newer
+ * producer-host pairs, hours later at high rates of units) would be counted again.
  */
 export const MAX_PRODUCER_MARKS = 50_000;
 /** See {@link MAX_PRODUCER_MARKS}. */
@@ -37,11 +39,14 @@ export function encodeMarks(state: ShardState): Buffer {
   const entries: [string, string, number, number][] = [];
   for (const [id, hosts] of state.marks) for (const [host, m] of hosts) entries.push([id, host, m.seq, m.seenAt]);
   const encode = (n: number) => deflateRawSync(JSON.stringify(entries.slice(0, n)));
+  // What is kept first when not all fit: durable producers' marks, most recently seen first.
+  const byKeep = (a: (typeof entries)[number], b: (typeof entries)[number]) =>
+    Number(isEphemeralProducer(a[0])) - Number(isEphemeralProducer(b[0])) || b[3] - a[3];
   const kept = Math.min(entries.length, MAX_PRODUCER_MARKS);
-  if (kept < entries.length) entries.sort((a, b) => b[3] - a[3]);
+  if (kept < entries.length) entries.sort(byKeep);
   const out = encode(kept);
   if (out.length <= MAX_MARK_BYTES) return out;
-  entries.sort((a, b) => b[3] - a[3]);
+  entries.sort(byKeep);
   // The largest prefix that fits: binary search (only ever run on overflow).
   let lo = 0;
   let hi = kept;

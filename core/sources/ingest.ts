@@ -12,12 +12,12 @@
  * derived from the key, so even a retry of a request that failed half-way counts
  * nothing twice.
  */
-import { randomUUID } from 'node:crypto';
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
 import { ProduceTimeoutError } from '../produce/errors.js';
 import { deadlineOf, type IdempotencyStore, idempotent, localClock, type RemainingTime } from './idempotency.js';
 import { produceUnit, type StreamTarget, unitProducerId } from './emit.js';
 import { type InputError, validateBatch } from './input.js';
+import { ephemeralProducerId } from '../windows/producer-ids.js';
 
 /** Limits of the ingest API (defaults as data). */
 export interface IngestLimits {
@@ -105,7 +105,8 @@ export class IngestApi {
     }
     try {
       if (key === undefined) {
-        const producerId = unitProducerId('ingest-api', randomUUID());
+        // Never sent again under this identity (a retry is a new request): marks kept briefly.
+        const producerId = ephemeralProducerId('ingest-api');
         return await this.accept(request.body, producerId, deadlineOf(context ?? localClock()));
       }
       return await this.once({ key, body: request.body }, context);

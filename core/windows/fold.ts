@@ -13,6 +13,7 @@ import type { LogEvent, MetricSample } from '../contract/events.js';
 import { windowStart } from './assign-window.js';
 import type { WindowingConfig } from './config.js';
 import { invalidLog, invalidMetric } from './validate.js';
+import { EPHEMERAL_MARK_TTL_MS, isEphemeralProducer } from './producer-ids.js';
 import { advanceWatermark, isWindowFinal, NO_WATERMARK } from './watermark.js';
 
 /**
@@ -295,8 +296,11 @@ export class WindowFold {
     // Drop expired marks from the checkpoint. Lookups already ignore them; the extra hour keeps
     // this from depending on where a batch ends when arrival times wobble.
     const horizon = this.lastArrival - this.config.producerMarkTtlMs - 3_600_000;
+    // Ephemeral producers (keyless ingest requests) can only repeat within their own retries.
+    const ephemeralHorizon = this.lastArrival - Math.min(this.config.producerMarkTtlMs, EPHEMERAL_MARK_TTL_MS);
     for (const [id, hosts] of this.marks) {
-      const live = [...hosts].filter(([, m]) => m.seenAt >= horizon);
+      const from = isEphemeralProducer(id) ? Math.max(horizon, ephemeralHorizon) : horizon;
+      const live = [...hosts].filter(([, m]) => m.seenAt >= from);
       if (live.length === 0) this.marks.delete(id);
       else if (live.length < hosts.size) this.marks.set(id, new Map(live)); // a copy: the input state stays intact
     }
