@@ -13,8 +13,14 @@
  * then moves to `processed/`; a file without errors removes the errors file an earlier
  * version under the same name left. A file of another type moves to `failed/` whole,
  * with an errors file saying why.
+ *
+ * Limits ({@link FILE_DROP_LIMITS}), each with its reason in the errors file and the file
+ * itself kept under `failed/` (nothing is lost): the object's size (checked before
+ * reading), a record's size (a line, or a CSV record: an unclosed quote ends there, not
+ * at the end of memory), and the rows per file. The file is read as a stream: memory
+ * holds one record, not the file. The errors file keeps the first rejected rows, each
+ * cut to a length, and counts the rest. A UTF-8 byte order mark (Excel's) is dropped.
  */
-import { createInterface } from 'node:readline';
 import { pipeline, type Readable } from 'node:stream';
 import {
   CopyObjectCommand,
@@ -54,21 +60,101 @@ export interface RowError extends InputError {
   row: string;
 }
 
-/** Most rejected rows kept in memory before the errors file is written (larger files keep the first ones and a count). */
-const MAX_ROW_ERRORS = 100_000;
+/** Limits of one dropped file (see the module comment). */
+export interface FileDropLimits {
+  /** Largest object read, bytes (default 1 GB). */
+  maxObjectBytes: number;
+  /** Largest record (a JSON line, a CSV record), bytes (default 64 KiB). */
+  maxRecordBytes: number;
+  /** Most rows read from one file (default 10,000,000). */
+  maxRows: number;
+  /** Rejected rows kept in the errors file; the rest are counted (default 10,000). */
+  maxErrorsKept: number;
+  /** Characters of a rejected row kept in the errors file (default 1,024). */
+  maxErrorRowChars: number;
+}
 
-async function* jsonLines(body: Readable): AsyncGenerator<{ line: number; item: unknown; raw: string }> {
+/** Defaults of {@link FileDropLimits}. */
+export const FILE_DROP_LIMITS: Readonly<FileDropLimits> = Object.freeze({
+  maxObjectBytes: 1_000_000_000,
+  maxRecordBytes: 65_536,
+  maxRows: 10_000_000,
+  maxErrorsKept: 10_000,
+  maxErrorRowChars: 1_024,
+});
+
+/** What a line longer than the record limit is read as. */
+const TOO_LONG = Symbol.for('too-long');
+
+/**
+ * Lines of a stream, each at most `maxBytes` (a longer one is yielded as {@link TOO_LONG}
+ * with its start, and the rest of it skipped unread into memory); a leading BOM dropped.
+ */
+async function* boundedLines(
+  body: Readable,
+  maxBytes: number,
+): AsyncGenerator<{ text: string | typeof TOO_LONG; start: string }> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let skipping = false;
+  let first = true;
+  const take = (): { text: string | typeof TOO_LONG; start: string } => {
+    const buf = Buffer.concat(parts);
+    parts = [];
+    size = 0;
+    let text = buf.toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    return { text, start: text };
+  };
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    let data = chunk;
+    if (first) {
+      first = false;
+      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
+    }
+    let at = 0;
+    while (at < data.length) {
+      const nl = data.indexOf(0x0a, at);
+      const end = nl < 0 ? data.length : nl;
+      if (!skipping) {
+        parts.push(data.subarray(at, end));
+        size += end - at;
+        if (size > maxBytes) {
+          const start = Buffer.concat(parts).subarray(0, 1_024).toString('utf8');
+          parts = [];
+          size = 0;
+          skipping = true;
+          yield { text: TOO_LONG, start };
+        }
+      }
+      if (nl < 0) break;
+      if (skipping) skipping = false;
+      else yield take();
+      at = nl + 1;
+    }
+  }
+  if (!skipping && size > 0) yield take();
+}
+
+async function* jsonLines(
+  body: Readable,
+  maxBytes: number,
+): AsyncGenerator<{ line: number; item: unknown; raw: string }> {
   let line = 0;
-  for await (const raw of createInterface({ input: body, crlfDelay: Number.POSITIVE_INFINITY })) {
+  for await (const { text, start } of boundedLines(body, maxBytes)) {
     line++;
-    if (raw.trim() === '') continue;
+    if (text === TOO_LONG) {
+      yield { line, item: TOO_LONG, raw: start };
+      continue;
+    }
+    if (text.trim() === '') continue;
     let item: unknown;
     try {
-      item = JSON.parse(raw);
+      item = JSON.parse(text);
     } catch {
       item = Symbol.for('invalid-json');
     }
-    yield { line, item, raw };
+    yield { line, item, raw: text };
   }
 }
 
@@ -80,9 +166,13 @@ async function* jsonLines(body: Readable): AsyncGenerator<{ line: number; item: 
 async function* csvRows(
   body: Readable,
   onBadRecord: (e: RowError) => void,
+  maxBytes: number,
 ): AsyncGenerator<{ line: number; item: unknown; raw: string }> {
   const startOf = recordStarts();
+  let overLimit = false;
   const parser = parse({
+    bom: true,
+    max_record_size: maxBytes,
     columns: true,
     info: true,
     raw: true,
@@ -90,6 +180,11 @@ async function* csvRows(
     trim: true,
     skip_records_with_error: true,
     on_skip: (error, raw) => {
+      // A record over the size limit is cut at each limit's worth of bytes: one report for it.
+      if (error?.code === 'CSV_MAX_RECORD_SIZE') {
+        if (overLimit) return undefined;
+        overLimit = true;
+      }
       const { line, text } = startOf(Number(error?.lines ?? 0), raw ?? '');
       onBadRecord({
         index: line,
@@ -97,16 +192,18 @@ async function* csvRows(
         reason:
           error?.code === 'CSV_QUOTE_NOT_CLOSED'
             ? 'a quoted field is not closed: the rest of the file could not be read'
-            : 'the row does not have as many fields as the header: quote fields that contain commas',
+            : error?.code === 'CSV_MAX_RECORD_SIZE'
+              ? `a record is longer than ${maxBytes} bytes (a quote not closed?): the rest of the file could not be read`
+              : 'the row does not have as many fields as the header: quote fields that contain commas',
         row: text,
       });
       return undefined;
     },
     // Here, not in the loop below: skipped and kept records then reach startOf in file order.
-    on_record: (r: { record: Record<string, string>; info: { lines: number }; raw: string }) => ({
-      record: r.record,
-      ...startOf(r.info.lines, r.raw),
-    }),
+    on_record: (r: { record: Record<string, string>; info: { lines: number }; raw: string }) => {
+      overLimit = false;
+      return { record: r.record, ...startOf(r.info.lines, r.raw) };
+    },
   });
   // pipeline, not pipe: an error of the S3 body reaches the parser (and this loop).
   pipeline(body, parser, () => {});
@@ -140,9 +237,9 @@ function recordStarts(): (endLine: number, raw: string) => { line: number; text:
   };
 }
 
-function rowsOf(key: string, body: Readable, onBadRecord: (e: RowError) => void) {
-  if (/\.csv$/i.test(key)) return csvRows(body, onBadRecord);
-  if (/\.(jsonl|ndjson)$/i.test(key)) return jsonLines(body);
+function rowsOf(key: string, body: Readable, onBadRecord: (e: RowError) => void, maxBytes: number) {
+  if (/\.csv$/i.test(key)) return csvRows(body, onBadRecord, maxBytes);
+  if (/\.(jsonl|ndjson)$/i.test(key)) return jsonLines(body, maxBytes);
   return undefined;
 }
 
@@ -158,10 +255,12 @@ export async function ingestFile(
   target: StreamTarget,
   object: DroppedObject,
   deadline: number,
+  limits: FileDropLimits = FILE_DROP_LIMITS,
 ): Promise<FileResult> {
   const result: FileResult = { key: object.key, outcome: 'ignored', produced: 0, rejected: 0 };
   if (!object.key.startsWith(DROP_PREFIXES.incoming) || object.key.endsWith('/')) return result;
   let body: Readable;
+  let objectBytes = 0;
   try {
     const got = await s3.send(
       new GetObjectCommand({
@@ -171,6 +270,7 @@ export async function ingestFile(
       }),
     );
     body = got.Body as Readable;
+    objectBytes = got.ContentLength ?? 0;
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion') return { ...result, outcome: 'gone' };
@@ -180,36 +280,67 @@ export async function ingestFile(
   let rejected = 0;
   const reject = (e: RowError) => {
     rejected++;
-    if (errors.length < MAX_ROW_ERRORS) errors.push(e);
+    if (errors.length < limits.maxErrorsKept) {
+      const row = e.row.length > limits.maxErrorRowChars ? `${e.row.slice(0, limits.maxErrorRowChars)}…` : e.row;
+      errors.push({ ...e, row });
+    }
   };
-  const rows = rowsOf(object.key, body, reject);
-  if (!rows) {
+  const failWhole = async (reason: string): Promise<FileResult> => {
     body.destroy();
-    errors.push({
-      index: 0,
-      field: 'file',
-      reason: 'unsupported file type: name it .csv (with a header row) or .jsonl (one JSON event per line)',
-      row: '',
-    });
-    await writeErrors(s3, object, errors, 0);
+    await writeErrors(s3, object, [{ index: 0, field: 'file', reason, row: '' }], 0);
     await move(s3, object, `${DROP_PREFIXES.failed}${rest(object.key)}`);
     return { ...result, outcome: 'failed', rejected: 1 };
+  };
+  if (objectBytes > limits.maxObjectBytes) {
+    return failWhole(
+      `file is ${objectBytes} bytes, above the ${limits.maxObjectBytes}-byte limit: split it into smaller files`,
+    );
+  }
+  const rows = rowsOf(object.key, body, reject, limits.maxRecordBytes);
+  if (!rows) {
+    return failWhole('unsupported file type: name it .csv (with a header row) or .jsonl (one JSON event per line)');
   }
   // Identity from the content (ETag), not the version: copying a file again to retry it
   // makes a new version of the same rows, which must not count twice.
   const producerId = unitProducerId('file-drop', object.bucket, object.key, object.eTag ?? object.versionId ?? '');
+  let truncatedAt: number | undefined;
   const produced = await withUnitProducer(target, producerId, deadline, async (producer) => {
+    let read = 0;
     for await (const { line, item, raw } of rows) {
+      if (++read > limits.maxRows) {
+        truncatedAt = line;
+        body.destroy();
+        break;
+      }
       const r =
-        typeof item === 'symbol'
-          ? { index: line, field: 'event', reason: 'line is not valid JSON: write one JSON object per line' }
-          : validateInput(item, line, 'file-drop');
+        item === TOO_LONG
+          ? {
+              index: line,
+              field: 'row',
+              reason: `line is longer than ${limits.maxRecordBytes} bytes: one event per line, within the limit`,
+            }
+          : typeof item === 'symbol'
+            ? { index: line, field: 'event', reason: 'line is not valid JSON: write one JSON object per line' }
+            : validateInput(item, line, 'file-drop');
       if ('reason' in r) reject({ ...r, index: line, row: raw });
       else if (r.type === 'MetricSample') await producer.put('MetricSample', r.body);
       else await producer.put('LogEvent', r.body);
     }
   });
   errors.sort((a, b) => a.index - b.index);
+  if (truncatedAt !== undefined) {
+    // The rows read are on the stream under this file's identity: dropping the same file
+    // again counts them once, so the file is kept whole under failed/.
+    errors.push({
+      index: truncatedAt,
+      field: 'file',
+      reason: `file has more than ${limits.maxRows} rows: rows from this line on were not read; split the file (the same file dropped again counts the rows read once)`,
+      row: '',
+    });
+    await writeErrors(s3, object, errors, rejected);
+    await move(s3, object, `${DROP_PREFIXES.failed}${rest(object.key)}`);
+    return { ...result, outcome: 'failed', produced, rejected };
+  }
   if (errors.length > 0) await writeErrors(s3, object, errors, rejected);
   // A corrected file dropped again under the same name: its earlier errors no longer apply.
   else await s3.send(new DeleteObjectCommand({ Bucket: object.bucket, Key: errorsKey(object) }));
