@@ -20,6 +20,14 @@
  * `p95_visible_ms` is simulated: from a record's arrival to the poll that wrote its
  * windows, plus the real time that invocation took.
  *
+ * For `pulse cost` (core/cost/reference-fleet.json, `npm run bench:cost-reference`) each
+ * shape also reports what its records weigh on the stream (events per record, bytes per
+ * event and record, Kinesis PUT payload units and Firehose 5 KB increments per event,
+ * both readings), the window table's items after the run (host-minute items and their
+ * bytes) and, per mode, what the handler prints: EMF documents and log lines (counted
+ * and swallowed; in AWS they are CloudWatch Logs ingestion) and the distinct custom
+ * metrics they define. The handler runs with the fleet views on, as a stage deploys.
+ *
  *   npm run bench:fleet [-- --shapes A,B,C,D --flush 60]
  */
 import { createHash } from 'node:crypto';
@@ -34,10 +42,12 @@ import { SingleObjectEncoder } from '../core/contract/single-object.js';
 import { WindowProjection } from '../core/projections/window-projection.js';
 import { seededRandom } from '../core/sources/synthetic-fleet.js';
 import { windowingConfig } from '../core/windows/config.js';
-import { createKinesisBatchHandler } from '../handlers/lib/kinesis-batch.js';
+import { createKinesisBatchHandler, HOT_PATH_EMF } from '../handlers/lib/kinesis-batch.js';
 import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { MemoryDynamo } from './lib/memory-dynamo.js';
+import { METRIC_NAMES } from './lib/metric-names.js';
 import { HeldRecords } from '../core/local/visibility.js';
+import { itemSizeBytes } from '../core/cost/item-size.js';
 
 /** A fleet shape: `hosts` × `metrics` every `interval_s`, simulated for `seconds` on `shards` shards. */
 interface Shape {
@@ -97,8 +107,10 @@ const { values } = parseArgs({
   },
 });
 const FLUSH_S = Number(values.flush);
-// EMF goes to CloudWatch in AWS; here it would bury the figures.
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+// EMF and log lines go to CloudWatch Logs in AWS, billed per GB: here they are counted
+// and swallowed (see `written`). The function name is a dimension of every EMF document.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+process.env.AWS_LAMBDA_FUNCTION_NAME = 'pulse-prod-hot-path';
 const chosen = new Set(values.shapes.split(','));
 if (values['c-shards']) (SHAPES[2] as Shape).shards = Number(values['c-shards']);
 
@@ -107,31 +119,11 @@ const config = windowingConfig();
 const metricV = registry.latest('MetricSample');
 const BATCH_SIZE = 1_000;
 const STATE_LIMIT = 1_048_576;
+/** Kinesis provisioned mode bills PUTs in 25 KB payload units per record. */
+const PUT_PAYLOAD_UNIT = 25 * 1_024;
+/** Firehose bills ingestion in 5 KB increments per record. */
+const FIREHOSE_INCREMENT = 5 * 1_024;
 const silent = { log: () => {}, info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-
-/** Realistic metric names, snake_case as the contract wants. */
-const METRIC_NAMES = [
-  'cpu_utilization',
-  'memory_usage',
-  'disk_usage',
-  'network_in',
-  'network_out',
-  'system_load_1m',
-  'system_load_5m',
-  'disk_read_bytes',
-  'disk_write_bytes',
-  'disk_io_time_ms',
-  'memory_cached_bytes',
-  'memory_swap_used',
-  'process_count',
-  'thread_count',
-  'tcp_connections',
-  'network_errors',
-  'filesystem_inodes_used',
-  'context_switches',
-  'interrupts_per_s',
-  'uptime_seconds',
-];
 
 function shardOf(partitionKey: string, shards: number): number {
   const hash = BigInt(`0x${createHash('md5').update(partitionKey).digest('hex')}`);
@@ -160,13 +152,95 @@ interface ModeFigures {
   windows_terminated_early: number;
   max_state_bytes: number;
   hot_path_events_per_cpu_s: number;
+  /** EMF documents the handler printed per invocation, and their bytes (CloudWatch Logs ingestion). */
+  emf_documents_per_invocation: number;
+  emf_bytes_per_invocation: number;
+  /** Log lines (Powertools Logger, INFO) per invocation and their bytes; Lambda's own START/END/REPORT not included. */
+  log_lines_per_invocation: number;
+  log_bytes_per_invocation: number;
+  /** Distinct custom metrics the EMF documents defined (fleet views on, no listed hosts). */
+  custom_metrics: number;
 }
+
+/**
+ * What the records the agents put weigh on the stream (the same for both flush modes):
+ * one KPL aggregate per host per tick, as the producer makes it when a host's agent puts
+ * all its metrics at once (partition key = host, 100 ms linger).
+ */
+interface StreamFigures {
+  records: number;
+  events_per_record: number;
+  /** Aggregated record data (KPL magic, protobuf, MD5) per event; partition keys not counted. */
+  stream_bytes_per_event: number;
+  /** Mean data bytes of one aggregated record. */
+  record_bytes: number;
+  /** Mean bytes of one single-object event (what Firehose hands the transform after de-aggregation). */
+  event_bytes: number;
+  /** Kinesis provisioned PUT payload units (25 KB each, per record) per event. */
+  put_payload_units_per_event: number;
+  /** Firehose 5 KB ingestion increments per event if billed per aggregated record. */
+  firehose_5kb_units_per_event_aggregated: number;
+  /** Firehose 5 KB ingestion increments per event if billed per de-aggregated event. */
+  firehose_5kb_units_per_event_deaggregated: number;
+}
+
+/** What the window table holds after a run with held state: what its storage bills. */
+interface StoredFigures {
+  /** Host items of the finest window size (one per host and minute with a sample). */
+  finest_window_items: number;
+  /** Their mean size by DynamoDB's rules (without its 100 bytes of per-item overhead). */
+  finest_window_item_bytes: number;
+  /** Host items of coarser sizes (only corrections: late for the minute, on time for the hour). */
+  coarser_window_items: number;
+  /** Mean bytes of one shard checkpoint item. */
+  checkpoint_item_bytes: number;
+}
+
+/** What the handler wrote to stdout while {@link swallow} was on: EMF documents and log lines. */
+const written = { emfBytes: 0, emfDocuments: 0, logBytes: 0, logLines: 0 };
+/** Distinct (metric, dimensions and their values) of the EMF documents: CloudWatch bills each as a custom metric. */
+const customMetrics = new Set<string>();
+
+/** Adds the custom metrics one EMF document defines to {@link customMetrics}. */
+function countCustomMetrics(line: string): void {
+  const doc = JSON.parse(line) as Record<string, unknown> & {
+    _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  };
+  for (const d of doc._aws.CloudWatchMetrics) {
+    for (const set of d.Dimensions) {
+      const dims = set.map((k) => `${k}=${String(doc[k])}`).join(',');
+      for (const m of d.Metrics) customMetrics.add(`${d.Namespace}/${m.Name}{${dims}}`);
+    }
+  }
+}
+let swallow = false;
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  if (!swallow) return stdoutWrite(chunk, ...rest);
+  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const bytes = Buffer.byteLength(line) + 1;
+    if (line.includes('"_aws"')) {
+      written.emfBytes += bytes;
+      written.emfDocuments++;
+      countCustomMetrics(line);
+    } else {
+      written.logBytes += bytes;
+      written.logLines++;
+    }
+  }
+  return true;
+}) as typeof process.stdout.write;
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))] as number);
 }
 
-async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
+async function simulate(
+  shape: Shape,
+  flushS: number,
+): Promise<ModeFigures & { stream: StreamFigures; stored: StoredFigures }> {
   const random = seededRandom(15);
   const encoder = new SingleObjectEncoder();
   const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
@@ -195,9 +269,11 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
   });
   const handler = createKinesisBatchHandler({
     projection,
-    logger: new Logger({ serviceName: 'bench', logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Bench', serviceName: 'hot-path', logger: silent }),
-    fleetMetrics: false,
+    logger: new Logger({ serviceName: HOT_PATH_EMF.service, logLevel: 'INFO' }),
+    metrics: new Metrics({ namespace: HOT_PATH_EMF.namespace, serviceName: HOT_PATH_EMF.service, logger: silent }),
+    // As a stage deploys by default (fleetMetrics): the fleet's distributions across hosts
+    // and a log line per host and minute; no host listed for per-host metrics.
+    fleetMetrics: true,
     onBatch: (c, event) => flushedBy.set(event, c.flushed),
   });
   const flushedBy = new WeakMap<object, boolean>();
@@ -218,6 +294,9 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
   let terminatedEarly = 0;
   let maxState = 0;
   let cpuMs = 0;
+  Object.assign(written, { emfBytes: 0, emfDocuments: 0, logBytes: 0, logLines: 0 });
+  customMetrics.clear();
+  const stream = { records: 0, recordBytes: 0, eventBytes: 0, putUnits: 0, fhAggregated: 0, fhEvents: 0 };
 
   const invoke = async (
     shard: (typeof shards)[number],
@@ -252,7 +331,8 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
           }
         : {}),
     };
-    const out = await handler(event);
+    swallow = true;
+    const out = await handler(event).finally(() => (swallow = false));
     const ms = performance.now() - t0;
     cpuMs += ms;
     invocations++;
@@ -329,28 +409,33 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
       for (let m = 0; m < shape.metrics; m++) {
         const seq = ++(seqOf[h] as number);
         const producer = producerOf[h] as string;
-        builder.add({
-          partitionKey: host,
-          data: encoder.encode(metricV, {
-            event_id: eventId(producer, seq),
-            producer_id: producer,
-            producer_seq: seq,
-            occurred_at: new Date(base + t),
-            host,
-            metric: METRIC_NAMES[m % METRIC_NAMES.length] as string,
-            value: Math.round(random() * 10_000) / 100,
-            unit: 'percent',
-            region: 'us-east-1',
-            environment: 'production',
-            tags: {},
-            source: 'agent',
-          }),
+        const data = encoder.encode(metricV, {
+          event_id: eventId(producer, seq),
+          producer_id: producer,
+          producer_seq: seq,
+          occurred_at: new Date(base + t),
+          host,
+          metric: METRIC_NAMES[m % METRIC_NAMES.length] as string,
+          value: Math.round(random() * 10_000) / 100,
+          unit: 'percent',
+          region: 'us-east-1',
+          environment: 'production',
+          tags: {},
+          source: 'agent',
         });
+        builder.add({ partitionKey: host, data });
+        stream.eventBytes += data.length;
+        stream.fhEvents += Math.ceil(data.length / FIREHOSE_INCREMENT);
       }
       events += shape.metrics;
+      const record = builder.build();
+      stream.records++;
+      stream.recordBytes += record.length;
+      stream.putUnits += Math.ceil(record.length / PUT_PAYLOAD_UNIT);
+      stream.fhAggregated += Math.ceil(record.length / FIREHOSE_INCREMENT);
       (shards[shardOfHost[h] as number] as (typeof shards)[number]).pending.push({
         arrival: t + 100 + Math.floor(random() * 900),
-        data: builder.build(),
+        data: record,
         host,
         events: shape.metrics,
       });
@@ -367,6 +452,19 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
   latencies.sort((a, b) => a - b);
   const c = ddb.counts;
   const per = (n: number) => Math.round((n / events) * 100_000) / 100_000;
+  const finest = `F#${Math.min(...config.windowSizesMs)}#`;
+  const stored = { finest: 0, finestBytes: 0, coarser: 0, checkpoints: 0, checkpointBytes: 0 };
+  for (const item of ddb.items.values()) {
+    const pk = item.pk?.S ?? '';
+    if (pk.startsWith(finest)) {
+      stored.finest++;
+      stored.finestBytes += itemSizeBytes(item);
+    } else if (pk.startsWith('F#')) stored.coarser++;
+    else if (pk === 'CHECKPOINT') {
+      stored.checkpoints++;
+      stored.checkpointBytes += itemSizeBytes(item);
+    }
+  }
   return {
     flush_interval_s: flushS,
     events,
@@ -381,14 +479,35 @@ async function simulate(shape: Shape, flushS: number): Promise<ModeFigures> {
     windows_terminated_early: terminatedEarly,
     max_state_bytes: maxState,
     hot_path_events_per_cpu_s: Math.round(events / (cpuMs / 1_000)),
+    emf_documents_per_invocation: Math.round((written.emfDocuments / invocations) * 1_000) / 1_000,
+    emf_bytes_per_invocation: Math.round(written.emfBytes / invocations),
+    log_lines_per_invocation: Math.round((written.logLines / invocations) * 1_000) / 1_000,
+    log_bytes_per_invocation: Math.round(written.logBytes / invocations),
+    custom_metrics: customMetrics.size,
+    stream: {
+      records: stream.records,
+      events_per_record: Math.round((events / stream.records) * 100) / 100,
+      stream_bytes_per_event: Math.round((stream.recordBytes / events) * 100) / 100,
+      record_bytes: Math.round(stream.recordBytes / stream.records),
+      event_bytes: Math.round((stream.eventBytes / events) * 100) / 100,
+      put_payload_units_per_event: per(stream.putUnits),
+      firehose_5kb_units_per_event_aggregated: per(stream.fhAggregated),
+      firehose_5kb_units_per_event_deaggregated: per(stream.fhEvents),
+    },
+    stored: {
+      finest_window_items: stored.finest,
+      finest_window_item_bytes: Math.round(stored.finestBytes / Math.max(1, stored.finest)),
+      coarser_window_items: stored.coarser,
+      checkpoint_item_bytes: Math.round(stored.checkpointBytes / Math.max(1, stored.checkpoints)),
+    },
   };
 }
 
 const results = [];
 for (const shape of SHAPES) {
   if (!chosen.has(shape.name)) continue;
-  const held = await simulate(shape, FLUSH_S);
-  const perBatch = await simulate(shape, 0);
+  const { stream, stored, ...held } = await simulate(shape, FLUSH_S);
+  const { stream: _same, stored: _sameItems, ...perBatch } = await simulate(shape, 0);
   const eventsPerS = Math.round(((shape.hosts * shape.metrics) / shape.interval_s) * 100) / 100;
   const row = {
     name: shape.name,
@@ -401,6 +520,9 @@ for (const shape of SHAPES) {
     write_units_per_event: held.write_units_per_event,
     read_units_per_event: held.read_units_per_event,
     p95_visible_ms: held.p95_visible_ms,
+    seconds: shape.seconds,
+    ...stream,
+    ...stored,
     held,
     per_batch: perBatch,
   };

@@ -48,8 +48,8 @@ Usage:
   pulse rebuild --from T --to T [--in-place]
                             re-derive the windows from the stream and compare (or repair)
   pulse redrive               make the hot path's failed batches count, then remove them
-  pulse cost --events-per-second N
-                            monthly AWS cost per component, beside a per-event design
+  pulse cost --fleet 10000x20/10s
+                            monthly AWS bill of a stage per component, beside the seed design
   pulse schemas check       prove every schema version is full-transitive compatible
   pulse --help              this text`,
   start: `pulse start: run the whole pipeline locally. Local servers that speak the AWS APIs

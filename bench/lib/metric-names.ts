@@ -1,0 +1,23 @@
+/** Realistic metric names, snake_case as the contract wants: bench:fleet and bench:lake give a host's samples the first `metrics` of them. */
+export const METRIC_NAMES = [
+  'cpu_utilization',
+  'memory_usage',
+  'disk_usage',
+  'network_in',
+  'network_out',
+  'system_load_1m',
+  'system_load_5m',
+  'disk_read_bytes',
+  'disk_write_bytes',
+  'disk_io_time_ms',
+  'memory_cached_bytes',
+  'memory_swap_used',
+  'process_count',
+  'thread_count',
+  'tcp_connections',
+  'network_errors',
+  'filesystem_inodes_used',
+  'context_switches',
+  'interrupts_per_s',
+  'uptime_seconds',
+];
