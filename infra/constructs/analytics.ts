@@ -1,8 +1,9 @@
 /**
  * Athena over the lake: a workgroup with enforced settings, encrypted results and a
  * bytes-scanned cutoff; one named query per file in analytics-sql/; and a daily
- * Step Functions workflow that runs the gold row-count check with retries and
- * notifies an SNS topic on failure. The workflow calls Athena through Step Functions'
+ * Step Functions workflow that runs the gold row-count check with retries and ends
+ * failed when a step or the check fails (the stage's `gold-workflow-failed` alarm
+ * notifies on-call through the alarm topic). The workflow calls Athena through Step Functions'
  * optimized integration with a role granted exactly the workgroup, the Glue tables
  * and views it names, and the S3 prefixes it reads and writes (the CDK Athena tasks
  * would grant s3 on "*", glue:Delete* and lakeformation:GetDataAccess).
@@ -14,12 +15,9 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { LAKE_TABLES } from '../../core/lake/columns.js';
 import { analyticsSqlDir, statements } from '../../core/lake/lake-query.js';
@@ -70,7 +68,6 @@ export function viewNames(files = analyticsFiles()): string[] {
 export class Analytics extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly resultsBucket: s3.Bucket;
-  readonly alarmTopic: sns.Topic;
   readonly workflow: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: AnalyticsProps) {
@@ -108,11 +105,6 @@ export class Analytics extends Construct {
       q.addResourceDependency(this.workGroup);
     }
 
-    this.alarmTopic = new sns.Topic(this, 'Failures', {
-      displayName: 'Pulse analytics failures',
-      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-      enforceSSL: true,
-    });
     this.workflow = this.goldWorkflow(props, name);
     new events.Rule(this, 'Daily', {
       description: 'Runs the gold rollup check daily',
@@ -125,15 +117,9 @@ export class Analytics extends Construct {
     const check = analyticsFiles().find((f) => f.name === 'workflow/gold_row_counts');
     if (!check) throw new Error('analytics-sql/workflow/gold_row_counts.sql is missing');
     const views = analyticsFiles().filter((f) => f.name.startsWith('views/'));
-    const notify = new tasks.SnsPublish(this, 'NotifyFailure', {
-      topic: this.alarmTopic,
-      subject: 'Pulse gold rollups failed',
-      message: sfn.TaskInput.fromObject({
-        error: sfn.JsonPath.stringAt('$.error.Error'),
-        cause: sfn.JsonPath.stringAt('$.error.Cause'),
-      }),
-    });
-    const failed = notify.next(new sfn.Fail(this, 'Failed', { error: 'GoldRollupsFailed' }));
+    // A failure ends the run failed: the stage's gold-workflow-failed alarm (ExecutionsFailed)
+    // notifies on-call through the alarm topic; the error and cause are in the execution's history.
+    const failed = new sfn.Fail(this, 'Failed', { error: 'GoldRollupsFailed' });
     const athenaRetry: sfn.RetryProps = {
       errors: ['Athena.TooManyRequestsException', 'Athena.InternalServerException', 'States.Timeout'],
       interval: Duration.seconds(30),
@@ -181,7 +167,7 @@ export class Analytics extends Construct {
     const emptyFailure = new sfn.Pass(this, 'EmptyRollup', {
       result: sfn.Result.fromObject({ Error: 'EmptyGoldRollup', Cause: 'a gold rollup has no rows for yesterday' }),
       resultPath: '$.error',
-    }).next(notify);
+    }).next(failed);
     let chain: sfn.IChainable & sfn.INextable = steps[0] ?? counts;
     let definition = sfn.Chain.start(chain);
     for (const s of [...steps.slice(1), counts]) {

@@ -134,7 +134,7 @@ describe('cold-path infrastructure', () => {
     );
   });
 
-  it('runs the gold workflow daily with retries and a failure notification', () => {
+  it('runs the gold workflow daily with retries; a failure ends it failed, for the stage alarm to notify', () => {
     t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(15 1 * * ? *)' });
     const [sm] = Object.values(t.findResources('AWS::StepFunctions::StateMachine')) as {
       Properties: { DefinitionString: unknown };
@@ -142,9 +142,17 @@ describe('cold-path infrastructure', () => {
     const definition = JSON.stringify(sm?.Properties.DefinitionString);
     expect(definition).toContain('athena:startQueryExecution.sync');
     expect(definition).toContain('Athena.TooManyRequestsException');
-    expect(definition).toContain(':states:::sns:publish');
     expect(definition).toContain('GoldRollupsFailed');
-    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    // No topic of its own that nobody reads: the alarm topic is the stage's only one.
+    expect(definition).not.toContain(':states:::sns:publish');
+    expect(Object.keys(t.findResources('AWS::SNS::Topic'))).toEqual([
+      expect.stringMatching(/^ObservabilityAlarmTopic/),
+    ]);
+    const [smId] = Object.keys(t.findResources('AWS::StepFunctions::StateMachine'));
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: smId } }],
+    });
   });
 
   it('gives the delivery role only Glue table reads, and no policy anywhere a wildcard action', () => {
