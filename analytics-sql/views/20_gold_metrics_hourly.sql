@@ -1,6 +1,10 @@
--- Gold: hourly rollup per (metric, host).
+-- Gold: hourly rollup per (metric, host); year/month/day/hour are the partition of the hour.
 CREATE OR REPLACE VIEW gold_metrics_hourly AS
 SELECT
+  year,
+  month,
+  day,
+  hour,
   metric,
   host,
   date_trunc('hour', occurred_at) AS hour_start,
@@ -10,4 +14,4 @@ SELECT
   max(value) AS max_value,
   approx_percentile(value, 0.95) AS p95_value
 FROM silver_metric_samples
-GROUP BY metric, host, date_trunc('hour', occurred_at)
+GROUP BY year, month, day, hour, metric, host, date_trunc('hour', occurred_at)

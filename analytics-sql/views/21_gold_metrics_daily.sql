@@ -1,6 +1,9 @@
--- Gold: daily rollup per (metric, host).
+-- Gold: daily rollup per (metric, host); year/month/day are the partitions of the day.
 CREATE OR REPLACE VIEW gold_metrics_daily AS
 SELECT
+  year,
+  month,
+  day,
   metric,
   host,
   CAST(occurred_at AS date) AS day_start,
@@ -10,4 +13,4 @@ SELECT
   max(value) AS max_value,
   approx_percentile(value, 0.95) AS p95_value
 FROM silver_metric_samples
-GROUP BY metric, host, CAST(occurred_at AS date)
+GROUP BY year, month, day, metric, host, CAST(occurred_at AS date)
