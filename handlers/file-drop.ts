@@ -1,11 +1,13 @@
 /** S3 file-drop Lambda: a CSV / JSON-lines file under incoming/ → events on the stream, once per object version. */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClient } from '../core/clients/dynamodb.js';
 import { createKinesisClient } from '../core/clients/kinesis.js';
 import { createS3Client } from '../core/clients/s3.js';
 import { requireEnv } from '../core/config/env.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
-import { fileDropHandler } from './lib/sources.js';
+import { PULSE_NAMESPACE } from './lib/emf.js';
+import { fileDropHandler, SOURCE_SERVICES } from './lib/sources.js';
 
 export const handler = fileDropHandler({
   s3: createS3Client(),
@@ -15,5 +17,6 @@ export const handler = fileDropHandler({
     registry: SchemaRegistry.load(),
   },
   store: { ddb: createDynamoClient(), tableName: requireEnv(process.env, 'PULSE_IDEMPOTENCY_TABLE') },
-  logger: new Logger({ serviceName: 'file-drop' }),
+  logger: new Logger({ serviceName: SOURCE_SERVICES.fileDrop }),
+  metrics: new Metrics({ namespace: PULSE_NAMESPACE, serviceName: SOURCE_SERVICES.fileDrop }),
 });

@@ -1,22 +1,19 @@
 /** Firehose transform Lambda: single-object Avro → JSON rows with event-time partition keys (core/lake/transform.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { requireEnv } from '../core/config/env.js';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EnvError, requireEnv } from '../core/config/env.js';
 import { EVENT_TYPES, type EventType } from '../core/contract/events.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
-import { EnvError } from '../core/config/env.js';
-import { type FirehoseInputRecord, LakeTransform } from '../core/lake/transform.js';
+import { LakeTransform } from '../core/lake/transform.js';
+import { PULSE_NAMESPACE } from './lib/emf.js';
+import { LAKE_TRANSFORM_SERVICE, transformHandler } from './lib/lake-transform.js';
 
 const eventType = requireEnv(process.env, 'PULSE_EVENT_TYPE') as EventType;
 if (!EVENT_TYPES.includes(eventType))
   throw new EnvError(`PULSE_EVENT_TYPE must be one of ${EVENT_TYPES.join(', ')}, got '${eventType}'`);
-const transform = new LakeTransform(SchemaRegistry.load(), eventType);
-const logger = new Logger({ serviceName: 'firehose-transform' });
 
-export const handler = async (event: { records: FirehoseInputRecord[] }) => {
-  const records = transform.transform(event.records);
-  const failed = records.filter((r) => r.result === 'ProcessingFailed');
-  // Counts and reasons only, never the record bytes.
-  if (failed.length > 0)
-    logger.warn('records failed', { failed: failed.length, reasons: [...new Set(failed.map((r) => r.errorMessage))] });
-  return { records: records.map(({ errorMessage: _reason, ...r }) => r) };
-};
+export const handler = transformHandler({
+  transform: new LakeTransform(SchemaRegistry.load(), eventType),
+  logger: new Logger({ serviceName: LAKE_TRANSFORM_SERVICE }),
+  metrics: new Metrics({ namespace: PULSE_NAMESPACE, serviceName: LAKE_TRANSFORM_SERVICE }),
+});

@@ -1,10 +1,12 @@
 /** HTTP ingest API Lambda (API Gateway REST proxy): POST /v1/events → validated events on the stream. */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClient } from '../core/clients/dynamodb.js';
 import { createKinesisClient } from '../core/clients/kinesis.js';
 import { requireEnv } from '../core/config/env.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
-import { ingestHandler } from './lib/sources.js';
+import { PULSE_NAMESPACE } from './lib/emf.js';
+import { ingestHandler, SOURCE_SERVICES } from './lib/sources.js';
 
 export const handler = ingestHandler({
   target: {
@@ -13,5 +15,6 @@ export const handler = ingestHandler({
     registry: SchemaRegistry.load(),
   },
   store: { ddb: createDynamoClient(), tableName: requireEnv(process.env, 'PULSE_IDEMPOTENCY_TABLE') },
-  logger: new Logger({ serviceName: 'ingest-api' }),
+  logger: new Logger({ serviceName: SOURCE_SERVICES.ingest }),
+  metrics: new Metrics({ namespace: PULSE_NAMESPACE, serviceName: SOURCE_SERVICES.ingest }),
 });

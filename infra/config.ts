@@ -4,6 +4,7 @@
  */
 import { STAGE_PATTERN } from '../core/resources.js';
 import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '../core/windows/config.js';
+import { MAX_FLEET_METRIC_HOSTS, MAX_FLEET_METRIC_HOSTS_CHARS } from '../handlers/lib/fleet-metrics.js';
 import { OBSERVABILITY_DEFAULTS } from './constructs/observability.js';
 import { APP_DEFAULTS } from './defaults.js';
 
@@ -62,8 +63,13 @@ export interface PulseConfig {
     quarantineAlarmPerFiveMinutes: number;
     /** More late events than this in 5 minutes alarms. */
     lateAlarmPerFiveMinutes: number;
-    /** Per-host fleet metrics (custom metrics, billed per host), their widgets and the fleet CPU alarm. */
+    /**
+     * Fleet views at a fixed cost: distributions of the standard metrics across hosts
+     * (5 custom metrics), one log line per host and minute, their widgets and the fleet CPU alarm.
+     */
     fleetMetrics: boolean;
+    /** Hosts that also get per-host custom metrics (5 each), widgets and a CPU alarm; at most MAX_FLEET_METRIC_HOSTS. */
+    fleetMetricHosts: string[];
   };
 }
 
@@ -131,8 +137,10 @@ export interface PulseSettings {
   quarantineAlarmPerFiveMinutes?: number | string;
   /** Late events per 5 minutes above which an alarm fires (0–1000000). */
   lateAlarmPerFiveMinutes?: number | string;
-  /** Per-host fleet metrics, widgets and CPU alarm: `true` (default) or `false`. */
+  /** Fleet distributions, per-host log lines, their widgets and the fleet CPU alarm: `true` (default) or `false`. */
   fleetMetrics?: boolean | string;
+  /** Hosts with per-host custom metrics: names, comma-separated or a list (default none; at most 50). */
+  fleetMetricHosts?: string | string[];
   /** The hot path reads through an enhanced fan-out consumer: `true` or `false` (default). */
   hotPathFanOut?: boolean | string;
   /** Enhanced fan-out consumers for external subscribers: names, comma-separated or a list (default none). */
@@ -170,6 +178,7 @@ export const SETTING_KEYS = [
   'quarantineAlarmPerFiveMinutes',
   'lateAlarmPerFiveMinutes',
   'fleetMetrics',
+  'fleetMetricHosts',
   'hotPathFanOut',
   'streamConsumers',
 ] as const satisfies readonly (keyof PulseSettings)[];
@@ -238,6 +247,37 @@ function consumerNames(key: string, raw: unknown, reserved: number): string[] {
   return names;
 }
 
+/** A host name the hot path can list: what events allow (1–128 characters, no '#'), without commas or spaces. */
+const LISTED_HOST = /^[^,#\s]{1,128}$/;
+
+/** The hosts of `fleetMetricHosts`: a bounded list (count and characters: it travels in an environment variable). */
+function listedHosts(key: string, raw: unknown, fleetMetrics: boolean): string[] {
+  if (raw === undefined || raw === '') return [];
+  const hosts = (Array.isArray(raw) ? raw : String(raw).split(',')).map((h) => String(h).trim());
+  for (const h of hosts) {
+    if (!LISTED_HOST.test(h)) {
+      throw new ConfigError(
+        `context '${key}' names hosts of 1-128 characters without commas, spaces or '#', got ${JSON.stringify(h)}`,
+      );
+    }
+  }
+  if (new Set(hosts).size !== hosts.length) throw new ConfigError(`context '${key}' lists a host twice`);
+  if (hosts.length > MAX_FLEET_METRIC_HOSTS) {
+    throw new ConfigError(
+      `context '${key}' lists ${hosts.length} hosts: at most ${MAX_FLEET_METRIC_HOSTS} get per-host custom metrics (5 each); the fleet widgets show every host without them`,
+    );
+  }
+  if (hosts.join(',').length > MAX_FLEET_METRIC_HOSTS_CHARS) {
+    throw new ConfigError(
+      `context '${key}' is ${hosts.join(',').length} characters: at most ${MAX_FLEET_METRIC_HOSTS_CHARS} fit in the hot path's environment`,
+    );
+  }
+  if (hosts.length > 0 && !fleetMetrics) {
+    throw new ConfigError(`context '${key}' needs fleetMetrics=true: per-host metrics are part of the fleet metrics`);
+  }
+  return hosts;
+}
+
 /** Something@domain.tld without spaces: a typo guard, not RFC 5322. */
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -265,6 +305,7 @@ function observabilityConfig(
     );
   }
   const alarmEmail = email('alarmEmail', get('alarmEmail'));
+  const fleetMetrics = bool('fleetMetrics', get('fleetMetrics') ?? d.fleetMetrics);
   return {
     ...(alarmEmail ? { alarmEmail } : {}),
     iteratorAgeAlarmSeconds,
@@ -276,7 +317,8 @@ function observabilityConfig(
       1_000_000,
     ),
     lateAlarmPerFiveMinutes: setting('lateAlarmPerFiveMinutes', d.lateAlarmPerFiveMinutes, 0, 1_000_000),
-    fleetMetrics: bool('fleetMetrics', get('fleetMetrics') ?? d.fleetMetrics),
+    fleetMetrics,
+    fleetMetricHosts: listedHosts('fleetMetricHosts', get('fleetMetricHosts') ?? d.fleetMetricHosts, fleetMetrics),
   };
 }
 

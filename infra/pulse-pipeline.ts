@@ -93,6 +93,7 @@ export class PulsePipeline extends Construct {
       stage: config.stage,
       settings: config.observability,
       lakeBufferIntervalSeconds: config.lake.bufferIntervalSeconds,
+      flushIntervalSeconds: config.hotPath.flushIntervalSeconds,
       events: this.events,
       windows: this.windows,
       hotPath: this.hotPath,

@@ -58,8 +58,14 @@ export class LakeTransform {
     }
   }
 
-  /** One output per input record id, in order. */
-  transform(records: readonly FirehoseInputRecord[]): FirehoseOutputRecord[] {
+  /**
+   * One output per input record id, in order. `onRow` is told of each row (`Ok`) with its
+   * event's producer and the time its record entered the stream (epoch ms).
+   */
+  transform(
+    records: readonly FirehoseInputRecord[],
+    onRow?: (producerId: string, arrivalMs: number) => void,
+  ): FirehoseOutputRecord[] {
     return records.map((r) => {
       const bytes = Buffer.from(r.data, 'base64');
       // Each delivery stream sees every event: the header alone says which are not its own.
@@ -79,9 +85,11 @@ export class LakeTransform {
       const occurredAt = (decoded.event.occurred_at as Date).getTime();
       const k = r.kinesisRecordMetadata;
       // The stream's own arrival time when Firehose reads a stream: the one the hot path saw.
+      const arrivalMs = k?.approximateArrivalTimestamp ?? r.approximateArrivalTimestamp;
+      onRow?.(decoded.event.producer_id, arrivalMs);
       const row = lakeRow(
         decoded.event,
-        k?.approximateArrivalTimestamp ?? r.approximateArrivalTimestamp,
+        arrivalMs,
         k
           ? {
               shardId: k.shardId,

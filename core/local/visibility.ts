@@ -3,6 +3,8 @@
  * state, a record's events are stored only at a flush. A flush writes everything held
  * before the invocation; the invocation's own records are stored too unless the state it
  * answers still holds them (a flush of the state handed in, before the batch).
+ * Local mode and bench:fleet use it for their latency figures, the hot-path handler for
+ * its TimeToVisible and fleet metrics.
  */
 export class HeldRecords<T> {
   private readonly held = new Map<string, T[]>();
@@ -17,5 +19,10 @@ export class HeldRecords<T> {
     const visible = [...(flushed ? before : []), ...(stillHeld ? [] : done)];
     this.held.set(shardId, [...(flushed ? [] : before), ...(stillHeld ? done : [])]);
     return visible;
+  }
+
+  /** Forgets what a shard holds (its state was replaced by one held elsewhere). */
+  forget(shardId: string): void {
+    this.held.delete(shardId);
   }
 }

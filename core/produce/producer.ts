@@ -55,6 +55,8 @@ export interface ProducerOptions {
   random?: () => number;
   /** Called for every record given up on; the same events are also reported by flush(). */
   onDrop?: (drop: { events: number; firstSeq: number; lastSeq: number; reason: string }) => void;
+  /** Called for every record Kinesis accepted, with its events and when its PutRecords request was sent (epoch ms). */
+  onAccepted?: (events: number, sentAtMs: number) => void;
 }
 
 /** Running totals of a producer. */
@@ -130,8 +132,10 @@ export class Producer {
   private lastDropReason = '';
   private readonly spaceWaiters: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly o: Required<Omit<ProducerOptions, 'producerId' | 'firstSeq' | 'writerVersions' | 'onDrop'>> &
-    Pick<ProducerOptions, 'onDrop'>;
+  private readonly o: Required<
+    Omit<ProducerOptions, 'producerId' | 'firstSeq' | 'writerVersions' | 'onDrop' | 'onAccepted'>
+  > &
+    Pick<ProducerOptions, 'onDrop' | 'onAccepted'>;
 
   private constructor(
     options: ProducerOptions,
@@ -152,6 +156,7 @@ export class Producer {
       maxBackoffMs: options.maxBackoffMs ?? 5_000,
       random: options.random ?? Math.random,
       onDrop: options.onDrop,
+      onAccepted: options.onAccepted,
     };
     for (const v of options.registry.all()) {
       if (this.writers.has(v.name)) continue;
@@ -373,6 +378,7 @@ export class Producer {
       ExplicitHashKey: pending.explicitHashKey,
     }));
     this.counters.requests++;
+    const sentAt = Date.now();
     let results: { ErrorCode?: string | undefined; ErrorMessage?: string | undefined; ShardId?: string | undefined }[];
     try {
       const out = await this.o.kinesis.send(new PutRecordsCommand({ StreamName: this.o.streamName, Records: entries }));
@@ -390,6 +396,7 @@ export class Producer {
         lane.retryAt = 0;
         this.counters.recordsAccepted++;
         this.counters.eventsAccepted += pending.events;
+        this.o.onAccepted?.(pending.events, sentAt);
         this.counters.bytesAccepted += pending.data.length;
         this.buffered -= pending.data.length;
         if (r.ShardId && r.ShardId !== lane.shardId) this.stale = true;

@@ -28,6 +28,12 @@ export interface StreamTarget {
   retry?: Pick<ProducerOptions, 'baseBackoffMs' | 'maxBackoffMs'>;
   /** Told how many events each unit put on the stream (local mode's counters). */
   onProduced?: (producerId: string, events: number) => void;
+  /**
+   * Told of every record Kinesis accepted, with its events and when its request was sent
+   * (the data-loss SLO counts them by minute), including records of a unit that then
+   * times out: they are on the stream all the same.
+   */
+  onAccepted?: (events: number, sentAtMs: number) => void;
 }
 
 /**
@@ -37,6 +43,20 @@ export interface StreamTarget {
  */
 export function unitProducerId(source: string, ...parts: string[]): string {
   return `${source}:${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The sources that produce in units (each a function of the stack), by the `source` of
+ * their {@link unitProducerId}. The data-loss SLO counts their events on every side
+ * (produced, hot path, lake): the stack counts what they produce, not what host agents do.
+ */
+export const UNIT_SOURCES = ['collector', 'ingest-api', 'file-drop'] as const;
+
+const UNIT_PREFIXES = UNIT_SOURCES.map((s) => `${s}:`);
+
+/** True when `producerId` names a unit of one of {@link UNIT_SOURCES}. */
+export function isUnitProducer(producerId: string): boolean {
+  return UNIT_PREFIXES.some((p) => producerId.startsWith(p));
 }
 
 /**

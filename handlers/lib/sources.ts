@@ -5,6 +5,7 @@
  * clients and call them with events of the same shapes.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, ScheduledEvent } from 'aws-lambda';
 import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
@@ -12,9 +13,55 @@ import type { StreamTarget } from '../../core/sources/emit.js';
 import { DROP_PREFIXES, type FileResult, ingestFile } from '../../core/sources/file-drop.js';
 import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
+import { functionDimension, MinuteCounts, SLO_EMF } from './emf.js';
+
+/**
+ * Service names of the source functions: their logs' `service` and their metrics' `service`
+ * dimension, which the data-loss alarm reads (infra/constructs/slo.ts).
+ */
+export const SOURCE_SERVICES = { collector: 'collector', ingest: 'ingest-api', fileDrop: 'file-drop' } as const;
+
+/** What every source may take to publish its count of events produced (the data-loss SLO). */
+export interface SourceMetricsDeps {
+  /** Publishes `SloProduced` (handlers/lib/emf.ts) after each invocation; none without it. */
+  metrics?: Metrics;
+  /** Value of the `function_name` dimension. Default: `AWS_LAMBDA_FUNCTION_NAME` (unset: none). */
+  functionName?: string;
+}
+
+/**
+ * The target, counting the events Kinesis accepts from it by minute, and a wrapper that
+ * publishes the counts when an invocation ends, failed ones included: what Kinesis
+ * accepted is on the stream all the same.
+ */
+function countProduced(
+  target: StreamTarget,
+  deps: SourceMetricsDeps,
+): { target: StreamTarget; publishing: <T>(work: () => Promise<T>) => Promise<T> } {
+  const { metrics } = deps;
+  if (!metrics) return { target, publishing: (work) => work() };
+  const fn = functionDimension(deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined));
+  const counts = new MinuteCounts();
+  return {
+    target: {
+      ...target,
+      onAccepted: (events, sentAtMs) => {
+        counts.add(sentAtMs, events);
+        target.onAccepted?.(events, sentAtMs);
+      },
+    },
+    publishing: async (work) => {
+      try {
+        return await work();
+      } finally {
+        counts.publish(metrics, SLO_EMF.produced, fn, SLO_EMF.shiftMs, Date.now());
+      }
+    },
+  };
+}
 
 /** What the scheduled collector needs. */
-export interface CollectorDeps {
+export interface CollectorDeps extends SourceMetricsDeps {
   target: StreamTarget;
   store: IdempotencyStore;
   config: CollectorConfig;
@@ -31,20 +78,21 @@ export type TickEvent = Pick<ScheduledEvent, 'time'> & Partial<ScheduledEvent>;
 export function collectorHandler(
   deps: CollectorDeps,
 ): (event: TickEvent, context?: RemainingTime) => Promise<TickResult> {
+  const { target, publishing } = countProduced(deps.target, deps);
   const tick = idempotent(deps.store, { keyPrefix: 'collector', keyPath: 'time' }, async (event: TickEvent, time) => {
     const at = new Date(event.time);
     if (Number.isNaN(at.getTime())) throw new Error('the scheduled event has no valid "time": expected ISO-8601');
-    return collectTick(deps.target, deps.config, at, deadlineOf(time));
+    return collectTick(target, deps.config, at, deadlineOf(time));
   });
   return async (event, context) => {
-    const result = await tick(event, context);
+    const result = await publishing(() => tick(event, context));
     deps.logger.info('tick collected', { tick: result.tick, produced: result.produced });
     return result;
   };
 }
 
 /** What the ingest API needs. */
-export interface IngestDeps {
+export interface IngestDeps extends SourceMetricsDeps {
   target: StreamTarget;
   store: IdempotencyStore;
   limits?: Partial<IngestLimits>;
@@ -66,11 +114,14 @@ export type IngestEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBas
 export function ingestHandler(
   deps: IngestDeps,
 ): (event: IngestEvent, context?: RemainingTime) => Promise<APIGatewayProxyResult> {
-  const api = new IngestApi(deps);
+  const { target, publishing } = countProduced(deps.target, deps);
+  const api = new IngestApi({ ...deps, target });
   return async (event, context) => {
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const key = header(event.headers, 'Idempotency-Key');
-    const out = await api.handle({ body, ...(key !== undefined ? { idempotencyKey: key } : {}) }, context);
+    const out = await publishing(() =>
+      api.handle({ body, ...(key !== undefined ? { idempotencyKey: key } : {}) }, context),
+    );
     // Counts and status only: events and errors may hold user data.
     const counts = 'accepted' in out.body ? { accepted: out.body.accepted, rejected: out.body.rejected } : {};
     deps.logger.info('ingest request', { statusCode: out.statusCode, idempotent: key !== undefined, ...counts });
@@ -83,7 +134,7 @@ export function ingestHandler(
 }
 
 /** What the file drop needs. */
-export interface FileDropDeps {
+export interface FileDropDeps extends SourceMetricsDeps {
   s3: S3Client;
   target: StreamTarget;
   store: IdempotencyStore;
@@ -100,13 +151,15 @@ const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
 export function fileDropHandler(
   deps: FileDropDeps,
 ): (event: S3Event, context?: RemainingTime) => Promise<FileResult[]> {
+  const { target, publishing } = countProduced(deps.target, deps);
   const once = idempotent(
     deps.store,
     { keyPrefix: 'file-drop', keyPath: 'id' },
     async (o: { id: string; bucket: string; key: string; versionId?: string; eTag?: string }, time) =>
-      ingestFile(deps.s3, deps.target, o, deadlineOf(time)),
+      ingestFile(deps.s3, target, o, deadlineOf(time)),
   );
-  return async (event, context) => {
+  return async (event, context) => publishing(() => dropFiles(event, context));
+  async function dropFiles(event: S3Event, context: RemainingTime | undefined): Promise<FileResult[]> {
     const results: FileResult[] = [];
     for (const r of event.Records) {
       if (!r.eventName.startsWith('ObjectCreated:')) continue;
@@ -132,5 +185,5 @@ export function fileDropHandler(
       results.push(result);
     }
     return results;
-  };
+  }
 }

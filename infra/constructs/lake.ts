@@ -10,6 +10,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -56,6 +57,8 @@ export class Lake extends Construct {
   readonly database: glue.CfnDatabase;
   readonly tables = new Map<EventType, glue.CfnTable>();
   readonly deliveryStreams = new Map<EventType, firehose.CfnDeliveryStream>();
+  /** The transform function of each delivery stream (it publishes the data-loss SLO's lake rows). */
+  readonly transforms = new Map<EventType, lambda.IFunction>();
 
   constructor(scope: Construct, id: string, props: LakeProps) {
     super(scope, id);
@@ -119,6 +122,7 @@ export class Lake extends Construct {
       invocation: 'firehose',
     });
     transform.addEnvironment('PULSE_EVENT_TYPE', type);
+    this.transforms.set(type, transform);
 
     const role = new iam.Role(this, `${type}DeliveryRole`, {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),

@@ -6,15 +6,19 @@
  * never has data. Every alarm is named `pulse-<stage>-<what>` and its description
  * points to its section of docs/runbook.md.
  *
+ * Each alarm's description starts with its severity ({@link ALARM_SEVERITIES}, by runbook
+ * section); the SLO alarms and widgets are in ./slo.ts.
+ *
  * Decisions (docs/runbook.md explains them to operators):
- * - Fleet metrics: the hot path publishes the five standard metrics per host as EMF
- *   (dimension `host`, stamped with the minute of event time); the dashboard draws
- *   them with SEARCH, so new hosts appear without a deploy. They are custom metrics
- *   billed per host, hence the `fleetMetrics` setting.
- * - Fleet CPU alarm: a Metrics Insights query grouped by host (an alarm cannot use
- *   SEARCH, and a per-host alarm cannot name hosts it does not know): every host is
- *   a contributor, and the alarm fires when one host averages above 80 % for two
- *   5-minute periods.
+ * - Fleet views whose cost does not grow with the fleet (handlers/lib/fleet-metrics.ts):
+ *   the five standard metrics as distributions across hosts (no host dimension: 5
+ *   custom metrics), drawn as p50, p95 and max; the top 10 hosts and one host's series
+ *   from the hot path's `fleet host` log lines (Logs Insights, host picked with a
+ *   dashboard variable). Per-host custom metrics only for the hosts `fleetMetricHosts`
+ *   lists (at most 50), drawn with SEARCH: no other host has such a series.
+ * - Fleet CPU alarm: on the p95 across hosts above 80 % for two 5-minute periods, a
+ *   standard alarm on one metric whatever the fleet's size. The listed hosts also get
+ *   a Metrics Insights alarm grouped by host (each listed host a contributor).
  * - Failed batches: S3 request metrics on the on-failure bucket (`PutRequests`,
  *   one-minute data) rather than the daily `NumberOfObjects` storage metric, which
  *   lags up to two days; the daily count is on the dashboard as the backlog.
@@ -32,12 +36,14 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { EVENT_TYPES } from '../../core/contract/events.js';
 import { LAKE_TABLES } from '../../core/lake/columns.js';
-import { FLEET_METRICS, HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
+import { FLEET_HOST_LINE, FLEET_METRICS } from '../../handlers/lib/fleet-metrics.js';
+import { HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
 import type { PulseConfig } from '../config.js';
 import type { Analytics } from './analytics.js';
 import type { EventStream } from './event-stream.js';
 import { deadLetterQueue, type HotPath } from './hot-path.js';
 import type { Lake } from './lake.js';
+import { Slo, SLO_WIDGET_TITLES } from './slo.js';
 import type { Sources } from './sources.js';
 import type { WindowTable } from './window-table.js';
 
@@ -51,8 +57,10 @@ export const OBSERVABILITY_DEFAULTS = {
   quarantineAlarmPerFiveMinutes: 0,
   /** Late events are normal in small numbers (a host agent replaying its buffer after an outage). */
   lateAlarmPerFiveMinutes: 100,
-  /** Per-host fleet metrics (custom metrics: 5 per host, billed per month) and the fleet CPU alarm. */
+  /** Fleet distributions (5 custom metrics), per-host log lines, their widgets and the fleet CPU alarm. */
   fleetMetrics: true,
+  /** No host gets per-host custom metrics unless listed. */
+  fleetMetricHosts: [] as readonly string[],
 } as const;
 
 /** Thresholds that are not settings, as data. */
@@ -63,7 +71,7 @@ export const ALARM_THRESHOLDS = {
   tableThrottlesPerFiveMinutes: 10,
   /** Firehose data freshness, seconds; at least the buffer interval plus {@link FRESHNESS_MARGIN_SECONDS}. */
   lakeFreshnessSeconds: 900,
-  /** A host's CPU, percent, averaged over each of two consecutive 5-minute periods. */
+  /** CPU, percent: the fleet's p95 across hosts (and a listed host's average), over each of two consecutive 5-minute periods. */
   fleetCpuPercent: 80,
   /** Share of a function's timeout its p99 duration may reach. */
   durationOfTimeout: 0.8,
@@ -88,12 +96,15 @@ const ONE_DAY = Duration.days(1);
 /** The runbook file alarm descriptions point to (sections are the alarms' anchors). */
 export const RUNBOOK = 'docs/runbook.md';
 
-/** Titles of the dashboard's widgets, in order. */
+/** Titles of the dashboard's widgets, in order (with the default settings; see also {@link LISTED_HOSTS_TITLES}). */
 export const WIDGET_TITLES = {
-  fleetCpu: 'Fleet CPU per host, % (last hour)',
-  fleetMemory: 'Fleet memory per host, % (stacked)',
-  fleetDisk: 'Fleet disk per host, % (24 hours)',
-  fleetNetwork: 'Fleet network in / out, Mb/s (sum of hosts)',
+  ...SLO_WIDGET_TITLES,
+  fleetCpu: 'Fleet CPU across hosts, % (p50, p95, max)',
+  fleetMemory: 'Fleet memory across hosts, % (p50, p95, max)',
+  fleetDisk: 'Fleet disk across hosts, % (p50, p95, max; 24 hours)',
+  fleetNetwork: 'Fleet network in / out across hosts, Mb/s (p95, max)',
+  fleetTopHosts: 'Top 10 hosts by CPU (fleet host log lines)',
+  fleetHost: 'One host: set the Host variable (fleet host log lines)',
   hotPathInvocations: 'Hot path invocations, errors and error rate',
   iteratorAge: 'Iterator age (hot path and stream), ms',
   events: 'Events in / out',
@@ -108,12 +119,63 @@ export const WIDGET_TITLES = {
   lakeSize: 'Lake size, GB (daily)',
 } as const;
 
+/** Titles of the widgets of the hosts `fleetMetricHosts` lists (only with a list). */
+export const LISTED_HOSTS_TITLES = {
+  cpu: 'Listed hosts CPU, % (fleetMetricHosts)',
+  memory: 'Listed hosts memory, % (fleetMetricHosts)',
+} as const;
+
+/**
+ * Severity of each alarm, by its runbook section (docs/runbook.md, "Severities"):
+ * P0 data is being lost (page now), P1 an SLO or a promise of the pipeline is breached
+ * (page), P2 degraded without data at risk (within a working day), P3 capacity or the
+ * fleet itself (within the week).
+ */
+export const ALARM_SEVERITIES = {
+  'failed-batches': 'P0',
+  'data-loss': 'P0',
+  'hot-path-error-rate': 'P1',
+  'hot-path-iterator-age': 'P1',
+  'stream-iterator-age': 'P1',
+  'lake-freshness': 'P1',
+  'time-to-visible': 'P1',
+  'ingest-availability': 'P1',
+  'ingest-latency': 'P2',
+  'source-error-rate': 'P2',
+  'function-duration': 'P2',
+  'window-table-throttles': 'P2',
+  'lake-failures': 'P2',
+  'dead-letters': 'P2',
+  'quarantined-events': 'P2',
+  'late-events': 'P3',
+  'gold-workflow-failed': 'P3',
+  'fleet-cpu': 'P3',
+  'listed-host-cpu': 'P3',
+  'lake-size': 'P3',
+} as const satisfies Record<string, 'P0' | 'P1' | 'P2' | 'P3'>;
+
+/** A runbook section with an alarm (its anchor). */
+export type AlarmAnchor = keyof typeof ALARM_SEVERITIES;
+
+/** Makes one alarm of the stage: `pulse-<stage>-<what>`, its severity and runbook section in the description, notifying the topic. */
+export type AlarmFactory = (
+  what: string,
+  anchor: AlarmAnchor,
+  summary: string,
+  options: Omit<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'actionsEnabled'>,
+) => cloudwatch.Alarm;
+
+/** The dashboard variable the one-host widget's query filters on (a pattern variable replaces it). */
+export const HOST_VARIABLE_PATTERN = 'PULSE_HOST';
+
 /** Props of {@link Observability}. */
 export interface ObservabilityProps {
   stage: string;
   settings: PulseConfig['observability'];
   /** The lake's Firehose buffer interval: the freshness alarm never fires below it. */
   lakeBufferIntervalSeconds: number;
+  /** The hot path's flush interval (the time-to-visible SLO's bound is this plus a margin). */
+  flushIntervalSeconds: number;
   events: EventStream;
   windows: WindowTable;
   hotPath: HotPath;
@@ -139,6 +201,8 @@ export class Observability extends Construct {
   readonly topicKey: kms.Key;
   /** Every alarm, by its name without the `pulse-<stage>-` prefix. */
   readonly alarms = new Map<string, cloudwatch.Alarm>();
+  /** The SLO alarms and widgets. */
+  readonly slo: Slo;
 
   private readonly props: ObservabilityProps;
   private readonly functions: WatchedFunction[];
@@ -153,8 +217,9 @@ export class Observability extends Construct {
       { name: 'ingest', fn: sources.ingest },
       { name: 'file-drop', fn: sources.fileDrop },
     ];
-    // The hot path publishes per-host metrics only when asked (they are billed per host).
+    // Fleet distributions and log lines when asked; per-host custom metrics only for the listed hosts.
     hotPath.fn.addEnvironment('PULSE_FLEET_METRICS', String(props.settings.fleetMetrics));
+    hotPath.fn.addEnvironment('PULSE_FLEET_METRIC_HOSTS', props.settings.fleetMetricHosts.join(','));
     // Request metrics (one-minute PutRequests) for the failed-batches alarm.
     hotPath.failureBucket.addMetric({ id: FAILED_BATCHES_FILTER_ID });
 
@@ -202,9 +267,29 @@ export class Observability extends Construct {
     }
 
     this.addAlarms();
+    this.slo = new Slo(this, 'Slo', {
+      hotPath,
+      sources,
+      lake: props.lake,
+      flushIntervalSeconds: props.flushIntervalSeconds,
+      alarm: (...args) => this.alarm(...args),
+    });
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `pulse-${props.stage}-${Aws.REGION}`, // dashboards are global to the account
       defaultInterval: Duration.hours(3),
+      ...(props.settings.fleetMetrics
+        ? {
+            variables: [
+              new cloudwatch.DashboardVariable({
+                id: 'host',
+                type: cloudwatch.VariableType.PATTERN,
+                inputType: cloudwatch.VariableInputType.INPUT,
+                value: HOST_VARIABLE_PATTERN,
+                label: 'Host',
+              }),
+            ],
+          }
+        : {}),
     });
     this.addWidgets();
   }
@@ -226,10 +311,16 @@ export class Observability extends Construct {
     });
   }
 
-  /** SEARCH over the per-host metric `metric` of this stage's hot path: one line per host, new hosts included. */
+  /** The fleet's distribution of `metric` across hosts (no host dimension), as `statistic`. */
+  private fleetStat(metric: string, statistic: string, period: Duration, label?: string): cloudwatch.Metric {
+    if (!FLEET_METRICS.has(metric)) throw new Error(`${metric} is not one of the fleet metrics`);
+    return this.emf(metric, statistic, period, label);
+  }
+
+  /** SEARCH over the per-host metric `metric` of this stage's hot path: one line per listed host (no other host has one). */
   private fleetSearch(metric: string, period: Duration): string {
     // Only the metrics the hot path publishes per host: a typo here would draw nothing.
-    if (!FLEET_METRICS.has(metric)) throw new Error(`${metric} is not one of the per-host fleet metrics`);
+    if (!FLEET_METRICS.has(metric)) throw new Error(`${metric} is not one of the fleet metrics`);
     const e = HOT_PATH_EMF;
     const schema = `{${e.namespace},${e.functionNameDimension},${e.hostDimension},service}`;
     const filter = `MetricName="${metric}" ${e.functionNameDimension}="${this.props.hotPath.fn.functionName}"`;
@@ -304,18 +395,13 @@ export class Observability extends Construct {
 
   // ---- alarms --------------------------------------------------------------
 
-  /** One alarm `pulse-<stage>-<what>`, described with its runbook section, notifying the topic. */
-  private alarm(
-    what: string,
-    anchor: string,
-    summary: string,
-    options: Omit<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'actionsEnabled'>,
-  ): cloudwatch.Alarm {
+  /** One alarm `pulse-<stage>-<what>`, described with its severity and runbook section, notifying the topic. */
+  private alarm(...[what, anchor, summary, options]: Parameters<AlarmFactory>): cloudwatch.Alarm {
     const id = what.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
     const alarm = new cloudwatch.Alarm(this, `${id}Alarm`, {
       ...options,
       alarmName: `pulse-${this.props.stage}-${what}`,
-      alarmDescription: `${summary} Runbook: ${RUNBOOK}#${anchor}`,
+      alarmDescription: `[${ALARM_SEVERITIES[anchor]}] ${summary} Runbook: ${RUNBOOK}#${anchor}`,
       actionsEnabled: true,
     });
     const action = new actions.SnsAction(this.topic);
@@ -517,18 +603,34 @@ export class Observability extends Construct {
     );
 
     if (settings.fleetMetrics) {
-      const e = HOT_PATH_EMF;
       this.alarm(
         'fleet-cpu',
         'fleet-cpu',
-        `A host's CPU above ${T.fleetCpuPercent} % for 10 minutes (each host is a contributor).`,
+        `The fleet's p95 CPU across hosts above ${T.fleetCpuPercent} % for 10 minutes.`,
+        {
+          metric: this.fleetStat('cpu_utilization', 'p95', FIVE_MINUTES),
+          threshold: T.fleetCpuPercent,
+          comparisonOperator: above,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          // No fleet data, no hot fleet (the silence shows on the dashboard).
+          treatMissingData: notBreaching,
+        },
+      );
+    }
+    if (settings.fleetMetricHosts.length > 0) {
+      const e = HOT_PATH_EMF;
+      this.alarm(
+        'listed-host-cpu',
+        'listed-host-cpu',
+        `A listed host's CPU above ${T.fleetCpuPercent} % for 10 minutes (each listed host is a contributor).`,
         {
           metric: new cloudwatch.MathExpression({
-            // Metrics Insights, grouped by host: one time series per host, hosts unknown at deploy included.
+            // Metrics Insights, grouped by host: only the listed hosts have a host dimension.
             expression:
               `SELECT AVG(cpu_utilization) FROM SCHEMA("${e.namespace}", ${e.functionNameDimension}, ${e.hostDimension}, service) ` +
               `WHERE ${e.functionNameDimension} = '${hotPath.fn.functionName}' GROUP BY ${e.hostDimension}`,
-            label: 'CPU per host, %',
+            label: 'CPU per listed host, %',
             period: FIVE_MINUTES,
           }),
           threshold: T.fleetCpuPercent,
@@ -625,41 +727,82 @@ export class Observability extends Construct {
       }),
     );
 
+    this.dashboard.addWidgets(...this.slo.widgets);
+
     if (settings.fleetMetrics) {
       const minute = Duration.minutes(1);
+      const spread = (metric: string, period: Duration, stats = ['p50', 'p95', 'Maximum']) =>
+        stats.map((stat) => this.fleetStat(metric, stat, period, `${metric} ${stat === 'Maximum' ? 'max' : stat}`));
+      const percent = { min: 0, max: 100 };
       this.dashboard.addWidgets(
         graph({
           title: W.fleetCpu,
-          left: [this.fleetLines('cpu_utilization', minute)],
-          start: '-PT1H',
-          leftYAxis: { min: 0, max: 100 },
+          left: spread('cpu_utilization', minute),
+          leftYAxis: percent,
+          leftAnnotations: [alarmLine('fleet-cpu', 'p95', ALARM_THRESHOLDS.fleetCpuPercent)],
         }),
-        graph({
-          title: W.fleetMemory,
-          left: [this.fleetLines('memory_usage', minute)],
-          stacked: true,
-          view: cloudwatch.GraphWidgetView.TIME_SERIES,
-        }),
+        graph({ title: W.fleetMemory, left: spread('memory_usage', minute), leftYAxis: percent }),
       );
-      const network = (metric: string, label: string) =>
-        new cloudwatch.MathExpression({
-          expression: `SUM(${this.fleetSearch(metric, minute)})`,
-          label,
-          period: minute,
-        });
       this.dashboard.addWidgets(
+        graph({ title: W.fleetDisk, left: spread('disk_usage', FIVE_MINUTES), start: '-PT24H', leftYAxis: percent }),
         graph({
-          title: W.fleetDisk,
-          left: [this.fleetLines('disk_usage', FIVE_MINUTES)],
-          start: '-PT24H',
-          leftYAxis: { min: 0, max: 100 },
+          title: W.fleetNetwork,
+          left: [
+            ...spread('network_in', minute, ['p95', 'Maximum']),
+            ...spread('network_out', minute, ['p95', 'Maximum']),
+          ],
         }),
-        graph({ title: W.fleetNetwork, left: [network('network_in', 'in'), network('network_out', 'out')] }),
       );
+      // Log lines, not custom metrics: one `fleet host` line per host and minute (handlers/lib/fleet-metrics.ts).
+      const logs = [hotPath.fn.logGroup.logGroupName];
+      const hostLines = `filter message = "${FLEET_HOST_LINE}"`;
+      this.dashboard.addWidgets(
+        new cloudwatch.LogQueryWidget({
+          title: W.fleetTopHosts,
+          logGroupNames: logs,
+          queryLines: [
+            'fields host, cpu_utilization, memory_usage',
+            hostLines,
+            'stats max(cpu_utilization) as cpu_max, avg(cpu_utilization) as cpu_avg, avg(memory_usage) as memory_avg by host',
+            'sort cpu_max desc',
+            'limit 10',
+          ],
+          width: 12,
+          height: 6,
+        }),
+        new cloudwatch.LogQueryWidget({
+          title: W.fleetHost,
+          logGroupNames: logs,
+          queryLines: [
+            'fields cpu_utilization, memory_usage, disk_usage',
+            `${hostLines} and host = "${HOST_VARIABLE_PATTERN}"`,
+            'stats avg(cpu_utilization) as cpu, avg(memory_usage) as memory, avg(disk_usage) as disk by bin(1m)',
+          ],
+          view: cloudwatch.LogQueryVisualizationType.LINE,
+          width: 12,
+          height: 6,
+        }),
+      );
+      if (settings.fleetMetricHosts.length > 0) {
+        this.dashboard.addWidgets(
+          graph({
+            title: LISTED_HOSTS_TITLES.cpu,
+            left: [this.fleetLines('cpu_utilization', minute)],
+            start: '-PT1H',
+            leftYAxis: percent,
+            leftAnnotations: [alarmLine('listed-host-cpu', 'CPU', ALARM_THRESHOLDS.fleetCpuPercent)],
+          }),
+          graph({
+            title: LISTED_HOSTS_TITLES.memory,
+            left: [this.fleetLines('memory_usage', minute)],
+            leftYAxis: percent,
+          }),
+        );
+      }
     } else {
       this.dashboard.addWidgets(
         new cloudwatch.TextWidget({
-          markdown: `Fleet metrics are off (setting fleetMetrics=false): no per-host widgets and no fleet CPU alarm. Per-host series are in the window table (${windows.table.tableName}).`,
+          markdown: `Fleet metrics are off (setting fleetMetrics=false): no fleet widgets and no fleet CPU alarm. Per-host series are in the window table (${windows.table.tableName}).`,
           width: 24,
           height: 2,
         }),

@@ -1,65 +1,30 @@
-import { readFileSync } from 'node:fs';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { configOf, type PulseSettings } from '../../infra/config.js';
-import { OBSERVABILITY_DEFAULTS, WIDGET_TITLES } from '../../infra/constructs/observability.js';
+import {
+  ALARM_SEVERITIES,
+  HOST_VARIABLE_PATTERN,
+  LISTED_HOSTS_TITLES,
+  OBSERVABILITY_DEFAULTS,
+  WIDGET_TITLES,
+} from '../../infra/constructs/observability.js';
+import {
+  dashboardParts,
+  dashboardText,
+  dashboardWidgets,
+  emfDimensionsOf,
+  expectAlarm,
+  ids,
+  ref,
+  runbookAnchors,
+  stat,
+} from '../helpers/cloudwatch.js';
 import { synthTemplate } from '../helpers/synth.js';
 
-/** A Ref to exactly one generated logical id with this prefix. */
-const ref = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}[0-9A-F]{8}$`) });
-const ids = {
-  hotPath: 'HotPathFunction',
-  collector: 'SourcesCollector',
-  ingest: 'SourcesIngest',
-  fileDrop: 'SourcesFileDrop',
-  stream: 'EventsStream',
-  table: 'WindowsTable',
-  failureBucket: 'HotPathFailureBucket',
-  lakeBucket: 'LakeBucket',
-  metricDelivery: 'LakeMetricSampleDelivery',
-  logDelivery: 'LakeLogEventDelivery',
-  topic: 'ObservabilityAlarmTopic',
-} as const;
-const topic = ref(ids.topic);
 const fn = (id: string) => [{ Name: 'FunctionName', Value: ref(id) }];
-const emfDimensions = [
-  { Name: 'function_name', Value: ref(ids.hotPath) },
-  { Name: 'service', Value: 'hot-path' },
-];
-
-/** Asserts the alarm `pulse-dev-<what>`: its own properties, actions to the topic, and its runbook anchor. */
-function expectAlarm(t: Template, what: string, anchor: string, props: Record<string, unknown>): void {
-  t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-    AlarmName: `pulse-dev-${what}`,
-    AlarmDescription: Match.stringLikeRegexp(`Runbook: docs/runbook\\.md#${anchor}$`),
-    AlarmActions: [topic],
-    OKActions: [topic],
-    ActionsEnabled: true,
-    ...props,
-  });
-}
-
-/** A MetricStat entry of a math alarm. */
-function stat(id: string, namespace: string, metricName: string, dimensions: unknown[], s: string, period = 300) {
-  return Match.objectLike({
-    Id: id,
-    MetricStat: {
-      Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions },
-      Period: period,
-      Stat: s,
-    },
-    ReturnData: false,
-  });
-}
-
-/** The dashboard body: its Fn::Join parts (strings and tokens). */
-function dashboardParts(t: Template): unknown[] {
-  const dashboards = Object.values(t.findResources('AWS::CloudWatch::Dashboard'));
-  expect(dashboards).toHaveLength(1);
-  const body = (dashboards[0] as { Properties: { DashboardBody: { 'Fn::Join': [string, unknown[]] } } }).Properties
-    .DashboardBody;
-  return body['Fn::Join'][1];
-}
+const emfDimensions = emfDimensionsOf(ids.hotPath, 'hot-path');
+const topic = ref(ids.topic);
+const FLEET = ['cpu_utilization', 'memory_usage', 'disk_usage', 'network_in', 'network_out'];
 
 /** Logical ids referenced in the dashboard, by the dimension (or SEARCH key) they are the value of. */
 function dimensionValues(parts: unknown[]): Map<string, Set<string>> {
@@ -79,19 +44,6 @@ function dimensionValues(parts: unknown[]): Map<string, Set<string>> {
 
 const matching = (values: Set<string> | undefined, prefix: string) =>
   [...(values ?? [])].filter((v) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(v));
-
-/** Slugs of the runbook's headings, as GitHub makes anchors. */
-function runbookAnchors(): Set<string> {
-  const text = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
-  return new Set(
-    [...text.matchAll(/^#{2,3} (.+)$/gm)].map((m) =>
-      (m[1] as string)
-        .toLowerCase()
-        .replace(/[^a-z0-9 -]/g, '')
-        .replaceAll(' ', '-'),
-    ),
-  );
-}
 
 describe('observability: alarms', () => {
   const t = synthTemplate();
@@ -303,8 +255,28 @@ describe('observability: alarms', () => {
     expectAlarm(custom, 'late-events', 'late-events', { Threshold: 1_000 });
   });
 
-  it('alarms when a host averages over 80 % CPU for two 5-minute periods: Metrics Insights grouped by host', () => {
+  it("alarms when the fleet's p95 CPU across hosts exceeds 80 % for two 5-minute periods: one standard alarm, no host dimension", () => {
     expectAlarm(t, 'fleet-cpu', 'fleet-cpu', {
+      Namespace: 'Pulse',
+      MetricName: 'cpu_utilization',
+      Dimensions: emfDimensions,
+      ExtendedStatistic: 'p95',
+      Period: 300,
+      Threshold: 80,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // No Metrics Insights alarm over per-host series unless hosts are listed.
+    expect(
+      t.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'pulse-dev-listed-host-cpu' } }),
+    ).toEqual({});
+  });
+
+  it('alarms on a listed host over 80 % CPU only with fleetMetricHosts: Metrics Insights grouped by host', () => {
+    const listed = synthTemplate({ fleetMetricHosts: 'db-1,db-2' });
+    expectAlarm(listed, 'listed-host-cpu', 'listed-host-cpu', {
       Metrics: [
         Match.objectLike({
           Expression: {
@@ -326,6 +298,11 @@ describe('observability: alarms', () => {
       DatapointsToAlarm: 2,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
+    });
+    listed.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ PULSE_FLEET_METRIC_HOSTS: 'db-1,db-2', PULSE_FLEET_METRICS: 'true' }),
+      },
     });
   });
 
@@ -354,18 +331,23 @@ describe('observability: alarms', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
-    // 18, plus conversion and transform failures per delivery stream, dead letters and the gold workflow
-    expect(alarms).toHaveLength(24);
-    // Without per-host fleet metrics there is no fleet CPU alarm.
-    expect(Object.keys(synthTemplate({ fleetMetrics: 'false' }).findResources('AWS::CloudWatch::Alarm'))).toHaveLength(
-      23,
-    );
+    // 18, plus conversion and transform failures per delivery stream, dead letters, the gold workflow and 4 SLOs
+    expect(alarms).toHaveLength(28);
+    // Without fleet metrics there is no fleet CPU alarm; listed hosts add their Metrics Insights alarm.
+    const count = (settings: Record<string, string>) =>
+      Object.keys(synthTemplate(settings).findResources('AWS::CloudWatch::Alarm')).length;
+    expect(count({ fleetMetrics: 'false' })).toBe(27);
+    expect(count({ fleetMetricHosts: 'db-1' })).toBe(29);
     const anchors = runbookAnchors();
     for (const a of alarms) {
       expect(a.AlarmName).toMatch(/^pulse-dev-[a-z0-9-]+$/);
       const anchor = /Runbook: docs\/runbook\.md#([a-z0-9-]+)$/.exec(String(a.AlarmDescription))?.[1];
       expect(anchors, `${String(a.AlarmName)} → #${anchor}`).toContain(anchor);
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^ObservabilityAlarmTopic/) }]);
+      // Its severity first, from the table (docs/runbook.md lists the same).
+      expect(String(a.AlarmDescription)).toMatch(
+        new RegExp(`^\\[${ALARM_SEVERITIES[anchor as keyof typeof ALARM_SEVERITIES]}\\] `),
+      );
     }
     expect(
       synthTemplate({ stage: 'prod' }).findResources('AWS::CloudWatch::Alarm', {
@@ -460,33 +442,88 @@ describe('observability: dashboard', () => {
     );
   });
 
-  it('draws one line per host with SEARCH over this stage hot path metrics, new hosts included', () => {
-    for (const metric of ['cpu_utilization', 'memory_usage', 'disk_usage', 'network_in', 'network_out']) {
-      expect(text).toContain(`SEARCH('{Pulse,function_name,host,service} MetricName=\\"${metric}\\" function_name=\\"`);
+  it('draws p50, p95 and max across hosts of each fleet metric, without a host dimension and without SEARCH', () => {
+    const widgets = dashboardWidgets(t);
+    const fleet = widgets.filter((w) => String(w.properties.title).startsWith('Fleet '));
+    expect(fleet.map((w) => w.properties.title)).toEqual([
+      WIDGET_TITLES.fleetCpu,
+      WIDGET_TITLES.fleetMemory,
+      WIDGET_TITLES.fleetDisk,
+      WIDGET_TITLES.fleetNetwork,
+    ]);
+    const lines = fleet.flatMap((w) => w.properties.metrics as unknown[][]);
+    for (const metric of FLEET) {
+      const stats = lines.filter((l) => l[1] === metric).map((l) => (l[6] as { stat: string }).stat);
+      expect(stats, metric).toEqual(metric.startsWith('network') ? ['p95', 'Maximum'] : ['p50', 'p95', 'Maximum']);
     }
-    expect(text).toContain('"start":"-PT1H"');
-    expect(text).toContain('"stacked":true');
-    expect(text).toContain('"start":"-PT24H"');
+    // Each line: namespace, metric, function_name, <the hot path>, service, hot-path: no host.
+    for (const l of lines) expect(l.slice(0, 6)).toEqual(['Pulse', l[1], 'function_name', '', 'service', 'hot-path']);
+    expect(text).not.toContain('SEARCH(');
+    const everyLine = widgets.flatMap((w) => (w.properties.metrics as unknown[][] | undefined) ?? []);
+    for (const l of everyLine) expect(l).not.toContain('host');
   });
 
-  it('with fleetMetrics=false, has no fleet widgets nor fleet CPU alarm, and the hot path publishes no per-host metrics', () => {
+  it('ranks the top 10 hosts and shows one host (the Host pattern variable) from the hot path log group', () => {
+    const logWidgets = dashboardWidgets(t).filter((w) => w.type === 'log');
+    expect(logWidgets.map((w) => [w.properties.title, w.properties.view])).toEqual([
+      [WIDGET_TITLES.fleetTopHosts, 'table'],
+      [WIDGET_TITLES.fleetHost, 'timeSeries'],
+    ]);
+    const [top, host] = logWidgets.map((w) => String(w.properties.query));
+    expect(top).toContain('| filter message = "fleet host"');
+    expect(top).toMatch(/stats max\(cpu_utilization\) as cpu_max.* by host\n\| sort cpu_max desc\n\| limit 10$/);
+    expect(host).toContain(`| filter message = "fleet host" and host = "${HOST_VARIABLE_PATTERN}"`);
+    // SOURCE '<the hot path log group>': the token right after it.
+    const parts = dashboardParts(t);
+    const sources = parts.flatMap((p, i) =>
+      typeof p === 'string' && p.endsWith("SOURCE '") ? [(parts[i + 1] as { Ref: string }).Ref] : [],
+    );
+    expect(sources).toHaveLength(2);
+    for (const r of sources) expect(r).toMatch(new RegExp(`^${ids.hotPathLogs}[0-9A-F]{8}$`));
+    expect(text).toContain(
+      `"variables":[{"pattern":"${HOST_VARIABLE_PATTERN}","type":"pattern","inputType":"input","id":"host","label":"Host"}]`,
+    );
+  });
+
+  it('draws one SEARCH line per listed host (fleetMetricHosts), bounded by the list: only listed hosts publish a host dimension', () => {
+    const listed = synthTemplate({ fleetMetricHosts: 'db-1,db-2' });
+    const listedText = dashboardText(listed);
+    for (const title of Object.values(LISTED_HOSTS_TITLES)) expect(listedText).toContain(title);
+    for (const metric of ['cpu_utilization', 'memory_usage']) {
+      expect(listedText).toContain(
+        `SEARCH('{Pulse,function_name,host,service} MetricName=\\"${metric}\\" function_name=\\"`,
+      );
+    }
+    for (const title of Object.values(LISTED_HOSTS_TITLES)) expect(text).not.toContain(title);
+  });
+
+  it('with fleetMetrics=false, has no fleet widgets nor fleet CPU alarm, and the hot path publishes no fleet metrics', () => {
     const off = synthTemplate({ fleetMetrics: 'false' });
-    const offText = dashboardParts(off)
-      .filter((p): p is string => typeof p === 'string')
-      .join('');
+    const offText = dashboardText(off);
     expect(offText).not.toContain('SEARCH(');
+    expect(offText).not.toContain('cpu_utilization');
+    expect(offText).not.toContain('"type":"log"');
+    expect(offText).not.toContain('"variables"');
     expect(offText).toContain('fleetMetrics=false');
     expect(off.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'pulse-dev-fleet-cpu' } })).toEqual(
       {},
     );
     off.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ PULSE_FLEET_METRICS: 'false', PULSE_WINDOW_TABLE: Match.anyValue() }),
+        Variables: Match.objectLike({
+          PULSE_FLEET_METRICS: 'false',
+          PULSE_FLEET_METRIC_HOSTS: '',
+          PULSE_WINDOW_TABLE: Match.anyValue(),
+        }),
       },
     });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ PULSE_FLEET_METRICS: 'true', PULSE_WINDOW_TABLE: Match.anyValue() }),
+        Variables: Match.objectLike({
+          PULSE_FLEET_METRICS: 'true',
+          PULSE_FLEET_METRIC_HOSTS: '',
+          PULSE_WINDOW_TABLE: Match.anyValue(),
+        }),
       },
     });
   });
@@ -500,6 +537,7 @@ describe('observability: config', () => {
       quarantineAlarmPerFiveMinutes: OBSERVABILITY_DEFAULTS.quarantineAlarmPerFiveMinutes,
       lateAlarmPerFiveMinutes: OBSERVABILITY_DEFAULTS.lateAlarmPerFiveMinutes,
       fleetMetrics: true,
+      fleetMetricHosts: [],
     });
   });
 
@@ -520,9 +558,17 @@ describe('observability: config', () => {
       quarantineAlarmPerFiveMinutes: 3,
       lateAlarmPerFiveMinutes: 0,
       fleetMetrics: false,
+      fleetMetricHosts: [],
     });
     expect(configOf({ fleetMetrics: false }).observability.fleetMetrics).toBe(false);
     expect(configOf({ fleetMetrics: 'true' }).observability.fleetMetrics).toBe(true);
+    expect(configOf({ fleetMetricHosts: ' db-1 , web-02.example ' }).observability.fleetMetricHosts).toEqual([
+      'db-1',
+      'web-02.example',
+    ]);
+    expect(configOf({ fleetMetricHosts: ['db-1'] }).observability.fleetMetricHosts).toEqual(['db-1']);
+    const fifty = Array.from({ length: 50 }, (_, i) => `host-${i}`);
+    expect(configOf({ fleetMetricHosts: fifty.join(',') }).observability.fleetMetricHosts).toEqual(fifty);
   });
 
   it.each([
@@ -553,6 +599,32 @@ describe('observability: config', () => {
       `context 'lateAlarmPerFiveMinutes' must be an integer from 0 to 1000000, got "2.5"`,
     ],
     [{ fleetMetrics: 'yes' }, `context 'fleetMetrics' must be true or false, got "yes"`],
+    [
+      { fleetMetricHosts: Array.from({ length: 51 }, (_, i) => `host-${i}`).join(',') },
+      `context 'fleetMetricHosts' lists 51 hosts: at most 50 get per-host custom metrics (5 each); the fleet widgets show every host without them`,
+    ],
+    [
+      // 20 names of 100 characters: 2,019 with the commas
+      {
+        fleetMetricHosts: Array.from({ length: 20 }, (_, i) => `${'h'.repeat(97)}-${String(i).padStart(2, '0')}`).join(
+          ',',
+        ),
+      },
+      `context 'fleetMetricHosts' is 2019 characters: at most 2000 fit in the hot path's environment`,
+    ],
+    [
+      { fleetMetricHosts: 'db-1,db 2' },
+      `context 'fleetMetricHosts' names hosts of 1-128 characters without commas, spaces or '#', got "db 2"`,
+    ],
+    [
+      { fleetMetricHosts: 'db-1,,db-2' },
+      `context 'fleetMetricHosts' names hosts of 1-128 characters without commas, spaces or '#', got ""`,
+    ],
+    [{ fleetMetricHosts: 'db-1,db-1' }, `context 'fleetMetricHosts' lists a host twice`],
+    [
+      { fleetMetrics: 'false', fleetMetricHosts: 'db-1' },
+      `context 'fleetMetricHosts' needs fleetMetrics=true: per-host metrics are part of the fleet metrics`,
+    ],
   ])('rejects %j', (settings, message) => {
     expect(() => configOf(settings as PulseSettings)).toThrow(message);
   });

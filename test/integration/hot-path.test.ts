@@ -15,6 +15,7 @@ import { itemSizeBytes } from '../../core/cost/item-size.js';
 import { WindowProjection } from '../../core/projections/window-projection.js';
 import { WindowReader } from '../../core/projections/window-reader.js';
 import { windowingConfig } from '../../core/windows/config.js';
+import { benchSequenceNumber, lambdaRecord } from '../../bench/lib/lambda-records.js';
 import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
 import { metricBody, metricSample } from '../helpers/events.js';
 import { hotPathFunction, storedWindows } from '../helpers/hot-path-harness.js';
@@ -250,41 +251,45 @@ describe('hot path: metrics', () => {
       EventTimeLag: 1_000,
     });
   });
-  it('with fleet metrics on, publishes the standard metrics per host and minute of event time, named by function', async () => {
-    // Prepare
+  it('with fleet metrics on, publishes distributions across hosts, a line per host, and per-host series for the listed hosts only', async () => {
+    // Prepare: 6 hosts, 2 of them listed; one of them also reports network_in, and one a metric that is not standard
     const stream = await kinesis.newStream(1);
     const table = await dynamo.newTable();
     const now = Date.now();
     const minute = Math.floor((now - 120_000) / 60_000) * 60_000;
     const producer = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
     const at = (ms: number) => new Date(minute + ms);
-    await producer.put('MetricSample', metricBody({ host: 'server-001', value: 40, occurred_at: at(1_000) }));
-    await producer.put('MetricSample', metricBody({ host: 'server-001', value: 60, occurred_at: at(2_000) }));
-    await producer.put('MetricSample', metricBody({ host: 'server-002', value: 90, occurred_at: at(3_000) }));
+    const hosts = ['server-001', 'server-002', 'server-003', 'server-004', 'server-005', 'server-006'];
+    for (const [i, host] of hosts.entries()) {
+      await producer.put('MetricSample', metricBody({ host, value: 10 * (i + 1), occurred_at: at(1_000) }));
+      await producer.put('MetricSample', metricBody({ host, value: 10 * (i + 1) + 2, occurred_at: at(2_000) }));
+    }
     await producer.put(
       'MetricSample',
       metricBody({ host: 'server-002', metric: 'network_in', unit: 'mbps', value: 12.5, occurred_at: at(4_000) }),
     );
-    // Not one of the five standard metrics: no per-host custom metric for it.
     await producer.put(
       'MetricSample',
       metricBody({ host: 'server-002', metric: 'queue_depth', occurred_at: at(5_000) }),
     );
     await producer.close();
     const { lines, metrics } = captureEmf();
+    const logged: Record<string, unknown>[] = [];
     const handler = createKinesisBatchHandler({
       projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
-      logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
+      logger: { info: (message: string, fields: object) => logged.push({ message, ...fields }) } as unknown as Logger,
       metrics,
       fleetMetrics: true,
+      fleetMetricHosts: ['server-002', 'server-005'],
       functionName: 'pulse-test-hot-path',
     });
-    // Act
+    // Act: one batch (every batch writes: no tumbling window)
     await new KinesisEventSourceMapping({
       kinesis: kinesis.kinesis,
       streamName: stream,
       fn: handler,
       onFailure: new MemoryDestination(),
+      batchSize: 1_000,
     }).drain();
     vi.restoreAllMocks();
     // Assess
@@ -292,29 +297,162 @@ describe('hot path: metrics', () => {
     const dimensionsOf = (doc: { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } }) =>
       doc._aws.CloudWatchMetrics[0]?.Dimensions.map((d) => [...d].sort());
     const counters = docs.find((d) => 'EventsIn' in d);
-    expect(counters).toMatchObject({ EventsIn: 5, service: 'hot-path', function_name: 'pulse-test-hot-path' });
+    expect(counters).toMatchObject({ EventsIn: 14, service: 'hot-path', function_name: 'pulse-test-hot-path' });
     expect(dimensionsOf(counters)).toEqual([['function_name', 'service']]);
+    // Per host: exactly the listed hosts, one document each for the minute.
     const perHost = docs.filter((d) => 'host' in d);
-    expect(perHost.map((d) => d.host).sort()).toEqual(['server-001', 'server-002']);
+    expect(perHost.map((d) => d.host).sort()).toEqual(['server-002', 'server-005']);
     for (const d of perHost) {
       expect(d._aws.Timestamp).toBe(minute);
-      expect(d._aws.CloudWatchMetrics[0].Namespace).toBe('Pulse');
       expect(dimensionsOf(d)).toEqual([['function_name', 'host', 'service']]);
-      expect(d).toMatchObject({ service: 'hot-path', function_name: 'pulse-test-hot-path' });
       expect(d).not.toHaveProperty('queue_depth');
     }
-    expect(perHost.find((d) => d.host === 'server-001')).toMatchObject({ cpu_utilization: 50 });
-    const second = perHost.find((d) => d.host === 'server-002');
-    expect(second).toMatchObject({ cpu_utilization: 90, network_in: 12.5 });
-    expect(second._aws.CloudWatchMetrics[0].Metrics).toEqual(
+    expect(perHost.find((d) => d.host === 'server-002')).toMatchObject({ cpu_utilization: 21, network_in: 12.5 });
+    // Across hosts: one value per host, no host dimension.
+    const distribution = docs.filter((d) => 'cpu_utilization' in d && !('host' in d));
+    expect(distribution).toHaveLength(1);
+    expect(distribution[0]).toMatchObject({ function_name: 'pulse-test-hot-path', network_in: 12.5 });
+    expect([...distribution[0].cpu_utilization].sort((a: number, b: number) => a - b)).toEqual([
+      11, 21, 31, 41, 51, 61,
+    ]);
+    expect(dimensionsOf(distribution[0])).toEqual([['function_name', 'service']]);
+    expect(distribution[0]._aws.CloudWatchMetrics[0].Metrics).toEqual(
       expect.arrayContaining([
         { Name: 'cpu_utilization', Unit: 'Percent' },
         { Name: 'network_in', Unit: 'Megabits/Second' },
       ]),
     );
+    // Every host in the log lines the dashboard ranks and filters.
+    const hostLines = logged.filter((l) => l.message === 'fleet host');
+    expect(hostLines.map((l) => l.host).sort()).toEqual(hosts);
+    expect(hostLines.find((l) => l.host === 'server-006')).toEqual({
+      message: 'fleet host',
+      host: 'server-006',
+      minute: new Date(minute).toISOString(),
+      cpu_utilization: 61,
+    });
   });
 
-  it('publishes no per-host metrics with fleet metrics off', async () => {
+  it("with a tumbling window, publishes TimeToVisible and the fleet once, at the flush, for every record it made visible; counts the sources' events by arrival minute", async () => {
+    // Prepare: 12 records of a collector tick's producer, then one of a host agent, read 5 a batch
+    const stream = await kinesis.newStream(1);
+    const table = await dynamo.newTable();
+    const now = Date.now();
+    const minute = Math.floor((now - 120_000) / 60_000) * 60_000;
+    const producer = await Producer.create({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      registry,
+      producerId: 'collector:0123456789abcdef',
+    });
+    for (let i = 0; i < 12; i++) {
+      await producer.put(
+        'MetricSample',
+        metricBody({ host: `server-00${i % 3}`, value: 50, occurred_at: new Date(minute + i * 1_000) }),
+      );
+      await producer.flush(); // one Kinesis record each
+    }
+    await producer.close();
+    const agent = await Producer.create({ kinesis: kinesis.kinesis, streamName: stream, registry });
+    await agent.put('MetricSample', metricBody({ host: 'server-000', value: 50, occurred_at: new Date(minute) }));
+    await agent.close();
+    const { lines, metrics } = captureEmf();
+    const logged: Record<string, unknown>[] = [];
+    const handler = createKinesisBatchHandler({
+      projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
+      logger: { info: (message: string, fields: object) => logged.push({ message, ...fields }) } as unknown as Logger,
+      metrics,
+      fleetMetrics: true,
+      fleetMetricHosts: [],
+      functionName: 'pulse-test-hot-path',
+    });
+    let invocations = 0;
+    // Act: batches of 5 fold into the held state; the window's final invoke flushes it
+    await new KinesisEventSourceMapping({
+      kinesis: kinesis.kinesis,
+      streamName: stream,
+      fn: async (event) => {
+        invocations++;
+        return handler(event);
+      },
+      onFailure: new MemoryDestination(),
+      batchSize: 5,
+      tumblingWindowSeconds: 900,
+    }).drain();
+    const end = Date.now();
+    vi.restoreAllMocks();
+    // Assess
+    const docs = lines.map((l) => JSON.parse(l)).filter((o) => o._aws);
+    expect(invocations).toBeGreaterThanOrEqual(4); // 3 batches and the final invoke
+    const visible = docs.filter((d) => 'TimeToVisible' in d);
+    expect(visible).toHaveLength(1);
+    const latencies = [visible[0].TimeToVisible].flat() as number[];
+    expect(latencies).toHaveLength(13);
+    for (const ms of latencies) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(end - now + 60_000);
+    // One flush: one distribution and one line per host, not one per batch.
+    expect(docs.filter((d) => 'cpu_utilization' in d)).toHaveLength(1);
+    expect(logged.filter((l) => l.message === 'fleet host')).toHaveLength(3);
+    expect(docs.some((d) => 'host' in d)).toBe(false);
+    // The data-loss SLO count: the collector's 12 events, not the agent's, an hour after their arrival minute.
+    const counted = docs.filter((d) => 'SloHotPath' in d);
+    expect(counted.reduce((a, d) => a + d.SloHotPath, 0)).toBe(12);
+    for (const d of counted) {
+      expect(d._aws.Timestamp % 60_000).toBe(0);
+      expect(d._aws.Timestamp - 3_600_000).toBeLessThanOrEqual(end);
+      expect(d._aws.Timestamp - 3_600_000).toBeGreaterThanOrEqual(now - 120_000);
+    }
+  });
+
+  it('publishes no TimeToVisible for a flush of a state another process held (its oldest records were not seen here)', async () => {
+    // Prepare: processes A and B on one shard; A folds the first batch, B gets its state and flushes it
+    const table = await dynamo.newTable();
+    const now = Date.now();
+    const shardId = 'shardId-000000000000';
+    const record = (n: number) =>
+      lambdaRecord({
+        shardId,
+        sequenceNumber: benchSequenceNumber(n),
+        partitionKey: 'server-001',
+        data: encoder.encode(registry.latest('MetricSample'), metricSample(n, { occurred_at: new Date(now - 60_000) })),
+        arrivalMs: now - 30_000 + n,
+      });
+    const window = { start: new Date(now - 60_000).toISOString(), end: new Date(now).toISOString() };
+    const event = (records: number[], state: Record<string, string>, final: boolean) => ({
+      Records: records.map(record),
+      state,
+      shardId,
+      window,
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: false,
+    });
+    const { lines, metrics } = captureEmf();
+    const newProcess = () =>
+      createKinesisBatchHandler({
+        projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
+        logger: new Logger({ serviceName: 'hot-path', logLevel: 'SILENT' }),
+        metrics,
+        functionName: 'f',
+      });
+    const [a, b] = [newProcess(), newProcess()];
+    const published = () => lines.filter((l) => l.includes('"TimeToVisible"')).length;
+    // Act
+    const held = await a(event([1, 2], {}, false));
+    const foreign = await b(event([3], held.state ?? {}, true));
+    const afterForeign = published();
+    const next = await b(event([4], {}, false));
+    await b(event([], next.state ?? {}, true));
+    vi.restoreAllMocks();
+    // Assess: B's first flush made 1, 2 (A's) and 3 visible and says nothing; its own window is measured
+    expect(Object.keys(held.state ?? {})).toHaveLength(1);
+    expect(foreign.state).toEqual({});
+    expect(afterForeign).toBe(0);
+    expect(published()).toBe(1);
+    const doc = JSON.parse(lines.find((l) => l.includes('"TimeToVisible"')) as string);
+    expect(doc.TimeToVisible).toBeGreaterThanOrEqual(30_000 - 4);
+  });
+
+  it('publishes no fleet metrics with fleet metrics off', async () => {
     // Prepare
     const stream = await kinesis.newStream(1);
     const table = await dynamo.newTable();
@@ -338,9 +476,15 @@ describe('hot path: metrics', () => {
     vi.restoreAllMocks();
     // Assess
     const docs = lines.map((l) => JSON.parse(l)).filter((o) => o._aws);
-    expect(docs).toHaveLength(1);
+    // The counters and TimeToVisible; nothing of the fleet.
+    expect(docs.map((d) => ('EventsIn' in d ? 'counters' : Object.keys(d).find((k) => k === 'TimeToVisible')))).toEqual(
+      ['counters', 'TimeToVisible'],
+    );
     expect(docs[0]).toMatchObject({ EventsIn: 1 });
-    expect(docs[0]).not.toHaveProperty('host');
+    for (const d of docs) {
+      expect(d).not.toHaveProperty('host');
+      expect(d).not.toHaveProperty('cpu_utilization');
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Event } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createS3Client } from '../../core/clients/s3.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import type { LocalServer } from '../../core/local/kinesis-server.js';
@@ -17,6 +17,7 @@ import { ensureIdempotencyTable } from '../../core/local/tables.js';
 import { collectorConfig, tickEvents } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
 import { collectorHandler, fileDropHandler, ingestHandler, type IngestEvent } from '../../handlers/lib/sources.js';
+import { captureEmf, dimensionsOf } from '../helpers/emf.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
 
@@ -568,6 +569,67 @@ describe('S3 file drop', () => {
 
     // Assess
     expect(result).toEqual({ key: 'processed/x.csv', outcome: 'ignored', produced: 0, rejected: 0 });
+  });
+});
+
+describe('sources: the data-loss SLO count (SloProduced)', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const HOUR = 3_600_000;
+
+  it('counts the events Kinesis accepted from a tick, stamped an hour after their minute; a repeated tick counts none', async () => {
+    // Prepare
+    const { target, store } = await fresh();
+    const emf = captureEmf('collector');
+    const handler = collectorHandler({
+      target,
+      store,
+      config: collectorConfig({ hosts: 3 }),
+      logger,
+      metrics: emf.metrics,
+      functionName: 'pulse-test-collector',
+    });
+    const before = Math.floor(Date.now() / 60_000) * 60_000;
+    // Act
+    await handler({ time: '2026-11-22T10:05:00Z' });
+    await handler({ time: '2026-11-22T10:05:00Z' });
+    emf.restore();
+    // Assess
+    const docs = emf.documents();
+    expect(docs.map((d) => d.SloProduced).reduce((a, n) => Number(a) + Number(n), 0)).toBe(15);
+    for (const d of docs) {
+      expect(dimensionsOf(d)).toEqual([['function_name', 'service']]);
+      expect(d).toMatchObject({ service: 'collector', function_name: 'pulse-test-collector' });
+      expect(d._aws.Timestamp - HOUR).toBeGreaterThanOrEqual(before);
+      expect(d._aws.Timestamp % 60_000).toBe(0);
+    }
+  });
+
+  it('counts what reached the stream even when the request fails (503), and the retry adds its own records', async () => {
+    // Prepare: web-1's entries are throttled while `down` (the events of the others are on the stream)
+    let down = true;
+    const flaky = faultyKinesis(kinesisLocal.kinesis, (_call, _i, entry) =>
+      down && entry.PartitionKey === 'web-1' ? 'throttle' : 'ok',
+    );
+    const { target, store, streamName } = await fresh(flaky);
+    const emf = captureEmf('ingest-api');
+    const handler = ingestHandler({
+      target: { ...target, retry: { baseBackoffMs: 5, maxBackoffMs: 20 } },
+      store,
+      logger,
+      metrics: emf.metrics,
+    });
+    const request = post({ events: [1, 2, 3, 4, 5, 6].map(metric) }, { 'Idempotency-Key': 'slo-1' });
+    const shortLambda = { getRemainingTimeInMillis: () => 3_600 };
+    // Act
+    const failed = await handler(request, shortLambda);
+    const afterFailure = emf.documents().reduce((a, d) => a + Number(d.SloProduced), 0);
+    down = false;
+    await handler(request, shortLambda);
+    emf.restore();
+    // Assess: every count is an event on the stream, retries' repeats included (the hot path and the lake see them too)
+    expect(failed.statusCode).toBe(503);
+    expect(afterFailure).toBe(4);
+    expect(emf.documents().reduce((a, d) => a + Number(d.SloProduced), 0)).toBe((await events(streamName)).length);
   });
 });
 

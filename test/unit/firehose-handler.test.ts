@@ -1,7 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { metricSample } from '../helpers/events.js';
+import { LakeTransform } from '../../core/lake/transform.js';
+import { LAKE_TRANSFORM_SERVICE, transformHandler } from '../../handlers/lib/lake-transform.js';
+import { captureEmf } from '../helpers/emf.js';
+import { logEvent, metricSample } from '../helpers/events.js';
 
 describe('handlers/firehose-transform', () => {
   let handler: (event: {
@@ -28,6 +32,59 @@ describe('handlers/firehose-transform', () => {
     expect(out.records.map((r) => [r.recordId, r.result, Object.keys(r).sort().join(',')])).toEqual([
       ['1', 'Ok', 'data,metadata,recordId,result'],
       ['2', 'ProcessingFailed', 'data,recordId,result'],
+    ]);
+  });
+});
+
+describe('lake transform: the data-loss SLO count (SloLake)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("counts the rows of the stack's sources' events by the minute they entered the stream, stamped an hour later", async () => {
+    // Prepare: rows of a collector tick in two arrival minutes, a host agent's row, another type's event, garbage
+    const registry = SchemaRegistry.load();
+    const encoder = new SingleObjectEncoder();
+    const encode = (producerId: string, seq: number) =>
+      encoder
+        .encode(registry.latest('MetricSample'), metricSample(seq, { producer_id: producerId }))
+        .toString('base64');
+    const log = encoder.encode(registry.latest('LogEvent'), logEvent(1, { producer_id: 'collector:0a' }));
+    const minute = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
+    const record = (recordId: string, data: string, arrivalMs: number) => ({
+      recordId,
+      approximateArrivalTimestamp: arrivalMs + 500, // Firehose's own read, later than the stream's
+      data,
+      kinesisRecordMetadata: {
+        shardId: 'shardId-000000000000',
+        partitionKey: 'server-001',
+        approximateArrivalTimestamp: arrivalMs,
+        sequenceNumber: '1',
+        subsequenceNumber: 0,
+      },
+    });
+    const emf = captureEmf(LAKE_TRANSFORM_SERVICE);
+    const handler = transformHandler({
+      transform: new LakeTransform(registry, 'MetricSample'),
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics: emf.metrics,
+      functionName: 'pulse-test-transform',
+    });
+    // Act
+    const out = await handler({
+      records: [
+        record('1', encode('collector:0a', 1), minute + 1_000),
+        record('2', encode('collector:0a', 2), minute + 59_999),
+        record('3', encode('ingest-api:0b', 1), minute + 60_000),
+        record('4', encode('4f1c2a9e-agent', 1), minute + 1_000),
+        record('5', log.toString('base64'), minute + 1_000),
+        record('6', Buffer.from('x').toString('base64'), minute + 1_000),
+      ],
+    });
+    emf.restore();
+    // Assess
+    expect(out.records.map((r) => r.result)).toEqual(['Ok', 'Ok', 'Ok', 'Ok', 'Dropped', 'ProcessingFailed']);
+    expect(emf.documents().map((d) => [d._aws.Timestamp, d.SloLake, d.function_name])).toEqual([
+      [minute + 3_600_000, 2, 'pulse-test-transform'],
+      [minute + 60_000 + 3_600_000, 1, 'pulse-test-transform'],
     ]);
   });
 });
