@@ -2,9 +2,15 @@
  * The fault matrix (`npm run test:faults`, also part of `npm test`): one seeded
  * workload per fault, produced to kinesalite and driven through the real hot path
  * (local event source mapping, projection, DynamoDB Local), then compared window by
- * window with the oracle (a single clean pass over what the stream holds). For each
- * fault it prints events produced, counted, late, quarantined, lost and
- * double-counted; lost and double-counted must be 0.
+ * window with the oracle (a single clean pass over what the stream holds), every
+ * side read by independent readers (reference-stream-reader.ts, reference-item-reader.ts).
+ *
+ * Every event is accounted for by identity (producer_id, producer_seq), not by count
+ * (event-ledger.ts): the identities the producer acknowledged must be exactly the unique
+ * identities on the stream, each window must count exactly the produced identities the
+ * oracle puts in it, and the late output and the quarantine must hold exactly theirs. For
+ * each fault it prints events produced, unique on the stream, windowed, late, quarantined,
+ * poison records, lost and double-counted; lost and double-counted must be 0.
  *
  * Every scenario also rebuilds its windows from the Parquet archive of its stream
  * (the real local delivery, with Firehose-style redeliveries) and counts the windows
@@ -39,11 +45,13 @@ import { kinesisParentsOf } from '../../core/projections/lineage.js';
 import { rebuild } from '../../core/ops/rebuild.js';
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
-import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
-import { scanAll, useLocalDynamo } from '../helpers/local-dynamo.js';
-import { isWindowItem } from '../../core/projections/window-items.js';
+import { faultyDynamo, hotPathFunction, seeded, storedWindows } from '../helpers/hot-path-harness.js';
+import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { useLocalLake } from '../helpers/local-lake.js';
 import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { accountEvents, ProducedEvents } from '../helpers/event-ledger.js';
+import { referenceSideOutputs, referenceWindows, scanTable } from '../helpers/reference-item-reader.js';
+import { ReferenceDecoder } from '../helpers/reference-stream-reader.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
@@ -56,16 +64,23 @@ const config = windowingConfig({
   allowedLatenessMs: 60_000,
   maxFutureSkewMs: 300_000,
 });
-const FINEST = config.windowSizesMs[0] as number;
 const HOSTS = ['server-001', 'server-002', 'server-003', 'server-004', 'server-005', 'server-006'];
 
-/** One line of the table. */
+/** One line of the table (events of the finest window size). */
 interface Row {
   fault: string;
+  /** Events the producer acknowledged. */
   produced: number;
-  counted: number;
+  /** Events on the stream, every copy counted (producer retries send some twice). */
+  copiesOnStream: number;
+  /** Unique identities on the stream. */
+  onStream: number;
+  windowed: number;
   late: number;
+  /** Future-dated events in quarantine. */
   quarantined: number;
+  /** Poison records in quarantine (not events). */
+  poison: number;
   lost: number;
   doubleCounted: number;
   /** Windows a rebuild from the Parquet archive got different from the live table (must be 0). */
@@ -77,9 +92,12 @@ afterAll(() => {
   const cols = [
     'fault',
     'produced',
-    'counted',
+    'copiesOnStream',
+    'onStream',
+    'windowed',
     'late',
     'quarantined',
+    'poison',
     'lost',
     'doubleCounted',
     'archiveDiffers',
@@ -254,13 +272,13 @@ async function run(s: Scenario): Promise<Row> {
     maxBackoffMs: 2,
   });
   const events = workload(300, 42, s.lateAndFuture);
+  const produced = new ProducedEvents();
   let poison = 0;
   for (let chunk = 0; chunk < 3; chunk++) {
     for (const e of events.slice(chunk * 100, (chunk + 1) * 100)) {
-      if ('metric' in e) await producer.put('MetricSample', e as EventBody<'MetricSample'>);
-      else await producer.put('LogEvent', e as EventBody<'LogEvent'>);
+      await produced.put(producer, 'metric' in e ? 'MetricSample' : 'LogEvent', e);
     }
-    await producer.flush();
+    await produced.flush(producer);
     if (s.poison) {
       await env.kinesis.send(
         new PutRecordsCommand({
@@ -294,8 +312,8 @@ async function run(s: Scenario): Promise<Row> {
       await waitActive(env.kinesis, stream);
     }
   }
-  await producer.close();
-  const expected = oracle(await streamContent(env.kinesis, registry, stream), config);
+  await produced.close(producer);
+  const expected = oracle(await streamContent(env.kinesis, stream), config);
 
   // Act: the real hot path under the scenario's faults
   const random = seeded(7);
@@ -382,24 +400,14 @@ async function run(s: Scenario): Promise<Row> {
     expect(stats.pollFailures).toBeGreaterThan(0);
   }
 
-  // Assess: window by window against the oracle
-  const actual = await storedWindows(env.ddb, table, config.windowSizesMs);
-  const liveItems = (await scanAll(env.ddb, table)).filter(isWindowItem).length;
-  let lost = 0;
-  let doubleCounted = 0;
-  let counted = 0;
-  let expectedCounted = 0;
-  const finest = (id: string) => id.split('|')[3] === String(FINEST) && !id.startsWith('log-host');
-  for (const id of new Set([...actual.keys(), ...expected.windows.keys()])) {
-    if (!finest(id)) continue;
-    const a = actual.get(id)?.count ?? 0;
-    const e = expected.windows.get(id)?.count ?? 0;
-    counted += a;
-    expectedCounted += e;
-    lost += Math.max(0, e - a);
-    doubleCounted += Math.max(0, a - e);
-  }
-  const outputs = await sideOutputCounts(env.ddb, table);
+  // Assess: window by window against the oracle, event by event against what was produced
+  const items = await scanTable(env.ddb, table);
+  const actual = referenceWindows(items, config.windowSizesMs);
+  const liveItems = items.filter((i) => i.kind?.S === 'host' || i.kind?.S === 'service').length;
+  const sideOutputs = referenceSideOutputs(items, new ReferenceDecoder());
+  const account = accountEvents(produced, expected, { windows: actual, sideOutputs }, config.windowSizesMs);
+  // The project's own reader sees the same windows as the reference reader.
+  const projectView = await storedWindows(env.ddb, table, config.windowSizesMs);
   // The same windows again, from the Parquet archive of the same stream
   const lakeDir = (await lake.archive(env.kinesis, stream, registry)).dir;
   const archive = await ArchiveReader.open(registry, lakeDir);
@@ -418,18 +426,32 @@ async function run(s: Scenario): Promise<Row> {
   await env.close?.();
   const row: Row = {
     fault: s.fault,
-    produced: expected.uniqueEvents + poison,
-    counted,
-    late: outputs.late.get(FINEST) ?? 0,
-    quarantined: outputs.quarantined,
-    lost,
-    doubleCounted,
+    produced: account.produced,
+    copiesOnStream: expected.copies,
+    onStream: account.onStream,
+    windowed: account.windowed,
+    late: account.late,
+    quarantined: account.quarantined,
+    poison: sideOutputs.poison,
+    lost: account.lost,
+    doubleCounted: account.doubleCounted,
     archiveDiffers: fromArchive.differing.length,
   };
   rows.push(row);
+  // per identity: produced = unique on the stream (as produced) = windowed + late + quarantined
+  expect(account.missingFromStream).toEqual([]);
+  expect(account.notProduced).toEqual([]);
+  expect(account.alteredOnStream).toEqual([]);
+  expect(account.miscounted).toEqual([]);
+  expect([account.lateMissing, account.lateUnexpected]).toEqual([[], []]);
+  expect([account.quarantineMissing, account.quarantineUnexpected]).toEqual([[], []]);
+  expect(row.windowed + row.late + row.quarantined).toBe(row.produced);
+  expect([row.poison, expected.poison]).toEqual([poison, poison]);
+  // The scenario did put copies on the stream, or it tested nothing.
+  if (s.producerDuplicates) expect(row.copiesOnStream).toBeGreaterThan(row.produced);
+  // window by window, every aggregate
   expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
-  expect(row.counted).toBe(expectedCounted);
-  expect(row.counted + row.late + row.quarantined).toBe(row.produced);
+  expect(new Map([...projectView].sort())).toEqual(new Map([...actual].sort()));
   expect(stats.discardedRecords).toBe(0);
   expect(fromArchive.differing).toEqual([]);
   expect(fromArchive.windows).toBe(liveItems);

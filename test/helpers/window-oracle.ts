@@ -7,15 +7,27 @@
  *   out-of-orderness, and an event whose window already satisfies
  *   `end - 1 + lateness <= watermark` is late for that window size;
  * - an event more than the skew bound ahead of its record's arrival is quarantined.
+ *
+ * It reads the stream with the reference reader (reference-stream-reader.ts: avsc on the
+ * schema files, its own CRC-64-AVRO, aws-kinesis-agg), never with the project's decoder,
+ * and it keeps which identities each window, late output and quarantine must hold, so a
+ * test can account for every produced event (event-ledger.ts).
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { StreamDecoder } from '../../core/contract/consumer.js';
-import type { SchemaRegistry } from '../../core/contract/registry.js';
-import { listShards, readShard } from '../../core/local/streams.js';
 import { DDSketch } from '@datadog/sketches-js';
-import type { StreamEvent } from '../../core/contract/consumer.js';
-import type { LogEvent, MetricSample } from '../../core/contract/events.js';
-import { RELATIVE_ACCURACY } from '../../core/windows/sketch.js';
+import {
+  eventKey,
+  type ReadEvent,
+  ReferenceDecodeError,
+  ReferenceDecoder,
+  readStream,
+} from './reference-stream-reader.js';
+
+/**
+ * Relative accuracy of the windows' quantile sketches: Pulse documents p50/p95/p99 within
+ * ±1 % (core/windows/sketch.ts); the value is written here, not imported.
+ */
+export const SKETCH_RELATIVE_ACCURACY = 0.01;
 
 /** Expected content of one window item. */
 export interface OracleWindow {
@@ -34,39 +46,60 @@ export interface OracleWindow {
 export interface ShardLog {
   /** Indexes (in the shards array) of the shards this one was split or merged from. */
   parents?: number[];
-  items: ({ kind: 'event'; event: StreamEvent; arrivalMs: number } | { kind: 'poison' })[];
+  items: ({ kind: 'event'; event: ReadEvent; arrivalMs: number } | { kind: 'poison' })[];
 }
 
-/** Windows by item id (same ids as core/windows/fold.ts), plus side-output counts per window size. */
+/** Windows by series-window id, side outputs, and which identities go where. */
 export interface OracleResult {
+  /** Windows by id: `metric|<metric>|<host>|<size>|<start>`, `log-service|<service>|<level>|…`, `log-host|<host>|<level>|…`. */
   windows: Map<string, OracleWindow>;
+  /** Late events per window size. */
   late: Map<number, number>;
+  /** Quarantined user records: poison plus future-dated events. */
   quarantined: number;
   uniqueEvents: number;
+  /** The identities of every window (same ids as `windows`). */
+  assigned: Map<string, string[]>;
+  /** The identities late for each window size. */
+  lateKeys: Map<number, Set<string>>;
+  /** The identities of the future-dated events (quarantined). */
+  quarantinedKeys: Set<string>;
+  /** User records that are not events (no marker, unknown fingerprint, undecodable body). */
+  poison: number;
+  /** Every identity on the stream, with its first copy. */
+  events: Map<string, ReadEvent>;
+  /** Events on the stream counting every copy (producer retries, duplicated records). */
+  copies: number;
+}
+
+/** The oracle's settings: the windowing config's fields it reads. */
+export interface OracleConfig {
+  windowSizesMs: readonly number[];
+  outOfOrdernessMs: number;
+  allowedLatenessMs: number;
+  maxFutureSkewMs: number;
+  logCountsByHost: boolean;
 }
 
 /** Computes the oracle over shards processed one after another (parents before children, one lineage). */
-export function oracle(
-  shards: ShardLog[],
-  config: {
-    windowSizesMs: number[];
-    outOfOrdernessMs: number;
-    allowedLatenessMs: number;
-    maxFutureSkewMs: number;
-    logCountsByHost: boolean;
-  },
-): OracleResult {
-  const seen = new Set<string>();
+export function oracle(shards: ShardLog[], config: OracleConfig): OracleResult {
+  const events = new Map<string, ReadEvent>();
   const windows = new Map<string, OracleWindow & { sketch?: DDSketch }>();
+  const assigned = new Map<string, string[]>();
   const late = new Map<number, number>(config.windowSizesMs.map((s) => [s, 0]));
-  let quarantined = 0;
-  const add = (id: string, value: number | null, at: number) => {
+  const lateKeys = new Map<number, Set<string>>(config.windowSizesMs.map((s) => [s, new Set()]));
+  const quarantinedKeys = new Set<string>();
+  let poison = 0;
+  let copies = 0;
+  const add = (id: string, key: string, value: number | null, at: number) => {
     let w = windows.get(id);
     if (!w) {
       w = { count: 0, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity };
-      if (value !== null) w.sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+      if (value !== null) w.sketch = new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
       windows.set(id, w);
+      assigned.set(id, []);
     }
+    assigned.get(id)?.push(key);
     w.count++;
     if (value === null) return;
     w.sumMicros += BigInt(Math.round(value * 1_000_000));
@@ -85,31 +118,31 @@ export function oracle(
     let watermark = parentMarks.length > 0 ? Math.min(...parentMarks) : -Infinity;
     for (const item of shard.items) {
       if (item.kind === 'poison') {
-        quarantined++;
+        poison++;
         continue;
       }
       const { event: e, arrivalMs } = item;
-      const identity = `${e.event.producer_id}/${e.event.producer_seq}`;
-      if (seen.has(identity)) continue;
-      seen.add(identity);
-      const t = e.event.occurred_at.getTime();
+      const key = eventKey(e.producerId, e.producerSeq);
+      copies++;
+      if (events.has(key)) continue;
+      events.set(key, e);
+      const t = e.occurredAt;
       if (t > arrivalMs + config.maxFutureSkewMs) {
-        quarantined++;
+        quarantinedKeys.add(key);
         continue;
       }
       for (const size of config.windowSizesMs) {
         const start = Math.floor(t / size) * size;
         if (start + size - 1 + config.allowedLatenessMs <= watermark) {
           late.set(size, (late.get(size) ?? 0) + 1);
+          lateKeys.get(size)?.add(key);
           continue;
         }
         if (e.type === 'MetricSample') {
-          const m = e.event as MetricSample;
-          add(`metric|${m.metric}|${m.host}|${size}|${start}`, m.value, t);
+          add(`metric|${e.metric}|${e.host}|${size}|${start}`, key, e.value as number, t);
         } else {
-          const l = e.event as LogEvent;
-          add(`log-service|${l.service}|${l.level}|${size}|${start}`, null, t);
-          if (config.logCountsByHost) add(`log-host|${l.host}|${l.level}|${size}|${start}`, null, t);
+          add(`log-service|${e.service}|${e.level}|${size}|${start}`, key, null, t);
+          if (config.logCountsByHost) add(`log-host|${e.host}|${e.level}|${size}|${start}`, key, null, t);
         }
       }
       watermark = Math.max(watermark, t - config.outOfOrdernessMs);
@@ -124,40 +157,38 @@ export function oracle(
       delete w.sketch;
     }
   }
-  return { windows, late, quarantined, uniqueEvents: seen.size };
+  return {
+    windows,
+    late,
+    quarantined: poison + quarantinedKeys.size,
+    uniqueEvents: events.size,
+    assigned,
+    lateKeys,
+    quarantinedKeys,
+    poison,
+    events,
+    copies,
+  };
 }
 
 /**
  * What the stream holds, per shard in stream order with its lineage (parents before
- * children), decoded with the consumer API: the oracle's input.
+ * children), read and decoded by the reference reader: the oracle's input.
  */
-export async function streamContent(
-  kinesis: KinesisClient,
-  registry: SchemaRegistry,
-  streamName: string,
-): Promise<ShardLog[]> {
-  const decoder = new StreamDecoder(registry);
-  const shards = await listShards(kinesis, streamName);
-  const logs: ShardLog[] = [];
-  for (const s of shards) {
-    const parents = [s.ParentShardId, s.AdjacentParentShardId]
-      .filter(Boolean)
-      .map((p) => shards.findIndex((x) => x.ShardId === p));
-    const items: ShardLog['items'] = [];
-    for (const r of await readShard(kinesis, streamName, s.ShardId as string)) {
-      const arrivalMs = r.ApproximateArrivalTimestamp?.getTime() ?? 0;
-      const { events, poison } = decoder.decode(r);
-      // Poison and events interleave by sub-sequence number inside a record.
-      const all = [
-        ...events.map((event) => ({
-          sub: event.subSequenceNumber,
-          item: { kind: 'event' as const, event, arrivalMs },
-        })),
-        ...poison.map((p) => ({ sub: p.subSequenceNumber, item: { kind: 'poison' as const } })),
-      ].sort((a, b) => a.sub - b.sub);
-      items.push(...all.map((x) => x.item));
-    }
-    logs.push({ parents, items });
-  }
-  return logs;
+export async function streamContent(kinesis: KinesisClient, streamName: string): Promise<ShardLog[]> {
+  const decoder = new ReferenceDecoder();
+  const shards = await readStream(kinesis, streamName, decoder);
+  return shards.map((s) => ({
+    parents: s.parents.map((p) => shards.findIndex((x) => x.shardId === p)).filter((i) => i >= 0),
+    items: s.records.flatMap((r) =>
+      r.userRecords.map((u): ShardLog['items'][number] => {
+        try {
+          return { kind: 'event', event: decoder.decodeEvent(u.bytes), arrivalMs: r.arrivalMs };
+        } catch (error) {
+          if (error instanceof ReferenceDecodeError) return { kind: 'poison' };
+          throw error;
+        }
+      }),
+    ),
+  }));
 }

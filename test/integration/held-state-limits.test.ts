@@ -40,7 +40,7 @@ describe('held window state at its limits', () => {
       }
     }
     await producer.close();
-    const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
+    const expected = oracle(await streamContent(kinesis.kinesis, stream), config);
     const { fn } = hotPathFunction({ ddb: dynamo.ddb, tableName: table, registry, config });
     const stateSizes: number[] = [];
     const measured: KinesisFunction = async (event) => {

@@ -1,3 +1,8 @@
+/**
+ * The randomized combination of the fault matrix's faults. The oracle and every check read
+ * with independent readers (reference-stream-reader.ts, reference-item-reader.ts), and every
+ * produced event is accounted for by identity (event-ledger.ts).
+ */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -9,9 +14,12 @@ import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/e
 import { Producer } from '../../core/produce/producer.js';
 import { windowingConfig } from '../../core/windows/config.js';
 import { metricSample } from '../helpers/events.js';
-import { faultyDynamo, hotPathFunction, seeded, sideOutputCounts, storedWindows } from '../helpers/hot-path-harness.js';
+import { accountEvents, ProducedEvents } from '../helpers/event-ledger.js';
+import { faultyDynamo, hotPathFunction, seeded, storedWindows } from '../helpers/hot-path-harness.js';
 import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
+import { referenceSideOutputs, referenceWindows, scanTable } from '../helpers/reference-item-reader.js';
+import { ReferenceDecoder } from '../helpers/reference-stream-reader.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
@@ -87,7 +95,7 @@ const arbEvent = (base: number): fc.Arbitrary<Body> =>
     );
 
 describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injected)', () => {
-  it('every window equals a single clean pass, and events = windowed + late + quarantined', async () => {
+  it('every window equals a single clean pass, and produced = on the stream = windowed + late + quarantined, per event identity', async () => {
     const base = Math.floor(Date.now() / 60_000) * 60_000;
     await fc.assert(
       fc.asyncProperty(
@@ -123,11 +131,12 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
             maxBackoffMs: 2,
           });
           const encoder = new SingleObjectEncoder();
+          const produced = new ProducedEvents();
           let poisonCount = 0;
           for (const [i, chunk] of chunks.entries()) {
             chunkIndex = i;
-            for (const e of chunk.events) await producer.put(e.type, e.body as never);
-            await producer.flush();
+            for (const e of chunk.events) await produced.put(producer, e.type, e.body);
+            await produced.flush(producer);
             if (chunk.poison) {
               const unknown = encoder.encode(registry.version('MetricSample', 1), metricSample(1));
               unknown.writeBigUInt64LE(7n, 2);
@@ -143,8 +152,8 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
               poisonCount += 2;
             }
           }
-          await producer.close();
-          const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
+          await produced.close(producer);
+          const expected = oracle(await streamContent(kinesis.kinesis, stream), config);
 
           // Act: the mapping drives the real handler through throttling, crashes, bisects and redeliveries
           const random = seeded(seed);
@@ -175,25 +184,24 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
           });
           const stats = await mapping.drain();
 
-          // Assess
-          const actual = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
+          // Assess: every produced identity once, on the stream and in the windows or a side output
+          const items = await scanTable(dynamo.ddb, table);
+          const actual = referenceWindows(items, config.windowSizesMs);
+          const sideOutputs = referenceSideOutputs(items, new ReferenceDecoder());
+          const account = accountEvents(produced, expected, { windows: actual, sideOutputs }, config.windowSizesMs);
+          expect(account.missingFromStream).toEqual([]);
+          expect(account.notProduced).toEqual([]);
+          expect(account.alteredOnStream).toEqual([]);
+          expect(account.miscounted).toEqual([]);
+          expect([account.lateMissing, account.lateUnexpected]).toEqual([[], []]);
+          expect([account.quarantineMissing, account.quarantineUnexpected]).toEqual([[], []]);
+          expect([account.lost, account.doubleCounted]).toEqual([0, 0]);
+          expect(account.windowed + account.late + account.quarantined).toBe(account.produced);
+          expect([sideOutputs.poison, expected.poison]).toEqual([poisonCount, poisonCount]);
+          // and every aggregate of every window, as the reference reader and as the project's reader see it
           expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
-          const outputs = await sideOutputCounts(dynamo.ddb, table);
-          expect(outputs.quarantined).toBe(expected.quarantined);
-          for (const size of config.windowSizesMs) {
-            expect(outputs.late.get(size) ?? 0).toBe(expected.late.get(size));
-            const windowed = [...actual]
-              .filter(
-                ([id]) =>
-                  id.endsWith(`|${size}|${id.split('|')[4]}`) &&
-                  !id.startsWith('log-host') &&
-                  id.split('|')[3] === String(size),
-              )
-              .reduce((n, [, w]) => n + w.count, 0);
-            expect(windowed + (outputs.late.get(size) ?? 0) + outputs.quarantined).toBe(
-              expected.uniqueEvents + poisonCount,
-            );
-          }
+          const projectView = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
+          expect(new Map([...projectView].sort())).toEqual(new Map([...actual].sort()));
           expect(stats.discardedRecords).toBe(0);
         },
       ),

@@ -517,7 +517,7 @@ describe('hot path: reshard', () => {
       if (i === 320) await producer.flush();
     }
     await producer.close();
-    const logs = await streamContent(kinesis.kinesis, registry, stream);
+    const logs = await streamContent(kinesis.kinesis, stream);
     const expected = oracle(logs, config);
     // Act
     const projection = new WindowProjection({
@@ -574,7 +574,7 @@ describe('hot path: consecutive batches in different processes', () => {
     for (const rec of records)
       await kinesis.kinesis.send(new PutRecordsCommand({ StreamName: stream, Records: [rec] }));
     const stored = await readShard(kinesis.kinesis, stream, 'shardId-000000000000');
-    const expected = oracle(await streamContent(kinesis.kinesis, registry, stream), config);
+    const expected = oracle(await streamContent(kinesis.kinesis, stream), config);
     const a = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
     const b = new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config });
     // Act: batches of 3 records, processes A, B, A, B
