@@ -3,6 +3,13 @@
  * MetricSample, beside JSON.parse of the same events and beside the reference
  * aws-kinesis-agg de-aggregation. Ends with one JSON line of the figures.
  *
+ * Every contender that reads records starts from the same input: the Lambda event's
+ * record, whose `kinesis.data` is base64 (the hot path gets nothing else), so the
+ * base64 decode is inside every one of their timings, ours as the reference's. The
+ * JSON contender reads the same events as JSON lines in records of the same shape. The
+ * 1M events/s target is judged on these. The single-event encode, decode and
+ * JSON.parse figures work on in-memory values, without a record around them.
+ *
  *   npm run bench:codec [-- --events 200000]
  */
 import { execFileSync } from 'node:child_process';
@@ -53,7 +60,7 @@ function measure(label: string, run: () => number): number {
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     best = Math.max(best, n / s);
   }
-  process.stderr.write(`${label.padEnd(44)} ${Math.round(best).toLocaleString('en-US').padStart(12)} events/s\n`);
+  process.stderr.write(`${label.padEnd(58)} ${Math.round(best).toLocaleString('en-US').padStart(12)} events/s\n`);
   return Math.round(best);
 }
 
@@ -73,11 +80,25 @@ for (let i = 0; i < encoded.length; i++) {
   b.add(r);
 }
 aggregates.push({ data: b.build(), pk });
+/** What every record-reading contender starts from: the records as a Lambda event carries them. */
 const lambdaShaped = aggregates.map((a) => ({
   data: a.data.toString('base64'),
   partitionKey: a.pk,
   sequenceNumber: '1',
 }));
+/** The same events as JSON lines, in Lambda-shaped records of at most 1 MB. */
+const jsonLambdaShaped: { data: string }[] = [];
+for (let i = 0, lines: string[] = [], bytes = 0; i <= json.length; i++) {
+  const line = json[i];
+  if (line === undefined || bytes + line.length + 1 > KINESIS_MAX_RECORD_BYTES) {
+    jsonLambdaShaped.push({ data: Buffer.from(lines.join('\n')).toString('base64') });
+    lines = [];
+    bytes = 0;
+  }
+  if (line === undefined) break;
+  lines.push(line);
+  bytes += line.length + 1;
+}
 const decoder = new SingleObjectDecoder(registry);
 /** The hot path's reader: a projection of the latest schema onto the fields windows use. */
 const projected = new SingleObjectDecoder(registry, WINDOW_READERS);
@@ -104,34 +125,49 @@ const cases: Record<string, [string, () => number]> = {
     },
   ],
   json_parse_per_s: [
-    'JSON.parse of the same events',
+    'JSON.parse of the same events (in memory)',
     () => {
       for (const j of json) sink += (JSON.parse(j) as { producer_seq: number }).producer_seq;
       return N;
     },
   ],
-  deaggregate_decode_per_s: [
-    'de-aggregate (MD5 checked) + decode',
+  json_lines_lambda_shape_per_s: [
+    'base64 JSON lines records + JSON.parse',
     () => {
-      for (const a of aggregates)
-        visitAggregate(a.data, (_pk, _h, s, e) => (sink += decoder.decodeAt(a.data, s, e).writer.version));
+      for (const r of jsonLambdaShaped)
+        for (const line of Buffer.from(r.data, 'base64').toString('utf8').split('\n'))
+          sink += (JSON.parse(line) as { producer_seq: number }).producer_seq;
+      return N;
+    },
+  ],
+  deaggregate_decode_per_s: [
+    'base64 + de-aggregate (MD5 checked) + decode',
+    () => {
+      for (const a of lambdaShaped) {
+        const data = Buffer.from(a.data, 'base64');
+        visitAggregate(data, (_pk, _h, s, e) => (sink += decoder.decodeAt(data, s, e).writer.version));
+      }
       return N;
     },
   ],
   deaggregate_decode_no_md5_per_s: [
-    'de-aggregate (no MD5) + decode',
+    'base64 + de-aggregate (no MD5) + decode',
     () => {
       const opts = { verifyChecksum: false };
-      for (const a of aggregates)
-        visitAggregate(a.data, (_pk, _h, s, e) => (sink += decoder.decodeAt(a.data, s, e).writer.version), opts);
+      for (const a of lambdaShaped) {
+        const data = Buffer.from(a.data, 'base64');
+        visitAggregate(data, (_pk, _h, s, e) => (sink += decoder.decodeAt(data, s, e).writer.version), opts);
+      }
       return N;
     },
   ],
   deaggregate_decode_projected_per_s: [
-    'de-aggregate (MD5) + decode, hot-path projection',
+    'base64 + de-aggregate (MD5) + decode, hot-path projection',
     () => {
-      for (const a of aggregates)
-        visitAggregate(a.data, (_pk, _h, s, e) => (sink += projected.decodeAt(a.data, s, e).writer.version));
+      for (const a of lambdaShaped) {
+        const data = Buffer.from(a.data, 'base64');
+        visitAggregate(data, (_pk, _h, s, e) => (sink += projected.decodeAt(data, s, e).writer.version));
+      }
       return N;
     },
   ],
@@ -143,15 +179,16 @@ const cases: Record<string, [string, () => number]> = {
     },
   ],
   array_deaggregate_decode_per_s: [
-    'deaggregate() array + decode',
+    'base64 + deaggregate() array + decode',
     () => {
-      for (const a of aggregates)
-        for (const u of deaggregate(a.data, a.pk)) sink += decoder.decode(u.data).writer.version;
+      for (const a of lambdaShaped)
+        for (const u of deaggregate(Buffer.from(a.data, 'base64'), a.partitionKey))
+          sink += decoder.decode(u.data).writer.version;
       return N;
     },
   ],
   reference_deaggregate_decode_per_s: [
-    'aws-kinesis-agg de-aggregate + decode',
+    'aws-kinesis-agg (base64 in and out) + decode',
     () => {
       for (const a of lambdaShaped) {
         ref.deaggregateSync(a, true, (_e, rs) => {
@@ -201,8 +238,11 @@ console.log(
   JSON.stringify({
     bench: 'codec',
     ...figures,
+    // judged from the base64 Lambda record, as every record-reading contender starts
     target_deaggregate_decode_per_s: target,
+    target_input: 'base64 Lambda record',
     meets_target_with_md5: (figures.deaggregate_decode_per_s ?? 0) >= target,
     meets_target_without_md5: (figures.deaggregate_decode_no_md5_per_s ?? 0) >= target,
+    meets_target_hot_path_projection: (figures.deaggregate_decode_projected_per_s ?? 0) >= target,
   }),
 );

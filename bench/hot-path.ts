@@ -2,11 +2,17 @@
  * Hot-path benchmark, one core, excluding I/O: Lambda-shaped batches of KPL
  * records go through the real projection (base64, de-aggregation, decode, the
  * windowing fold, read-modify-write of each window item with its sketch, item
- * serialisation) against an in-memory DynamoDB stand-in that answers at once and
- * counts writes. Beside it, the writes a per-event design makes (one item per
- * event) for the same events. Ends with one JSON line.
+ * serialisation, the shard checkpoint read and written every batch) against an
+ * in-memory DynamoDB (bench/lib/memory-dynamo.ts) that answers at once, stores what
+ * is written and reads it back, and bills units. Beside it, the writes a per-event
+ * design makes (one item per event) for the same events. Ends with one JSON line.
  *
- *   npm run bench:hot-path [-- --hosts 50 --seconds 600 --batch 1000]
+ * The events come from `--producers` producers (default 10,000: each host's events
+ * spread over its share of them, second by second), so the checkpoint carries that
+ * many producer marks, as a fleet shard's does where every host runs its own agent:
+ * its read, decode, encode and write are measured, not answered with an empty item.
+ *
+ *   npm run bench:hot-path [-- --hosts 50 --seconds 600 --batch 1000 --producers 10000]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,16 +20,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { eventId } from '../core/contract/events.js';
 import { AggregateBuilder } from '../core/contract/kpl.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
 import { SingleObjectEncoder } from '../core/contract/single-object.js';
 import type { LambdaKinesisEventRecord } from '../core/local/event-source-mapping.js';
+import { decodeMarks } from '../core/projections/checkpoints.js';
+import { CHECKPOINT_PK } from '../core/projections/table.js';
 import { type BatchRecord, WindowProjection } from '../core/projections/window-projection.js';
 import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
 import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
+import { MemoryDynamo } from './lib/memory-dynamo.js';
 import { windowingConfig } from '../core/windows/config.js';
 import { windowStart } from '../core/windows/assign-window.js';
 
@@ -33,6 +40,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '600' },
     batch: { type: 'string', default: '100' },
     'events-per-record': { type: 'string', default: '500' },
+    producers: { type: 'string', default: '10000' },
     measure: { type: 'string' },
   },
 });
@@ -40,6 +48,7 @@ const HOSTS = Number(values.hosts);
 const SECONDS = Number(values.seconds);
 const BATCH = Number(values.batch);
 const PER_RECORD = Number(values['events-per-record']);
+const PRODUCERS = Number(values.producers);
 
 const registry = SchemaRegistry.load();
 const config = windowingConfig();
@@ -60,7 +69,6 @@ if (!values.measure) {
   // One event per host per metric per second (plus one log line), aggregated PER_RECORD events per record.
   const records: LambdaKinesisEventRecord[] = [];
   const distinctPerBatch: Set<string>[] = [];
-  let seq = 0;
   let events = 0;
   let builder = new AggregateBuilder();
   let keys = new Set<string>();
@@ -80,20 +88,23 @@ if (!values.measure) {
     builder = new AggregateBuilder();
   };
   let pending = new Set<string>();
+  // Producer of a host's events in second s: host h takes producers h, h + HOSTS, h + 2 HOSTS, …
+  // in turn, so every producer appears (and stays in the marks) and each one's seq only grows.
+  const hostIndex = new Map<string, number>();
+  const seqs = new Array<number>(PRODUCERS).fill(0);
+  const identity = (host: string, s: number) => {
+    let h = hostIndex.get(host);
+    if (h === undefined) hostIndex.set(host, (h = hostIndex.size));
+    const p = (h + HOSTS * s) % PRODUCERS;
+    const producerId = `agent-${String(p).padStart(5, '0')}`;
+    const producerSeq = ++(seqs[p] as number);
+    return { event_id: eventId(producerId, producerSeq), producer_id: producerId, producer_seq: producerSeq };
+  };
   for (let s = 0; s < SECONDS; s++) {
     const at = new Date(start + s * 1_000);
     const { metrics, logs } = fleet.tick(at);
     for (const m of metrics) {
-      seq++;
-      builder.add({
-        partitionKey: m.host,
-        data: encoder.encode(metricV, {
-          event_id: eventId('bench', seq),
-          producer_id: 'bench',
-          producer_seq: seq,
-          ...m,
-        }),
-      });
+      builder.add({ partitionKey: m.host, data: encoder.encode(metricV, { ...identity(m.host, s), ...m }) });
       // one item per (host, finest window); coarser windows are derived from the finest
       pending.add(`h|${m.host}|${windowStart(at.getTime(), FINEST)}`);
       events++;
@@ -104,11 +115,7 @@ if (!values.measure) {
       }
     }
     for (const l of logs) {
-      seq++;
-      builder.add({
-        partitionKey: l.host,
-        data: encoder.encode(logV, { event_id: eventId('bench', seq), producer_id: 'bench', producer_seq: seq, ...l }),
-      });
+      builder.add({ partitionKey: l.host, data: encoder.encode(logV, { ...identity(l.host, s), ...l }) });
       pending.add(`s|${l.service}|${windowStart(at.getTime(), FINEST)}`);
       if (config.logCountsByHost) pending.add(`h|${l.host}|${windowStart(at.getTime(), FINEST)}`);
       events++;
@@ -154,27 +161,6 @@ const input = JSON.parse(readFileSync(values.measure, 'utf8')) as {
   start: number;
 };
 const { records, events, start } = input;
-/** DynamoDB stand-in: every call answers at once; writes are counted, reads find nothing. */
-const counts = { windowPuts: 0, checkpointPuts: 0, gets: 0, batchWrites: 0 };
-const ddb = {
-  async send(command: unknown) {
-    if (command instanceof PutItemCommand) {
-      if (command.input.Item?.pk?.S === 'CHECKPOINT') counts.checkpointPuts++;
-      else counts.windowPuts++;
-      return {};
-    }
-    if (command instanceof GetItemCommand) {
-      counts.gets++;
-      return {};
-    }
-    if (command instanceof BatchWriteItemCommand) {
-      counts.batchWrites++;
-      return { UnprocessedItems: {} };
-    }
-    return {};
-  },
-} as unknown as Pick<DynamoDBClient, 'send'>;
-
 const batches: BatchRecord[][] = [];
 for (let i = 0; i < records.length; i += BATCH) {
   batches.push(
@@ -186,7 +172,11 @@ for (let i = 0; i < records.length; i += BATCH) {
   );
 }
 
+/** The table of the last run: each run starts from an empty one, as a new stream would. */
+let ddb = new MemoryDynamo();
+
 async function run(): Promise<number> {
+  ddb = new MemoryDynamo();
   const projection = new WindowProjection({
     ddb,
     tableName: 'bench',
@@ -204,10 +194,9 @@ async function run(): Promise<number> {
 
 await run(); // warm-up (JIT)
 let best = Number.POSITIVE_INFINITY;
-for (let r = 0; r < 5; r++) {
-  for (const k of Object.keys(counts)) counts[k as keyof typeof counts] = 0;
-  best = Math.min(best, await run());
-}
+for (let r = 0; r < 5; r++) best = Math.min(best, await run());
+const counts = ddb.counts;
+const checkpoint = ddb.items.get(`${CHECKPOINT_PK}\u0000shardId-000000000000`);
 const distinct = input.distinct.reduce((n, s) => n + s, 0);
 const figures = {
   bench: 'hot-path',
@@ -215,17 +204,26 @@ const figures = {
   kinesis_records: records.length,
   batches: batches.length,
   events_per_s: Math.round(events / best),
-  window_writes: counts.windowPuts,
+  window_writes: counts.windowWrites,
   distinct_key_window_pairs_per_batch_sum: distinct,
-  writes_equal_distinct_pairs: counts.windowPuts === distinct,
-  checkpoint_writes: counts.checkpointPuts,
-  writes_per_1000_events: Math.round(((counts.windowPuts + counts.checkpointPuts) / events) * 1000 * 100) / 100,
+  writes_equal_distinct_pairs: counts.windowWrites === distinct,
+  checkpoint_writes: counts.checkpointWrites,
+  checkpoint_reads: counts.reads,
+  checkpoint_marks: decodeMarks(checkpoint?.marks?.B).size,
+  checkpoint_marks_bytes: checkpoint?.marks?.B?.length ?? 0,
+  window_write_units: counts.windowWriteUnits,
+  checkpoint_write_units: counts.checkpointWriteUnits,
+  read_units: counts.readUnits,
+  writes_per_1000_events: Math.round(((counts.windowWrites + counts.checkpointWrites) / events) * 1000 * 100) / 100,
+  write_units_per_1000_events:
+    Math.round(((counts.windowWriteUnits + counts.checkpointWriteUnits) / events) * 1000 * 100) / 100,
   per_event_baseline_writes_per_1000_events: 1000,
   target_events_per_s: 500_000,
   meets_target: events / best >= 500_000,
 };
 process.stderr.write(
   `${events} events in ${records.length} records, ${batches.length} batches: ${figures.events_per_s.toLocaleString('en-US')} events/s; ` +
-    `${counts.windowPuts} window writes (distinct pairs: ${distinct}), ${figures.writes_per_1000_events} writes per 1,000 events vs 1,000 per-event\n`,
+    `${counts.windowWrites} window writes (distinct pairs: ${distinct}), ${figures.writes_per_1000_events} writes per 1,000 events vs 1,000 per-event; ` +
+    `checkpoint of ${figures.checkpoint_marks} producer marks (${figures.checkpoint_marks_bytes} bytes deflated) read ${counts.reads} and written ${counts.checkpointWrites} times, ${counts.checkpointWriteUnits} write units\n`,
 );
 console.log(JSON.stringify(figures));
