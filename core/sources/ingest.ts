@@ -42,6 +42,11 @@ export interface IngestRequest {
   body: string;
   /** The `Idempotency-Key` header, when sent. */
   idempotencyKey?: string;
+  /**
+   * Who sent it (in AWS the caller's IAM principal ARN): a key is scoped to its caller,
+   * so two callers who pick the same key never answer or suppress each other's events.
+   */
+  caller?: string;
 }
 
 /** An answer: status and JSON body. */
@@ -109,7 +114,9 @@ export class IngestApi {
         const producerId = ephemeralProducerId('ingest-api');
         return await this.accept(request.body, producerId, deadlineOf(context ?? localClock()));
       }
-      return await this.once({ key, body: request.body }, context);
+      // The caller is part of the key (and so of the unit's identity); a NUL cannot be in either.
+      const scoped = request.caller === undefined ? key : `${request.caller}\u0000${key}`;
+      return await this.once({ key: scoped, body: request.body }, context);
     } catch (error) {
       if (error instanceof IdempotencyAlreadyInProgressError) {
         return fail(409, 'a request with this Idempotency-Key is still in progress: retry it in a few seconds');

@@ -119,8 +119,13 @@ export function ingestHandler(
   return async (event, context) => {
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const key = header(event.headers, 'Idempotency-Key');
+    // IAM auth: the signed caller's principal (API Gateway puts it there after SigV4 checks).
+    const caller = event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? undefined;
     const out = await publishing(() =>
-      api.handle({ body, ...(key !== undefined ? { idempotencyKey: key } : {}) }, context),
+      api.handle(
+        { body, ...(key !== undefined ? { idempotencyKey: key } : {}), ...(caller ? { caller } : {}) },
+        context,
+      ),
     );
     // Counts and status only: events and errors may hold user data.
     const counts = 'accepted' in out.body ? { accepted: out.body.accepted, rejected: out.body.rejected } : {};

@@ -177,6 +177,27 @@ describe('HTTP ingest API', () => {
     expect(await events(streamName)).toHaveLength(2);
   });
 
+  it('scopes an Idempotency-Key to its caller: another principal with the same key and body is its own request', async () => {
+    // Prepare
+    const { target, store, streamName } = await fresh();
+    const handler = ingestHandler({ target, store, logger });
+    const as = (userArn: string) => ({
+      ...post({ events: [metric(1), metric(2)] }, { 'Idempotency-Key': 'batch-1' }),
+      requestContext: { identity: { userArn } } as never,
+    });
+
+    // Act
+    const alice = await handler(as('arn:aws:iam::111122223333:user/alice'));
+    const bob = await handler(as('arn:aws:iam::111122223333:user/bob'));
+    const aliceAgain = await handler(as('arn:aws:iam::111122223333:user/alice'));
+
+    // Assess: two units of two events each; alice's retry is a no-op
+    const got = await events(streamName);
+    expect([alice.statusCode, bob.statusCode, aliceAgain.body]).toEqual([202, 202, alice.body]);
+    expect(got).toHaveLength(4);
+    expect(new Set(got.map((e) => e.event.producer_id)).size).toBe(2);
+  });
+
   it('answers 422 when a key is reused with a different body, and 400 for an over-long key', async () => {
     // Prepare
     const { target, store } = await fresh();
