@@ -41,8 +41,13 @@ export interface ValidatedBatch {
  */
 const MAX_LABELS = 50;
 
-/** Earliest accepted event time (2000-01-01): anything before is almost surely a unit mistake (seconds, not ms). */
-const MIN_TIME_MS = Date.UTC(2000, 0, 1);
+/**
+ * Earliest accepted event time (2000-01-01): anything before is almost surely a unit
+ * mistake (seconds, not ms). The lake's partition projection starts at its year, so
+ * every event ingest accepts is in a partition Athena can read.
+ */
+export const EARLIEST_EVENT_TIME_MS = Date.UTC(2000, 0, 1);
+const MIN_TIME_MS = EARLIEST_EVENT_TIME_MS;
 
 class FieldError extends Error {
   constructor(

@@ -20,6 +20,7 @@ import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from '../../core/lake/column
 import { firehoseErrorPrefix, firehosePrefix } from '../../core/lake/layout.js';
 import type { PulseConfig } from '../config.js';
 import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '../defaults.js';
+import { EARLIEST_EVENT_TIME_MS } from '../../core/sources/input.js';
 import { pulseBucket, pulseFunction } from './hot-path.js';
 
 /** Props of {@link Lake}. */
@@ -37,7 +38,8 @@ export function projectionParameters(location: string): Record<string, string> {
   return {
     'projection.enabled': 'true',
     'projection.year.type': 'integer',
-    'projection.year.range': '2024,2100',
+    // From the earliest event time ingest accepts: older events would be in partitions Athena never reads.
+    'projection.year.range': `${new Date(EARLIEST_EVENT_TIME_MS).getUTCFullYear()},2100`,
     'projection.month.type': 'integer',
     'projection.month.range': '1,12',
     'projection.month.digits': '2',

@@ -77,6 +77,8 @@ describe('cold-path infrastructure', () => {
             'projection.enabled': 'true',
             'projection.hour.range': '0,23',
             'projection.hour.digits': '2',
+            // ingest accepts event times from 2000-01-01: every accepted event is in a readable partition
+            'projection.year.range': '2000,2100',
           }),
           StorageDescriptor: Match.objectLike({
             Columns: lakeColumns(registry, type).map((c) => ({ Name: c.name, Type: c.glueType, Comment: c.comment })),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { validateBatch, validateInput } from '../../core/sources/input.js';
+import { EARLIEST_EVENT_TIME_MS, validateBatch, validateInput } from '../../core/sources/input.js';
 
 const metric = {
   occurred_at: '2026-11-22T10:00:00Z',
@@ -144,5 +144,31 @@ describe('input errors', () => {
         },
       ),
     );
+  });
+});
+
+describe('earliest event time', () => {
+  it('accepts 2000-01-01T00:00:00Z and refuses the millisecond before (the lake projection starts in 2000)', () => {
+    // Prepare
+    const at = (occurred_at: number) => ({
+      occurred_at,
+      host: 'h',
+      metric: 'cpu_utilization',
+      value: 1,
+      unit: 'percent',
+      region: 'r',
+      environment: 'e',
+    });
+
+    // Act
+    const first = validateInput(at(EARLIEST_EVENT_TIME_MS), 0, 'ingest-api');
+    const before = validateInput(at(EARLIEST_EVENT_TIME_MS - 1), 0, 'ingest-api');
+
+    // Assess
+    expect([EARLIEST_EVENT_TIME_MS, 'reason' in first, 'reason' in before]).toEqual([
+      Date.UTC(2000, 0, 1),
+      false,
+      true,
+    ]);
   });
 });
