@@ -65,24 +65,29 @@ describe('local mode: kill -9 at any point, then restart', () => {
         const kill = await killedAfter(dataDir, at);
         let exit = 0;
         let stdout = '';
+        let stderr = '';
         try {
-          stdout = (await run(process.execPath, [...ARGS, '--data-dir', dataDir], { maxBuffer: 1 << 24 })).stdout;
+          ({ stdout, stderr } = await run(process.execPath, [...ARGS, '--data-dir', dataDir], { maxBuffer: 1 << 24 }));
         } catch (error) {
-          exit = (error as { code?: number }).code ?? -1;
-          stdout = (error as { stdout?: string }).stdout ?? '';
+          const e = error as { code?: number; stdout?: string; stderr?: string };
+          exit = e.code ?? -1;
+          stdout = e.stdout ?? '';
+          stderr = e.stderr ?? '';
         }
-        const s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
-          stream_events?: number;
-          windowed: number;
-          late: number;
-          quarantined: number;
-          parquet_rows: number;
-          undecodable: number;
-        };
+        let s: Partial<
+          Record<'stream_events' | 'windowed' | 'late' | 'quarantined' | 'parquet_rows' | 'undecodable', number>
+        > = {};
+        try {
+          s = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as typeof s;
+        } catch {
+          // no summary: the restart failed (its output is reported below)
+        }
+        const n = (k: keyof typeof s) => s[k] ?? Number.NaN;
         const conserved =
-          s.stream_events !== undefined &&
-          s.windowed + s.late + s.quarantined === s.stream_events &&
-          s.parquet_rows + s.undecodable === s.stream_events;
+          n('windowed') + n('late') + n('quarantined') === n('stream_events') &&
+          n('parquet_rows') + n('undecodable') === n('stream_events');
+        if (exit !== 0 || !conserved)
+          process.stdout.write(`\nrestart after a kill at ${at} ms:\n${stderr.slice(-2_000)}\n`);
         outcomes.push({ at, kill, exit, conserved });
       }
 
