@@ -14,6 +14,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { checkFullTransitive, describeIncompatibility } from '../contract/compatibility.js';
 import { SchemaRegistry } from '../contract/registry.js';
+import { ExecutionParameterError } from '../lake/execution-parameters.js';
 import { LakeQuery } from '../lake/lake-query.js';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
@@ -37,7 +38,7 @@ const HELP: Record<string, string> = {
 
 Usage:
   pulse start [options]     run the pipeline locally (see pulse start --help)
-  pulse query <file.sql | "SQL"> [options]
+  pulse query <file.sql | "SQL"> [--param V ...] [options]
                             run Athena-dialect SQL on DuckDB over the local lake
   pulse status [--port N]   health of a running pulse start (its dashboard API)
   pulse status --aws --stage NAME
@@ -86,12 +87,21 @@ Options:
   quarantine: QUARANTINE_HELP,
   rebuild: REBUILD_HELP,
   redrive: REDRIVE_HELP,
-  query: `pulse query <file.sql | "SQL">: run Athena (Trino) SQL locally on DuckDB over the
-lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples and
-log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
+  query: `pulse query <file.sql | "SQL"> [--param V ...]: run Athena (Trino) SQL locally on DuckDB
+over the lake that pulse start wrote (<data-dir>/lake). The bronze tables metric_samples
+and log_events, the silver and gold views of analytics-sql/views and the DuckDB shims of
 analytics-sql/duckdb/compat.sql are there.
 
+The --param values fill the query's ? in order, as Athena's --execution-parameters do:
+each is an Athena literal, a number (2026, 80.5) or a string in single quotes ('staging';
+for the shell: --param "'staging'"). They are bound to a prepared statement, never pasted
+into the SQL. A file's "-- params:" header names its parameters and their types; a count or
+a type that does not fit is refused, saying what the query needs (exit 2).
+
+  pulse query analytics-sql/queries/cpu_by_host_day.sql --param 2026 --param 2 --param 5
+
 Options:
+  --param V           the value of the next ? (repeat, one per ?, in order)
   --data-dir D        the data directory of pulse start (default .data)
   --format table|json table on a terminal (default), one JSON object per row for machines
   --help              this text`,
@@ -306,7 +316,12 @@ async function query(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'data-dir': { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      param: { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
+      format: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(HELP.query);
@@ -322,7 +337,9 @@ async function query(args: string[]): Promise<number> {
   const sql = text.endsWith('.sql') ? readSqlFile(text) : text;
   const lake = await LakeQuery.open(SchemaRegistry.load(), join(values['data-dir'] ?? '.data', 'lake'));
   try {
-    const rows = await lake.query(sql);
+    const rows = await lake.query(sql, values.param ?? []).catch((error: unknown) => {
+      throw error instanceof ExecutionParameterError ? new UsageError(error.message) : error;
+    });
     if (format === 'json') for (const r of rows) console.log(JSON.stringify(r));
     else console.log(formatTable(rows));
     return 0;

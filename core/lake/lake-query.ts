@@ -11,7 +11,8 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { EVENT_TYPES } from '../contract/events.js';
 import { writeFileAtomic } from '../atomic-write.js';
-import { LAKE_TABLES, lakeColumns } from './columns.js';
+import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from './columns.js';
+import { bindExecutionParameters } from './execution-parameters.js';
 
 /** The analytics-sql/ folder of this repo. */
 export function analyticsSqlDir(): string {
@@ -56,6 +57,9 @@ export function statements(sql: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** The partition columns' types for DuckDB's hive reader: INTEGER, as Glue's `int`. */
+const HIVE_TYPES = PARTITION_KEYS.map((k) => `'${k}': INTEGER`).join(', ');
+
 /** A JSON-safe row: BigInts become numbers, timestamps ISO strings. */
 export type Row = Record<string, string | number | boolean | null | unknown[] | Record<string, unknown>>;
 
@@ -94,14 +98,17 @@ export class LakeQuery {
         existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.parquet'));
       if (hasFiles) {
         const glob = join(dir, '**', '*.parquet').replaceAll("'", "''");
+        // Typed as Athena's projection types them (int). Left to detection, DuckDB reads the
+        // zero-padded month=02/day=05/hour=07 as VARCHAR, casts every value to compare and
+        // prunes no file. union_by_name: files written before a schema change lack its columns.
         await connection.run(
-          `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`,
+          `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {${HIVE_TYPES}}, union_by_name = true)`,
         );
       } else {
         // An empty lake still answers every query, with zero rows.
         const cols = lakeColumns(registry, type).map((c) => `"${c.name}" ${c.duckdbType}`);
         await connection.run(
-          `CREATE OR REPLACE TABLE ${table} (${[...cols, 'year BIGINT', 'month BIGINT', 'day BIGINT', 'hour BIGINT'].join(', ')})`,
+          `CREATE OR REPLACE TABLE ${table} (${[...cols, ...PARTITION_KEYS.map((k) => `${k} INTEGER`)].join(', ')})`,
         );
       }
     }
@@ -117,12 +124,30 @@ export class LakeQuery {
     for (const s of statements(readFileSync(file, 'utf8'))) await this.connection.run(s);
   }
 
-  /** Runs one query and returns its rows (the last statement's, for a multi-statement text). */
-  async query(sql: string): Promise<Row[]> {
+  /**
+   * Runs one query and returns its rows (the last statement's, for a multi-statement text).
+   * `parameters` fill the `?` of that statement in order, as Athena's execution parameters:
+   * literals, a number (`2026`, `80.5`) or a string in single quotes (`'production'`),
+   * bound to a prepared statement (a `?` inside a string or comment is no parameter).
+   * @throws ExecutionParameterError when their number, or a type the text's `-- params:`
+   * header declares, does not fit the query
+   */
+  async query(sql: string, parameters: readonly string[] = []): Promise<Row[]> {
     const list = statements(sql);
     for (const s of list.slice(0, -1)) await this.connection.run(s);
-    const reader = await this.connection.runAndReadAll(list[list.length - 1] ?? sql);
-    return reader.getRowObjectsJson() as unknown as Row[];
+    const prepared = await this.connection.prepare(list[list.length - 1] ?? sql);
+    try {
+      const bound = bindExecutionParameters(sql, prepared.parameterCount, parameters);
+      if (bound.length > 0)
+        prepared.bind(
+          bound.map((b) => b.value),
+          bound.map((b) => b.type),
+        );
+      const reader = await prepared.runAndReadAll();
+      return reader.getRowObjectsJson() as unknown as Row[];
+    } finally {
+      prepared.destroySync();
+    }
   }
 
   /** Closes the session. */

@@ -126,7 +126,7 @@ describe('cold-path infrastructure', () => {
 
   it('has one named query per file in analytics-sql/', () => {
     const files = analyticsFiles();
-    expect(files.length).toBe(14);
+    expect(files.length).toBe(16); // 5 views, 10 queries, 1 workflow
     const named = Object.values(t.findResources('AWS::Athena::NamedQuery')).map(
       (r) => (r as { Properties: { Name: string; QueryString: string } }).Properties,
     );

@@ -2,17 +2,16 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../core/clients/s3.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { lakeColumns } from '../../core/lake/columns.js';
+import { declaredParameters } from '../../core/lake/execution-parameters.js';
 import { analyticsSqlDir, LakeQuery, syncLake } from '../../core/lake/lake-query.js';
-import { LocalDelivery } from '../../core/lake/local-delivery.js';
-import { LakeTransform } from '../../core/lake/transform.js';
 import type { LocalServer } from '../../core/local/kinesis-server.js';
 import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
-import { type LakeFixture, lakeFixture } from '../helpers/lake-fixture.js';
+import { type DeliveryStats } from '../../core/lake/local-delivery.js';
+import { deliverFixture, type LakeFixture, lakeFixture } from '../helpers/lake-fixture.js';
 
 const registry = SchemaRegistry.load();
 const bucket = 'pulse-lake';
@@ -20,7 +19,7 @@ let server: LocalServer;
 let s3: S3Client;
 let lake: LakeQuery;
 let fixture: LakeFixture;
-let stats: Record<string, { rowsWritten: number; dropped: number; failed: number; parquetFiles: number }>;
+let stats: Record<string, DeliveryStats>;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-lake-'));
@@ -28,24 +27,7 @@ beforeAll(async () => {
   s3 = createS3Client({ endpoint: server.endpoint });
   await ensureBucket(s3, bucket);
   fixture = lakeFixture(registry);
-  const duck = await (await DuckDBInstance.create(':memory:')).connect();
-  stats = {};
-  for (const type of ['MetricSample', 'LogEvent'] as const) {
-    const transform = new LakeTransform(registry, type);
-    const delivery = new LocalDelivery({
-      s3,
-      bucket,
-      eventType: type,
-      columns: lakeColumns(registry, type),
-      transform: async (event) => ({ records: transform.transform(event.records) }),
-      duck,
-      bufferBytes: 64 * 1024,
-    });
-    for (let i = 0; i < fixture.records.length; i += 25)
-      await delivery.put(fixture.records.slice(i, i + 25), 'shardId-000000000000');
-    await delivery.flush();
-    stats[type] = delivery.stats;
-  }
+  stats = await deliverFixture(registry, fixture, s3, bucket);
   await syncLake(s3, bucket, join(dir, 'cache'));
   lake = await LakeQuery.open(registry, join(dir, 'cache'));
 }, 120_000);
@@ -120,7 +102,8 @@ describe('local delivery writes a lake DuckDB reads', () => {
     const described = await lake.query('DESCRIBE SELECT * FROM metric_samples');
     const types = Object.fromEntries(described.map((r) => [r.column_name, r.column_type]));
     for (const c of lakeColumns(registry, 'MetricSample')) expect(types[c.name]).toBe(c.duckdbType);
-    expect(types.year).toBe('BIGINT');
+    // Athena's partition projection types them int; DuckDB would read month=02 as VARCHAR
+    expect([types.year, types.month, types.day, types.hour]).toEqual(['INTEGER', 'INTEGER', 'INTEGER', 'INTEGER']);
     const parts = await lake.query('SELECT DISTINCT year, month, day, hour FROM metric_samples ORDER BY ALL');
     const expected = [...new Set(fixture.metrics.map((m) => hourOf(m.occurred_at.getTime())))].sort().map((h) => {
       const d = new Date(h);
@@ -135,99 +118,277 @@ describe('local delivery writes a lake DuckDB reads', () => {
   });
 });
 
-describe('analytics-sql on DuckDB equals a TypeScript oracle', () => {
+describe('analytics-sql/queries on DuckDB, with their parameters, equal a TypeScript oracle', () => {
   const sql = (file: string) => readFileSync(join(analyticsSqlDir(), 'queries', file), 'utf8');
+  const run = (file: string, params: string[]) => lake.query(sql(file), params);
+  /** The fixture spans 2026-11-30 20:00 to 2026-12-02 01:50 UTC: December 1 is a whole day. */
+  const DAY = ['2026', '12', '1'];
+  const MONTH = ['2026', '12'];
+  const inDay = (e: { occurred_at: Date }) => dayOf(e.occurred_at.getTime()) === '2026-12-01';
+  const inMonth = (e: { occurred_at: Date }) => e.occurred_at.toISOString().startsWith('2026-12');
+  const metrics = (metric: string, keep: (e: { occurred_at: Date }) => boolean) =>
+    fixture.metrics.filter((m) => m.metric === metric && keep(m));
+  /** Doubles to 9 decimals on both sides: DuckDB sums in another order than a loop. */
+  const r9 = (v: unknown) => Math.round(Number(v) * 1e9) / 1e9;
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const byHost = (a: { host: string }, b: { host: string }) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
 
-  it('runs every file in analytics-sql/queries', async () => {
+  it('the fixture has events outside the day and the month the queries name (so the filters count)', () => {
+    expect(fixture.metrics.filter(inDay).length).toBe(144 * 3 * 5);
+    expect(fixture.metrics.some((m) => !inDay(m))).toBe(true);
+    expect(fixture.metrics.some((m) => !inMonth(m))).toBe(true);
+  });
+
+  it('runs every file in analytics-sql/queries with the parameters its header declares', async () => {
+    const values: Record<string, string> = { year: '2026', month: '12', day: '1', threshold: '80' };
     const files = readdirSync(join(analyticsSqlDir(), 'queries'));
-    expect(files.length).toBe(8);
-    for (const f of files) expect((await lake.query(sql(f))).length).toBeGreaterThan(0);
+    expect(files.length).toBe(10);
+    for (const f of files) {
+      const params = (declaredParameters(sql(f)) ?? []).map((p) => values[p.name] as string);
+      expect((await lake.query(sql(f), params)).length, f).toBeGreaterThan(0);
+    }
   });
 
-  it('cpu_by_host_day: average, max, min CPU per host on the latest day', async () => {
-    const cpu = fixture.metrics.filter((m) => m.metric === 'cpu_utilization');
-    const latest = cpu
-      .map((m) => dayOf(m.occurred_at.getTime()))
-      .sort()
-      .at(-1);
-    const oracle = [
-      ...groupBy(
-        cpu.filter((m) => dayOf(m.occurred_at.getTime()) === latest),
-        (m) => m.host,
-      ),
-    ].sort();
-    const rows = await lake.query(sql('cpu_by_host_day.sql'));
-    expect(rows.map((r) => r.host)).toEqual(oracle.map(([h]) => h));
-    rows.forEach((r, i) => {
-      const v = (oracle[i]?.[1] ?? []).map((m) => m.value);
-      expect(num(r.avg_cpu)).toBeCloseTo(v.reduce((a, b) => a + b, 0) / v.length, 9);
-      expect([num(r.max_cpu), num(r.min_cpu), num(r.samples)]).toEqual([Math.max(...v), Math.min(...v), v.length]);
-    });
+  it("seed query 1, cpu_by_host_day: a day's CPU per host, highest average first", async () => {
+    // Prepare
+    const expected = [...groupBy(metrics('cpu_utilization', inDay), (m) => m.host)]
+      .map(([host, ms]) => {
+        const v = ms.map((m) => m.value);
+        return { host, avg_cpu: r9(mean(v)), max_cpu: Math.max(...v), min_cpu: Math.min(...v), samples: v.length };
+      })
+      .sort((a, b) => b.avg_cpu - a.avg_cpu || byHost(a, b));
+
+    // Act
+    const rows = await run('cpu_by_host_day.sql', DAY);
+
+    // Assess
+    expect(
+      rows.map((r) => ({
+        host: r.host,
+        avg_cpu: r9(r.avg_cpu),
+        max_cpu: num(r.max_cpu),
+        min_cpu: num(r.min_cpu),
+        samples: num(r.samples),
+      })),
+    ).toEqual(expected);
   });
 
-  it('memory_trend and p95_cpu_per_host_hour: hourly per host', async () => {
-    for (const [file, metric, col] of [
-      ['memory_trend.sql', 'memory_usage', 'avg_memory'],
-      ['p95_cpu_per_host_hour.sql', 'cpu_utilization', 'p95_cpu'],
-    ] as const) {
-      const groups = [
-        ...groupBy(
-          fixture.metrics.filter((m) => m.metric === metric),
-          (m) => `${m.host}|${String(hourOf(m.occurred_at.getTime())).padStart(14, '0')}`,
-        ),
-      ].sort();
-      const rows = await lake.query(sql(file));
-      expect(rows.map((r) => `${r.host}|${r.hour_start}`)).toEqual(
-        groups.map(([k]) => `${k.split('|')[0]}|${ts(Number(k.split('|')[1]))}`),
+  it('seed query 2, memory_latest_samples_month: the latest 100 raw memory samples of a month, newest first', async () => {
+    // Prepare
+    const expected = metrics('memory_usage', inMonth)
+      .sort((a, b) => b.occurred_at.getTime() - a.occurred_at.getTime() || byHost(a, b))
+      .slice(0, 100)
+      .map((m) => ({ host: m.host, occurred_at: ts(m.occurred_at.getTime()), value: m.value }));
+
+    // Act
+    const rows = await run('memory_latest_samples_month.sql', MONTH);
+
+    // Assess
+    expect(metrics('memory_usage', inMonth).length).toBeGreaterThan(100);
+    expect(rows.map((r) => ({ host: r.host, occurred_at: r.occurred_at, value: num(r.value) }))).toEqual(expected);
+  });
+
+  it('seed query 3, disk_above_threshold_month: disk samples above the threshold parameter in a month', async () => {
+    for (const threshold of ['80', '84.5']) {
+      // Prepare
+      const expected = metrics('disk_usage', inMonth)
+        .filter((m) => m.value > Number(threshold))
+        .sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime() || byHost(a, b))
+        .map((m) => ({ host: m.host, occurred_at: ts(m.occurred_at.getTime()), value: m.value }));
+
+      // Act
+      const rows = await run('disk_above_threshold_month.sql', [...MONTH, threshold]);
+
+      // Assess
+      expect(expected.length, threshold).toBeGreaterThan(0);
+      expect(rows.map((r) => ({ host: r.host, occurred_at: r.occurred_at, value: num(r.value) }))).toEqual(expected);
+    }
+  });
+
+  it("seed query 4, network_by_host_day: a day's network in and out per host", async () => {
+    // Prepare
+    const hosts = [...new Set(fixture.metrics.map((m) => m.host))].sort();
+    const of = (host: string, metric: string) =>
+      metrics(metric, inDay)
+        .filter((m) => m.host === host)
+        .map((m) => m.value);
+    const expected = hosts.map((host) => ({
+      host,
+      avg_in_mbps: r9(mean(of(host, 'network_in'))),
+      max_in_mbps: Math.max(...of(host, 'network_in')),
+      avg_out_mbps: r9(mean(of(host, 'network_out'))),
+      max_out_mbps: Math.max(...of(host, 'network_out')),
+    }));
+
+    // Act
+    const rows = await run('network_by_host_day.sql', DAY);
+
+    // Assess
+    expect(
+      rows.map((r) => ({
+        host: r.host,
+        avg_in_mbps: r9(r.avg_in_mbps),
+        max_in_mbps: num(r.max_in_mbps),
+        avg_out_mbps: r9(r.avg_out_mbps),
+        max_out_mbps: num(r.max_out_mbps),
+      })),
+    ).toEqual(expected);
+  });
+
+  it('metric_count_by_environment_month: samples and hosts per metric and environment in a month', async () => {
+    // Prepare
+    const expected = [...groupBy(fixture.metrics.filter(inMonth), (m) => `${m.metric}|${m.environment}`)]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, ms]) => ({
+        metric: key.split('|')[0],
+        environment: key.split('|')[1],
+        samples: ms.length,
+        hosts: new Set(ms.map((m) => m.host)).size,
+      }));
+
+    // Act
+    const rows = await run('metric_count_by_environment_month.sql', MONTH);
+
+    // Assess
+    expect(new Set(expected.map((e) => e.environment))).toEqual(new Set(['production', 'staging']));
+    expect(
+      rows.map((r) => ({ metric: r.metric, environment: r.environment, samples: num(r.samples), hosts: num(r.hosts) })),
+    ).toEqual(expected);
+  });
+
+  it("peak_hours_day: per metric, the day's 3 hours with the highest fleet average", async () => {
+    // Prepare
+    const expected = [...groupBy(fixture.metrics.filter(inDay), (m) => m.metric)]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .flatMap(([metric, ms]) =>
+        [...groupBy(ms, (m) => String(m.occurred_at.getUTCHours()))]
+          .map(([hour, hs]) => ({
+            metric,
+            hour: Number(hour),
+            avg_value: r9(mean(hs.map((m) => m.value))),
+            samples: hs.length,
+          }))
+          .sort((a, b) => b.avg_value - a.avg_value || a.hour - b.hour)
+          .slice(0, 3)
+          .map((h, i) => ({ ...h, hour_rank: i + 1 })),
       );
-      rows.forEach((r, i) => {
-        const v = (groups[i]?.[1] ?? []).map((m) => m.value);
-        const expected = col === 'p95_cpu' ? quantileCont(v, 0.95) : v.reduce((a, b) => a + b, 0) / v.length;
-        expect(num(r[col])).toBeCloseTo(expected, 9);
+
+    // Act
+    const rows = await run('peak_hours_day.sql', DAY);
+
+    // Assess
+    expect(
+      rows.map((r) => ({
+        metric: r.metric,
+        hour: num(r.hour),
+        avg_value: r9(r.avg_value),
+        samples: num(r.samples),
+        hour_rank: num(r.hour_rank),
+      })),
+    ).toEqual(expected);
+  });
+
+  it("p95_cpu_per_host_hour: a day's p95 CPU per host per hour", async () => {
+    // Prepare
+    const expected = [
+      ...groupBy(metrics('cpu_utilization', inDay), (m) => `${m.host}|${hourOf(m.occurred_at.getTime())}`),
+    ]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, ms]) => ({
+        host: key.split('|')[0],
+        hour_start: ts(Number(key.split('|')[1])),
+        p95_cpu: r9(
+          quantileCont(
+            ms.map((m) => m.value),
+            0.95,
+          ),
+        ),
+        samples: ms.length,
+      }));
+
+    // Act
+    const rows = await run('p95_cpu_per_host_hour.sql', DAY);
+
+    // Assess
+    expect(rows.length).toBe(3 * 24);
+    expect(
+      rows.map((r) => ({ host: r.host, hour_start: r.hour_start, p95_cpu: r9(r.p95_cpu), samples: num(r.samples) })),
+    ).toEqual(expected);
+  });
+
+  it("error_rate_by_service: a day's share of ERROR and FATAL log events per service", async () => {
+    // Prepare
+    const expected = [...groupBy(fixture.logs.filter(inDay), (l) => l.service)]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([service, ls]) => {
+        const errors = ls.filter((l) => l.level === 'ERROR' || l.level === 'FATAL').length;
+        return { service, events: ls.length, errors, error_rate: r9(errors / ls.length) };
       });
-    }
+
+    // Act
+    const rows = await run('error_rate_by_service.sql', DAY);
+
+    // Assess
+    expect(
+      rows.map((r) => ({
+        service: r.service,
+        events: num(r.events),
+        errors: num(r.errors),
+        error_rate: r9(r.error_rate),
+      })),
+    ).toEqual(expected);
   });
 
-  it('disk_above_80 and network_totals_by_host', async () => {
-    const disk = fixture.metrics
-      .filter((m) => m.metric === 'disk_usage' && m.value > 80)
-      .sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime() || a.host.localeCompare(b.host));
-    const rows = await lake.query(sql('disk_above_80.sql'));
-    expect(rows.map((r) => [r.host, r.occurred_at, num(r.disk_usage)])).toEqual(
-      disk.map((m) => [m.host, ts(m.occurred_at.getTime()), m.value]),
+  it('events_per_day_per_type: events per event-time day and type in a month', async () => {
+    // Prepare
+    const events = [
+      ...fixture.metrics.filter(inMonth).map((e) => ({ type: 'MetricSample', date: dayOf(e.occurred_at.getTime()) })),
+      ...fixture.logs.filter(inMonth).map((e) => ({ type: 'LogEvent', date: dayOf(e.occurred_at.getTime()) })),
+    ];
+    const expected = [...groupBy(events, (e) => `${e.date}|${e.type}`)]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, es]) => ({ event_type: key.split('|')[1], event_date: key.split('|')[0], events: es.length }));
+
+    // Act
+    const rows = await run('events_per_day_per_type.sql', MONTH);
+
+    // Assess
+    expect(rows.map((r) => ({ event_type: r.event_type, event_date: r.event_date, events: num(r.events) }))).toEqual(
+      expected,
     );
-    const net = await lake.query(sql('network_totals_by_host.sql'));
-    for (const r of net) {
-      const sum = (metric: string) =>
-        fixture.metrics.filter((m) => m.host === r.host && m.metric === metric).reduce((a, m) => a + m.value, 0);
-      expect(num(r.network_in_total)).toBeCloseTo(sum('network_in'), 6);
-      expect(num(r.network_out_total)).toBeCloseTo(sum('network_out'), 6);
-    }
-    expect(net.map((r) => r.host)).toEqual(['server-001', 'server-002', 'server-003']);
   });
 
-  it('error_rate_by_service, events_per_day_per_type and data_freshness', async () => {
-    const rates = await lake.query(sql('error_rate_by_service.sql'));
-    for (const r of rates) {
-      const mine = fixture.logs.filter((l) => l.service === r.service);
-      const errors = mine.filter((l) => l.level === 'ERROR' || l.level === 'FATAL').length;
-      expect([num(r.events), num(r.errors)]).toEqual([mine.length, errors]);
-      expect(num(r.error_rate)).toBeCloseTo(errors / mine.length, 12);
-    }
-    const perDay = await lake.query(sql('events_per_day_per_type.sql'));
-    for (const r of perDay) {
-      const list = r.event_type === 'MetricSample' ? fixture.metrics : fixture.logs;
-      expect(num(r.events)).toBe(list.filter((e) => dayOf(e.occurred_at.getTime()) === r.day).length);
-    }
-    expect(perDay.reduce((n, r) => n + num(r.events), 0)).toBe(fixture.metrics.length + fixture.logs.length);
-    const fresh = await lake.query(sql('data_freshness.sql'));
-    for (const r of fresh) {
-      const list: { occurred_at: Date; arrivedAt: number }[] =
-        r.event_type === 'MetricSample' ? fixture.metrics : fixture.logs;
-      const lags = list.map((e) => e.arrivedAt - e.occurred_at.getTime());
-      expect(num(r.events)).toBe(list.length);
-      expect(num(r.avg_lag_ms)).toBeCloseTo(lags.reduce((a, b) => a + b, 0) / lags.length, 6);
-      expect(num(r.max_lag_ms)).toBe(Math.max(...lags));
-    }
+  it("data_freshness: a day's lag from event to stream and latest arrival per type", async () => {
+    // Prepare
+    const expected = (
+      [
+        ['LogEvent', fixture.logs],
+        ['MetricSample', fixture.metrics],
+      ] as const
+    ).map(([event_type, list]) => {
+      const day = (list as { occurred_at: Date; arrivedAt: number }[]).filter(inDay);
+      const lags = day.map((e) => e.arrivedAt - e.occurred_at.getTime());
+      return {
+        event_type,
+        events: day.length,
+        avg_lag_ms: r9(mean(lags)),
+        max_lag_ms: Math.max(...lags),
+        latest_arrival: ts(Math.max(...day.map((e) => e.arrivedAt))),
+      };
+    });
+
+    // Act
+    const rows = await run('data_freshness.sql', DAY);
+
+    // Assess
+    expect(
+      rows.map((r) => ({
+        event_type: r.event_type,
+        events: num(r.events),
+        avg_lag_ms: r9(r.avg_lag_ms),
+        max_lag_ms: num(r.max_lag_ms),
+        latest_arrival: r.latest_arrival,
+      })),
+    ).toEqual(expected);
   });
 });
