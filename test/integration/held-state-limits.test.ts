@@ -68,5 +68,5 @@ describe('held window state at its limits', () => {
     );
     expect(stats.windowsTerminatedEarly).toBe(0);
     expect(stats.discardedRecords).toBe(0);
-  }, 300_000);
+  }, 900_000);
 });
