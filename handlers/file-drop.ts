@@ -1,13 +1,17 @@
-/** S3 file-drop Lambda: a CSV / JSON-lines file under incoming/ → events on the stream, once per object version. */
+/**
+ * S3 file-drop Lambda: SQS messages of the drop bucket's notifications → each CSV /
+ * JSON-lines file under incoming/ → events on the stream, once per object version.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClient } from '../core/clients/dynamodb.js';
 import { createKinesisClient } from '../core/clients/kinesis.js';
 import { createS3Client } from '../core/clients/s3.js';
-import { requireEnv } from '../core/config/env.js';
+import { requireEnv, requireIntEnv } from '../core/config/env.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
 import { PULSE_NAMESPACE } from './lib/emf.js';
-import { fileDropHandler, SOURCE_SERVICES } from './lib/sources.js';
+import { fileDropHandler } from './lib/file-drop.js';
+import { SOURCE_SERVICES } from './lib/sources.js';
 
 export const handler = fileDropHandler({
   s3: createS3Client(),
@@ -17,6 +21,8 @@ export const handler = fileDropHandler({
     registry: SchemaRegistry.load(),
   },
   store: { ddb: createDynamoClient(), tableName: requireEnv(process.env, 'PULSE_IDEMPOTENCY_TABLE') },
+  // The queue's redrive maxReceiveCount (infra/constructs/sources.ts sets both).
+  maxReceiveCount: requireIntEnv(process.env, 'PULSE_DROP_MAX_RECEIVES', 1, 1_000),
   logger: new Logger({ serviceName: SOURCE_SERVICES.fileDrop }),
   metrics: new Metrics({ namespace: PULSE_NAMESPACE, serviceName: SOURCE_SERVICES.fileDrop }),
 });

@@ -63,6 +63,8 @@ export interface PulseConfig {
     quarantineAlarmPerFiveMinutes: number;
     /** More late events than this in 5 minutes alarms. */
     lateAlarmPerFiveMinutes: number;
+    /** More rows of dropped files rejected than this in an hour alarms. */
+    rejectedRowsAlarmPerHour: number;
     /**
      * Fleet views at a fixed cost: distributions of the standard metrics across hosts
      * (5 custom metrics), one log line per host and minute, their widgets and the fleet CPU alarm.
@@ -137,6 +139,8 @@ export interface PulseSettings {
   quarantineAlarmPerFiveMinutes?: number | string;
   /** Late events per 5 minutes above which an alarm fires (0–1000000). */
   lateAlarmPerFiveMinutes?: number | string;
+  /** Rows of dropped files rejected per hour above which an alarm fires (0–100000000). */
+  rejectedRowsAlarmPerHour?: number | string;
   /** Fleet distributions, per-host log lines, their widgets and the fleet CPU alarm: `true` (default) or `false`. */
   fleetMetrics?: boolean | string;
   /** Hosts with per-host custom metrics: names, comma-separated or a list (default none; at most 50). */
@@ -177,6 +181,7 @@ export const SETTING_KEYS = [
   'lakeSizeAlarmGb',
   'quarantineAlarmPerFiveMinutes',
   'lateAlarmPerFiveMinutes',
+  'rejectedRowsAlarmPerHour',
   'fleetMetrics',
   'fleetMetricHosts',
   'hotPathFanOut',
@@ -317,6 +322,7 @@ function observabilityConfig(
       1_000_000,
     ),
     lateAlarmPerFiveMinutes: setting('lateAlarmPerFiveMinutes', d.lateAlarmPerFiveMinutes, 0, 1_000_000),
+    rejectedRowsAlarmPerHour: setting('rejectedRowsAlarmPerHour', d.rejectedRowsAlarmPerHour, 0, 100_000_000),
     fleetMetrics,
     fleetMetricHosts: listedHosts('fleetMetricHosts', get('fleetMetricHosts') ?? d.fleetMetricHosts, fleetMetrics),
   };

@@ -1,8 +1,10 @@
 import { type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { COLLECTOR_DEFAULTS } from '../core/sources/collector.js';
+import { FILE_DROP_QUEUE } from '../core/sources/file-drop.js';
 import { INGEST_THROTTLE } from '../core/sources/ingest.js';
 import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '../core/projections/held-state.js';
 /**
@@ -84,11 +86,11 @@ export const SOURCE_RESOURCES = {
   /** Files can be large: the function streams them, up to Lambda's 15-minute limit. */
   fileDrop: { memoryMb: 1_024, timeoutSeconds: 900 },
   /**
-   * Asynchronous invocations (schedule ticks, S3 notifications) retried after a function
-   * error; idempotency makes a repeat harmless.
+   * Asynchronous invocations (schedule ticks) retried after a function error; idempotency
+   * makes a repeat harmless.
    */
   asyncRetryAttempts: 2,
-  /** A tick or notification older than this is dropped instead of retried: 1 hour. */
+  /** A tick older than this is dropped instead of retried: 1 hour. */
   maxEventAgeSeconds: 3_600,
   /** Days files stay under processed/ and failed/ of the drop bucket. */
   dropRetentionDays: 30,
@@ -117,13 +119,37 @@ export const ACCESS_LOGS = {
 } as const;
 
 /**
- * The dead-letter queue of the pipeline's asynchronous invocations (collector ticks,
- * file-drop notifications) and of its EventBridge rule targets.
+ * The dead-letter queue of the pipeline's asynchronous invocations (collector ticks) and
+ * of its EventBridge rule targets.
  */
 export const DEAD_LETTERS = {
   /** Days a failure record is kept: SQS's maximum, so a long weekend loses nothing. */
   retentionDays: 14,
 } as const;
+
+/**
+ * The file drop's queue and its event source in AWS (the receive count, the visibility
+ * timeout's ratio to the function's timeout and the batch size are in core:
+ * FILE_DROP_QUEUE, shared with local mode).
+ */
+export const FILE_DROP_QUEUE_DEFAULTS = {
+  /** Messages per invocation (FILE_DROP_QUEUE.batchSize, as local mode). */
+  batchSize: FILE_DROP_QUEUE.batchSize,
+  /** Seconds Lambda waits to fill a batch: none, a dropped file starts at once. */
+  maxBatchingWindowSeconds: 0,
+  /** Concurrent invocations at most: a drop of thousands of files cannot flood the stream. */
+  maxConcurrency: 10,
+  /** Days a notification waits in the queue: SQS's default, far beyond three receives' visibility timeouts. */
+  retentionDays: 4,
+  /** Days a dead-lettered notification is kept: SQS's maximum (counted from when S3 sent it). */
+  deadLetterRetentionDays: 14,
+} as const;
+
+/** What every Pulse queue shares: encrypted (SSE-SQS, which S3 notifications can use), TLS-only. */
+export const SECURE_QUEUE = {
+  encryption: sqs.QueueEncryption.SQS_MANAGED,
+  enforceSSL: true,
+} as const satisfies sqs.QueueProps;
 
 /**
  * What every Pulse bucket shares: encrypted, TLS-only, no public access, versioned, kept
@@ -179,6 +205,12 @@ export const NAG_REASONS = {
     'Serverless-LambdaDLQ: invoked synchronously by API Gateway: the caller receives the error and retries with its Idempotency-Key; a DLQ applies only to asynchronous invocations',
   dlqAsync:
     "Serverless-LambdaDLQ: asynchronous failures go to the function's on-failure destination (the pipeline's dead-letter queue), which supersedes a DLQ and also records the error",
+  dlqSqs:
+    "Serverless-LambdaDLQ: invoked synchronously by its SQS event source mapping; the queue's redrive policy moves a message that fails 3 receives to the file drop's dead-letter queue (and the handler moves its file to failed/); a DLQ applies only to asynchronous invocations",
+  sqsMappingDestination:
+    "Serverless-LambdaEventSourceMappingDestination: Lambda supports no on-failure destination for an SQS event source mapping; the queue's redrive policy moves a message that fails 3 receives to the file drop's dead-letter queue, which is that destination",
+  fileDropDeadLetterQueueRedrive:
+    "Serverless-SQSRedrivePolicy: this queue is the file drop queue's dead-letter queue; its messages' files are already under failed/ with the reason, and an operator redrives a message to the source queue (SQS's redrive to source) after fixing the cause, so no queue behind it is needed",
   terminalDeadLetterQueue:
     'AwsSolutions-SQS3: this queue is the dead-letter queue (of asynchronous Lambda invocations and EventBridge targets, which cdk-nag does not count as DLQ users); a queue behind it would only hold the same messages',
   terminalDeadLetterQueueRedrive:

@@ -36,6 +36,11 @@ export class PulseStack extends Stack {
       description: 'POST events here, SigV4-signed (execute-api:Invoke)',
     });
     new CfnOutput(this, 'DropBucketName', { value: pipeline.sources.dropBucket.bucketName });
+    new CfnOutput(this, 'FileDropQueueUrl', { value: pipeline.sources.fileDropQueue.queueUrl });
+    new CfnOutput(this, 'FileDropDeadLettersUrl', {
+      value: pipeline.sources.fileDropDeadLetters.queueUrl,
+      description: 'Notifications of dropped files that failed every receive (the files are under failed/)',
+    });
     new CfnOutput(this, 'IdempotencyTableName', { value: pipeline.sources.idempotencyTable.tableName });
     new CfnOutput(this, 'DashboardName', { value: pipeline.observability.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', {

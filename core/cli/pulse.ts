@@ -223,6 +223,11 @@ async function start(args: string[]): Promise<number> {
         `p95 ${summary.p95_latency_ms} ms to visible (flush every ${summary.flush_interval_s} s); caught up ${summary.catch_up_s} s after producing stopped; query it: npx pulse query "SELECT …"`,
     );
     log(`SLOs: ${describeSlos(summary.slo)}`);
+    if (summary.file_drop_dead_letters > 0) {
+      log(
+        `file drop: ${summary.file_drop_dead_letters} notification(s) went to the dead-letter queue: their files are under failed/ in s3://pulse-local-drop with the reason; copy them to incoming/ again once fixed`,
+      );
+    }
     console.log(JSON.stringify(summary));
     // Conservation over everything the stream holds (every run on this data dir).
     const conserved =

@@ -62,8 +62,11 @@ export const ASSUMPTIONS = Object.freeze({
   /** Collector: one tick waited for, ms, and its log and EMF bytes. */
   collectorTickMs: 300,
   collectorLogBytesPerTick: 1_200,
-  /** Custom metrics of the other functions (events produced by collector, ingest and file drop; the transforms; ingest availability and latency): an estimate, their EMF is being reworked. */
-  sourceCustomMetrics: 10,
+  /** Custom metrics of the other functions (events produced by collector, ingest and file drop; the file drop's files and rows; the transforms; ingest availability and latency): an estimate, their EMF is being reworked. */
+  sourceCustomMetrics: 14,
+  /** Lambda's SQS event source: long-polling connections to an idle queue, and the seconds one receive waits. */
+  sqsIdlePollers: 5,
+  sqsLongPollSeconds: 20,
   /** Fleet metrics: 5 per host. */
   fleetMetricsPerHost: 5,
   /** Step Functions logs (level ALL, no execution data): bytes per state transition. */

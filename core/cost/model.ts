@@ -431,10 +431,14 @@ function pulseLines(
     `${stage.customerManagedKeys} customer-managed keys (stream, alarm topic) × ${usd(p.kms.key_month)} + ${fmt(kmsRequests)} requests × ${usd(p.kms.requests_per_10000)}/10,000 (assumed: Kinesis reuses a data key about 5 minutes per shard and principal, ${A.kmsPrincipals} principals: producers and 3 readers; the buckets use SSE-S3 and the tables AWS-owned keys: no requests)`,
     kmsKeys,
   );
+  // Lambda long-polls the file-drop queue whether files arrive or not; files add a few requests each.
+  const sqsPolls = A.sqsIdlePollers * (3_600 / A.sqsLongPollSeconds) * A.hoursPerMonth;
+  const sqsMonthly = (sqsPolls / 1e6) * p.sqs.requests_per_million;
   const sqs = line(
-    'SQS dead letters',
-    0,
-    'one dead-letter queue: a message only when a collector tick or file-drop notification fails every attempt, nothing polls it (its alarm reads a free SQS metric): near-zero requests',
+    'SQS (file-drop queue, dead letters)',
+    sqsMonthly,
+    `the file-drop queue: Lambda long-polls it with about ${A.sqsIdlePollers} pollers, one ${A.sqsLongPollSeconds}-second receive each = ${fmt(sqsPolls)} requests × ${usd(p.sqs.requests_per_million)}/M, idle or not (a dropped file adds a send, a receive and a delete); the dead-letter queues hold a message only when a tick or a file fails every attempt, nothing polls them (their alarms read free SQS metrics)`,
+    sqsMonthly,
   );
   const tracedPerS = hotInvocationsPerS + transformInvocationsPerS + requestsPerS + 1 / stage.collectorIntervalSeconds;
   const tracesPerS = stage.tracing

@@ -44,6 +44,8 @@ export const STAGE_ALARMS: readonly StageAlarm[] = Object.freeze([
   { name: 'fleet-cpu', metrics: 1 },
   { name: 'lake-size', metrics: 5 },
   { name: 'dead-letters', metrics: 1 },
+  { name: 'file-drop-dead-letters', metrics: 1 },
+  { name: 'file-drop-rows-rejected', metrics: 1 },
   { name: 'gold-workflow-failed', metrics: 1 },
   { name: 'ingest-availability', metrics: 2 },
   { name: 'ingest-latency', metrics: 1 },

@@ -101,6 +101,11 @@ export interface PipelineSummary {
   produced: number;
   /** `produced` by source. */
   sources: SourceCounts & { fleet: number };
+  /**
+   * Notifications of dropped files that went to the dead-letter queue after their last
+   * receive (each file is under failed/ with the reason).
+   */
+  file_drop_dead_letters: number;
   /** Events the stream holds, from every run on this data dir (poison records included). */
   stream_events: number;
   /** Stream records that do not decode (they cannot reach the lake; the hot path quarantines them). */
@@ -710,6 +715,7 @@ export class LocalPipeline {
     return {
       produced,
       sources,
+      file_drop_dead_letters: this.sources?.dropDeadLetters() ?? 0,
       stream_events: streamEvents,
       undecodable,
       windowed: totals.events,

@@ -3,8 +3,9 @@
  * - the scheduled collector, invoked on a local schedule with EventBridge's event shape;
  * - the HTTP ingest API, served on 127.0.0.1 with a token-bucket throttle (API Gateway's
  *   stage throttling in AWS) that answers 429;
- * - the S3 file drop, fed by the local S3's own object-created notifications for the
- *   drop bucket (s3rver emits them in S3's format);
+ * - the S3 file drop: the local S3's own object-created notifications for the drop bucket
+ *   (s3rver emits them in S3's format) go to an in-process queue with SQS's semantics
+ *   (./queue.ts), which invokes the file-drop handler with SQS events, as in AWS;
  * - the host agent, reading this machine.
  * Powertools Idempotency keeps its records in the local DynamoDB.
  */
@@ -14,13 +15,17 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Event } from 'aws-lambda';
-import { collectorHandler, fileDropHandler, ingestHandler } from '../../handlers/lib/sources.js';
+import { fileDropHandler } from '../../handlers/lib/file-drop.js';
+import { collectorHandler, ingestHandler } from '../../handlers/lib/sources.js';
 import type { SchemaRegistry } from '../contract/registry.js';
 import { collectorConfig } from '../sources/collector.js';
 import type { StreamTarget } from '../sources/emit.js';
+import { DROP_PREFIXES, FILE_DROP_QUEUE, type FileResult } from '../sources/file-drop.js';
+import { LOCAL_TIMEOUT_MS, localClock } from '../sources/idempotency.js';
 import { HostAgent } from '../sources/host-agent.js';
 import { INGEST_DEFAULTS, INGEST_THROTTLE, tooLarge } from '../sources/ingest.js';
 import { type LocalServer, listenLocal } from './kinesis-server.js';
+import { LocalQueue, type QueueMessage, QueueEventSource } from './queue.js';
 
 /** Settings of the local sources. */
 export interface LocalSourcesOptions {
@@ -40,7 +45,33 @@ export interface LocalSourcesOptions {
   agentEveryMs: number;
   /** Ingest throttle (default {@link INGEST_THROTTLE}, API Gateway's stage setting in AWS). */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** The file drop's queue (default {@link LOCAL_FILE_DROP_QUEUE}). */
+  fileDropQueue?: Partial<Record<keyof typeof LOCAL_FILE_DROP_QUEUE, number>>;
   log?: (line: string) => void;
+}
+
+/**
+ * The local file-drop queue: AWS's settings (FILE_DROP_QUEUE) on local mode's function
+ * timeout ({@link LOCAL_TIMEOUT_MS}): a failed file comes back after 6 minutes.
+ */
+export const LOCAL_FILE_DROP_QUEUE = {
+  /** The handler's time per invocation, ms (as a Lambda timeout). */
+  timeoutMs: LOCAL_TIMEOUT_MS,
+  visibilityTimeoutMs: FILE_DROP_QUEUE.visibilityPerTimeout * LOCAL_TIMEOUT_MS,
+  maxReceiveCount: FILE_DROP_QUEUE.maxReceiveCount,
+  batchSize: FILE_DROP_QUEUE.batchSize,
+  /** How often the empty queue is looked at (a notification also wakes it). */
+  pollIntervalMs: 200,
+} as const;
+
+/** The key of the first object a notification message names (for the log). */
+function keyOf(message: QueueMessage): string {
+  try {
+    const key = (JSON.parse(message.body) as S3Event).Records[0]?.s3.object.key ?? '?';
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return '?';
+  }
 }
 
 /** Events each source put on the stream in this run. */
@@ -109,7 +140,9 @@ export class LocalSources {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly collect: ReturnType<typeof collectorHandler>;
   private readonly ingest: ReturnType<typeof ingestHandler>;
-  private readonly dropFile: ReturnType<typeof fileDropHandler>;
+  /** The drop bucket's notifications, between the local S3 and the file-drop handler. */
+  readonly dropQueue: LocalQueue;
+  private readonly dropSource: QueueEventSource;
   private stopped = false;
   private readonly requests = new RequestLog();
 
@@ -135,7 +168,44 @@ export class LocalSources {
       logger: logger('collector'),
     });
     this.ingest = ingestHandler({ target, store, logger: logger('ingest-api') });
-    this.dropFile = fileDropHandler({ s3: o.s3, target, store, logger: logger('file-drop') });
+    const q = { ...LOCAL_FILE_DROP_QUEUE, ...o.fileDropQueue };
+    const dropFile = fileDropHandler({
+      s3: o.s3,
+      target,
+      store,
+      logger: logger('file-drop'),
+      maxReceiveCount: q.maxReceiveCount,
+      onFile: (r) => this.onFile(r, q.maxReceiveCount),
+    });
+    this.dropQueue = new LocalQueue({
+      visibilityTimeoutMs: q.visibilityTimeoutMs,
+      maxReceiveCount: q.maxReceiveCount,
+      onDeadLetter: (m) =>
+        this.o.log?.(
+          `file drop: the notification of ${keyOf(m)} went to the dead-letter queue after ${m.receiveCount} receives (the file is under failed/ with the reason)`,
+        ),
+    });
+    this.dropSource = new QueueEventSource({
+      queue: this.dropQueue,
+      fn: (event) => this.track(dropFile(event, localClock(q.timeoutMs))),
+      batchSize: q.batchSize,
+      pollIntervalMs: q.pollIntervalMs,
+      onError: (error) => {
+        // Powertools' error when every message failed carries each message's own.
+        const each = (error as { recordErrors?: Error[] }).recordErrors?.map((e) => e.message) ?? [error.message];
+        this.o.log?.(`file drop failed (retried after the visibility timeout): ${each.join('; ')}`);
+      },
+    });
+  }
+
+  private onFile(r: FileResult, maxReceiveCount: number): void {
+    if (r.outcome === 'failed' && typeof r.receives === 'number') {
+      this.o.log?.(
+        `file drop: ${r.key} failed ${r.receives} of ${maxReceiveCount} receives → failed/ with the reason; its notification goes to the dead-letter queue`,
+      );
+    } else if (r.outcome === 'processed' || r.outcome === 'failed') {
+      this.o.log?.(`file drop: ${r.key} → ${r.outcome} (${r.produced} events, ${r.rejected} rejected)`);
+    }
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -163,22 +233,34 @@ export class LocalSources {
     }
   }
 
-  /** Hands an S3 notification (from the local S3) to the file-drop handler. */
+  /**
+   * Queues an S3 notification (from the local S3) for the file-drop handler, as S3 sends it
+   * to SQS: only objects created under incoming/, the bucket notification's filter in AWS
+   * (the local S3 notifies every object, the handler's own moves included).
+   */
   onS3Event(event: S3Event): void {
     if (this.stopped) return;
-    void this.track(this.dropFile(event))
-      .then((results) => {
-        for (const r of results) {
-          if (r.outcome === 'processed' || r.outcome === 'failed') {
-            this.o.log?.(`file drop: ${r.key} → ${r.outcome} (${r.produced} events, ${r.rejected} rejected)`);
-          }
-        }
-      })
-      .catch((error: Error) => this.o.log?.(`file drop failed: ${error.message}`));
+    const r = event.Records[0];
+    if (!r?.eventName.startsWith('ObjectCreated:') || !r.s3.object.key.startsWith(DROP_PREFIXES.incoming)) return;
+    this.dropQueue.send(JSON.stringify(event));
+    this.dropSource.poke();
   }
 
-  /** Starts the ingest API and connects the host agent; {@link startClocks} starts the schedule and readings. */
+  /**
+   * Notifications of the drop bucket that went to the dead-letter queue in this run, or
+   * failed their last receive and would at the next (their files are under failed/).
+   */
+  dropDeadLetters(): number {
+    const max = this.dropQueue.maxReceiveCount;
+    return this.dropQueue.deadLetters().length + this.dropQueue.pending().filter((m) => m.receiveCount >= max).length;
+  }
+
+  /**
+   * Starts the file drop's queue, the ingest API and connects the host agent; {@link startClocks}
+   * starts the schedule and readings.
+   */
   async start(): Promise<void> {
+    this.dropSource.start();
     if (this.o.ingestPort !== undefined) {
       const throttle = this.o.throttle ?? INGEST_THROTTLE;
       const bucket = new TokenBucket(throttle.rateLimit, throttle.burstLimit);
@@ -281,9 +363,29 @@ export class LocalSources {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.server?.stop();
+    // Files dropped before the stop are ingested; a failed one waits out its visibility timeout.
+    await this.dropSource.stop();
+    await this.dropSource.drain();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.reportQueued();
     if (this.agent) this.counts.agent = (await this.agent.stop()).produced;
     return { ...this.counts };
+  }
+
+  /**
+   * Says what the in-memory queue still holds when it stops (the queue is not kept; the
+   * files are): a notification past its last receive is a dead letter (SQS would move it at
+   * its next receive), one with receives left leaves its file in incoming/.
+   */
+  private reportQueued(): void {
+    const max = this.dropQueue.maxReceiveCount;
+    for (const m of this.dropQueue.pending()) {
+      this.o.log?.(
+        m.receiveCount >= max
+          ? `file drop: the notification of ${keyOf(m)} failed its last receive: dead-lettered (the file is under failed/ with the reason)`
+          : `file drop: ${keyOf(m)} failed ${m.receiveCount} of ${max} receives and was waiting for a retry: it stays in incoming/; copy it there again after a restart`,
+      );
+    }
   }
 
   /**
@@ -295,6 +397,7 @@ export class LocalSources {
     if (this.timer) clearTimeout(this.timer);
     this.agent?.abandon();
     await this.server?.stop();
+    await this.dropSource.stop();
   }
 
   /** The ingest API's requests so far: how many, how many answered 5xx, p95 time to answer (ms). */

@@ -36,6 +36,25 @@ import { type InputError, validateInput } from './input.js';
 /** Prefixes of the drop bucket. */
 export const DROP_PREFIXES = { incoming: 'incoming/', processed: 'processed/', failed: 'failed/' } as const;
 
+/**
+ * The queue between the drop bucket's notifications and the file-drop function, the same
+ * in AWS (infra/constructs/sources.ts) and locally (core/local/queue.ts).
+ */
+export const FILE_DROP_QUEUE = {
+  /**
+   * Receives of a notification before it goes to the dead-letter queue; at the last one the
+   * handler moves a file that still fails to `failed/` with the reason.
+   */
+  maxReceiveCount: 3,
+  /** Visibility timeout per second of the function's timeout: AWS recommends at least 6 for an SQS event source. */
+  visibilityPerTimeout: 6,
+  /**
+   * Messages per invocation, processed in parallel: each file is streamed (memory holds a
+   * record per file, not the file), so five fit the function's 1,024 MB.
+   */
+  batchSize: 5,
+} as const;
+
 /** One dropped object, as an S3 notification names it. */
 export interface DroppedObject {
   bucket: string;
@@ -287,8 +306,7 @@ export async function ingestFile(
   };
   const failWhole = async (reason: string): Promise<FileResult> => {
     body.destroy();
-    await writeErrors(s3, object, [{ index: 0, field: 'file', reason, row: '' }], 0);
-    await move(s3, object, `${DROP_PREFIXES.failed}${rest(object.key)}`);
+    await failFile(s3, object, reason);
     return { ...result, outcome: 'failed', rejected: 1 };
   };
   if (objectBytes > limits.maxObjectBytes) {
@@ -346,6 +364,17 @@ export async function ingestFile(
   else await s3.send(new DeleteObjectCommand({ Bucket: object.bucket, Key: errorsKey(object) }));
   await move(s3, object, `${DROP_PREFIXES.processed}${rest(object.key)}`);
   return { ...result, outcome: 'processed', produced, rejected };
+}
+
+/**
+ * Moves a dropped file to `failed/` whole, beside an errors file giving `reason` (one line,
+ * field `file`): nothing is lost, the file is kept as it was. Used for a file that cannot be
+ * read (type, size), and by the handler for a file that failed every receive of its
+ * notification.
+ */
+export async function failFile(s3: S3Client, object: DroppedObject, reason: string): Promise<void> {
+  await writeErrors(s3, object, [{ index: 0, field: 'file', reason, row: '' }], 0);
+  await move(s3, object, `${DROP_PREFIXES.failed}${rest(object.key)}`);
 }
 
 /** Suffix of the errors file written beside `failed/<name>`. */

@@ -1,16 +1,15 @@
 /**
  * Adapters from Lambda event shapes (EventBridge schedule, API Gateway REST
- * proxy, S3 notification) to the sources in `core/sources/`. The handler modules
- * wire them from the environment; local mode and tests wire them with their own
- * clients and call them with events of the same shapes.
+ * proxy) to the sources in `core/sources/`; the file drop's (SQS messages of S3
+ * notifications) is in ./file-drop.ts. The handler modules wire them from the
+ * environment; local mode and tests wire them with their own clients and call them
+ * with events of the same shapes.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
 import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
-import { DROP_PREFIXES, type FileResult, ingestFile } from '../../core/sources/file-drop.js';
 import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
 import { functionDimension, MinuteCounts, SLO_EMF } from './emf.js';
@@ -34,7 +33,7 @@ export interface SourceMetricsDeps {
  * publishes the counts when an invocation ends, failed ones included: what Kinesis
  * accepted is on the stream all the same.
  */
-function countProduced(
+export function countProduced(
   target: StreamTarget,
   deps: SourceMetricsDeps,
 ): { target: StreamTarget; publishing: <T>(work: () => Promise<T>) => Promise<T> } {
@@ -136,59 +135,4 @@ export function ingestHandler(
       body: JSON.stringify(out.body),
     };
   };
-}
-
-/** What the file drop needs. */
-export interface FileDropDeps extends SourceMetricsDeps {
-  s3: S3Client;
-  target: StreamTarget;
-  store: IdempotencyStore;
-  logger: Logger;
-}
-
-/** S3 notification keys are URL-encoded with '+' for spaces. */
-const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
-
-/**
- * Builds the file-drop handler: each notified object once per version (or ETag
- * when the bucket is not versioned).
- */
-export function fileDropHandler(
-  deps: FileDropDeps,
-): (event: S3Event, context?: RemainingTime) => Promise<FileResult[]> {
-  const { target, publishing } = countProduced(deps.target, deps);
-  const once = idempotent(
-    deps.store,
-    { keyPrefix: 'file-drop', keyPath: 'id' },
-    async (o: { id: string; bucket: string; key: string; versionId?: string; eTag?: string }, time) =>
-      ingestFile(deps.s3, target, o, deadlineOf(time)),
-  );
-  return async (event, context) => publishing(() => dropFiles(event, context));
-  async function dropFiles(event: S3Event, context: RemainingTime | undefined): Promise<FileResult[]> {
-    const results: FileResult[] = [];
-    for (const r of event.Records) {
-      if (!r.eventName.startsWith('ObjectCreated:')) continue;
-      const bucket = r.s3.bucket.name;
-      const key = decodeKey(r.s3.object.key);
-      if (!key.startsWith(DROP_PREFIXES.incoming)) {
-        // Outside incoming/ (S3 filters these in AWS; the local S3 notifies every object).
-        results.push({ key, outcome: 'ignored', produced: 0, rejected: 0 });
-        continue;
-      }
-      const version = r.s3.object.versionId ?? r.s3.object.eTag ?? '';
-      const result = await once(
-        {
-          id: `${bucket}/${key}#${version}`,
-          bucket,
-          key,
-          ...(r.s3.object.versionId ? { versionId: r.s3.object.versionId } : {}),
-          ...(r.s3.object.eTag ? { eTag: r.s3.object.eTag } : {}),
-        },
-        context,
-      );
-      deps.logger.info('file ingested', { ...result });
-      results.push(result);
-    }
-    return results;
-  }
 }

@@ -35,6 +35,7 @@ import {
   nagArn,
   type NagReason,
   SECURE_BUCKET,
+  SECURE_QUEUE,
 } from '../defaults.js';
 import type { WindowTable } from './window-table.js';
 
@@ -54,10 +55,11 @@ export interface HotPathProps {
  * How a function is invoked, which decides where its failures go: only asynchronous
  * invocations can use a dead-letter queue (cdk-nag Serverless-LambdaDLQ).
  */
-export type Invocation = 'event-source-mapping' | 'firehose' | 'api-gateway' | 'async';
+export type Invocation = 'event-source-mapping' | 'sqs' | 'firehose' | 'api-gateway' | 'async';
 
 const DLQ_REASON: Record<Invocation, NagReason> = {
   'event-source-mapping': 'dlqEventSourceMapping',
+  sqs: 'dlqSqs',
   firehose: 'dlqFirehose',
   'api-gateway': 'dlqApiGateway',
   async: 'dlqAsync',
@@ -175,8 +177,7 @@ export function deadLetterQueue(scope: Construct): sqs.Queue {
   const existing = owner.node.tryFindChild('DeadLetters');
   if (existing) return existing as sqs.Queue;
   const queue = new sqs.Queue(owner, 'DeadLetters', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
+    ...SECURE_QUEUE,
     retentionPeriod: Duration.days(DEAD_LETTERS.retentionDays),
   });
   acknowledge(queue, 'AwsSolutions-SQS3', 'terminalDeadLetterQueue');

@@ -36,8 +36,12 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { EVENT_TYPES } from '../../core/contract/events.js';
 import { LAKE_TABLES } from '../../core/lake/columns.js';
+import { FILE_DROP_QUEUE } from '../../core/sources/file-drop.js';
+import { FUNCTION_NAME_DIMENSION, PULSE_NAMESPACE } from '../../handlers/lib/emf.js';
+import { FILE_DROP_EMF } from '../../handlers/lib/file-drop.js';
 import { FLEET_HOST_LINE, FLEET_METRICS } from '../../handlers/lib/fleet-metrics.js';
 import { HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
+import { SOURCE_SERVICES } from '../../handlers/lib/sources.js';
 import type { PulseConfig } from '../config.js';
 import type { Analytics } from './analytics.js';
 import type { EventStream } from './event-stream.js';
@@ -57,6 +61,11 @@ export const OBSERVABILITY_DEFAULTS = {
   quarantineAlarmPerFiveMinutes: 0,
   /** Late events are normal in small numbers (a host agent replaying its buffer after an outage). */
   lateAlarmPerFiveMinutes: 100,
+  /**
+   * Rejected rows of dropped files in an hour: a few are a producer's typos (each file says
+   * which in its errors file); over a thousand, a producer's format is wrong.
+   */
+  rejectedRowsAlarmPerHour: 1_000,
   /** Fleet distributions (5 custom metrics), per-host log lines, their widgets and the fleet CPU alarm. */
   fleetMetrics: true,
   /** No host gets per-host custom metrics unless listed. */
@@ -91,6 +100,7 @@ const LAKE_STORAGE_TYPES = [
 ] as const;
 const GB = 2 ** 30;
 const FIVE_MINUTES = Duration.minutes(5);
+const ONE_HOUR = Duration.hours(1);
 const ONE_DAY = Duration.days(1);
 
 /** The runbook file alarm descriptions point to (sections are the alarms' anchors). */
@@ -113,6 +123,8 @@ export const WIDGET_TITLES = {
   duration: 'Duration p99, % of timeout',
   sources: 'Source functions invocations and errors',
   ingestApi: 'Ingest API requests',
+  fileDropFiles: 'File drop: files and rows',
+  fileDropQueue: 'File drop queue: messages waiting, oldest, dead letters',
   lakeFreshness: 'Lake freshness (Firehose DeliveryToS3.DataFreshness), s',
   lakeDelivery: 'Lake delivery, conversion and transform failures',
   failedBatches: 'Failed batches (on-failure bucket)',
@@ -146,6 +158,8 @@ export const ALARM_SEVERITIES = {
   'window-table-throttles': 'P2',
   'lake-failures': 'P2',
   'dead-letters': 'P2',
+  'file-drop-dead-letters': 'P2',
+  'file-drop-rows-rejected': 'P2',
   'quarantined-events': 'P2',
   'late-events': 'P3',
   'gold-workflow-failed': 'P3',
@@ -306,6 +320,21 @@ export class Observability extends Construct {
         [HOT_PATH_EMF.functionNameDimension]: this.props.hotPath.fn.functionName,
       },
       statistic,
+      period,
+      ...(label ? { label } : {}),
+    });
+  }
+
+  /** A file-drop EMF count (handlers/lib/file-drop.ts), summed: service and the function's name as it publishes them. */
+  private fileDropEmf(metricName: string, period = FIVE_MINUTES, label?: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: PULSE_NAMESPACE,
+      metricName,
+      dimensionsMap: {
+        service: SOURCE_SERVICES.fileDrop,
+        [FUNCTION_NAME_DIMENSION]: this.props.sources.fileDrop.functionName,
+      },
+      statistic: 'Sum',
       period,
       ...(label ? { label } : {}),
     });
@@ -657,13 +686,42 @@ export class Observability extends Construct {
     this.alarm(
       'dead-letters',
       'dead-letters',
-      'A collector tick or a file-drop notification failed all its attempts and waits in the DeadLetters queue.',
+      'A collector tick failed all its attempts and waits in the DeadLetters queue.',
       {
         metric: deadLetterQueue(this).metricApproximateNumberOfMessagesVisible({
           statistic: 'Maximum',
           period: FIVE_MINUTES,
         }),
         threshold: 0,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+    const { sources } = this.props;
+    this.alarm(
+      'file-drop-dead-letters',
+      'file-drop-dead-letters',
+      `A dropped file failed ${FILE_DROP_QUEUE.maxReceiveCount} receives: it is under failed/ with the reason and its notification waits in the file drop's dead-letter queue.`,
+      {
+        metric: sources.fileDropDeadLetters.metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: FIVE_MINUTES,
+        }),
+        threshold: 0,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      },
+    );
+    // Published at every invocation, zeros included; no files, no data.
+    this.alarm(
+      'file-drop-rows-rejected',
+      'file-drop-rows-rejected',
+      `More than ${settings.rejectedRowsAlarmPerHour} rows of dropped files rejected in an hour.`,
+      {
+        metric: this.fileDropEmf(FILE_DROP_EMF.rejected, ONE_HOUR),
+        threshold: settings.rejectedRowsAlarmPerHour,
         comparisonOperator: above,
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
@@ -924,6 +982,45 @@ export class Observability extends Construct {
           stage.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES, label: '5XX' }),
         ],
         right: [stage.metricLatency({ statistic: 'p99', period: FIVE_MINUTES, label: 'latency p99, ms' })],
+      }),
+    );
+
+    const E = FILE_DROP_EMF;
+    this.dashboard.addWidgets(
+      graph({
+        title: W.fileDropFiles,
+        left: [
+          this.fileDropEmf(E.processed, FIVE_MINUTES, 'files processed'),
+          this.fileDropEmf(E.failed, FIVE_MINUTES, 'files failed (moved to failed/ whole)'),
+        ],
+        right: [
+          this.fileDropEmf(E.accepted, ONE_HOUR, 'rows accepted (hour)'),
+          this.fileDropEmf(E.rejected, ONE_HOUR, 'rows rejected (hour)'),
+        ],
+        rightAnnotations: [alarmLine('file-drop-rows-rejected', 'rejected', settings.rejectedRowsAlarmPerHour)],
+      }),
+      graph({
+        title: W.fileDropQueue,
+        left: [
+          sources.fileDropQueue.metricApproximateNumberOfMessagesVisible({
+            statistic: 'Maximum',
+            period: FIVE_MINUTES,
+            label: 'notifications waiting',
+          }),
+          sources.fileDropDeadLetters.metricApproximateNumberOfMessagesVisible({
+            statistic: 'Maximum',
+            period: FIVE_MINUTES,
+            label: 'dead letters',
+          }),
+        ],
+        right: [
+          sources.fileDropQueue.metricApproximateAgeOfOldestMessage({
+            statistic: 'Maximum',
+            period: FIVE_MINUTES,
+            label: 'oldest notification, s',
+          }),
+        ],
+        leftAnnotations: [alarmLine('file-drop-dead-letters', 'dead letters', 0)],
       }),
     );
 

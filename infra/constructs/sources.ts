@@ -3,9 +3,10 @@
  * hosts and produces to the stream itself): the Powertools Idempotency table they
  * share; the scheduled collector (an EventBridge rule); the HTTP ingest API (API
  * Gateway REST, IAM auth, body validation, stage throttling, JSON access logs); the
- * S3 file drop (a secure bucket whose `incoming/` notifies a function that may read
- * and delete only there and write only to `processed/` and `failed/`). Every
- * function writes to the stream.
+ * S3 file drop (a secure bucket whose `incoming/` notifies an encrypted, TLS-only SQS
+ * queue with a dead-letter queue; a function reads the queue with partial batch
+ * responses and may read and delete only under `incoming/` and write only to
+ * `processed/` and `failed/`). Every function writes to the stream.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -14,17 +15,26 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DROP_PREFIXES, ERRORS_SUFFIX } from '../../core/sources/file-drop.js';
+import { DROP_PREFIXES, ERRORS_SUFFIX, FILE_DROP_QUEUE } from '../../core/sources/file-drop.js';
 import { IDEMPOTENCY_TABLE } from '../../core/sources/idempotency.js';
 import { INGEST_DEFAULTS } from '../../core/sources/ingest.js';
 import type { PulseConfig } from '../config.js';
-import { acknowledge, LOG_RETENTION_DAYS, nagArn, SECURE_TABLE, SOURCE_RESOURCES } from '../defaults.js';
+import {
+  acknowledge,
+  FILE_DROP_QUEUE_DEFAULTS,
+  LOG_RETENTION_DAYS,
+  nagArn,
+  SECURE_QUEUE,
+  SECURE_TABLE,
+  SOURCE_RESOURCES,
+} from '../defaults.js';
 import { deadLetterQueue, type Invocation, pulseBucket, pulseFunction } from './hot-path.js';
 
 /** Props of {@link Sources}. */
@@ -78,6 +88,10 @@ export class Sources extends Construct {
   /** The stage's execution logs (errors only, no bodies), created here to give them a retention. */
   readonly executionLogs: logs.LogGroup;
   readonly dropBucket: s3.Bucket;
+  /** The drop bucket's notifications of `incoming/`, read by {@link fileDrop}. */
+  readonly fileDropQueue: sqs.Queue;
+  /** Notifications that failed every receive (their files are under `failed/`). */
+  readonly fileDropDeadLetters: sqs.Queue;
   readonly fileDrop: lambda.Function;
 
   constructor(scope: Construct, id: string, props: SourcesProps) {
@@ -134,6 +148,20 @@ export class Sources extends Construct {
           noncurrentVersionExpiration: Duration.days(1),
         })),
       ],
+    });
+    this.fileDropDeadLetters = new sqs.Queue(this, 'FileDropDeadLetters', {
+      ...SECURE_QUEUE,
+      retentionPeriod: Duration.days(FILE_DROP_QUEUE_DEFAULTS.deadLetterRetentionDays),
+    });
+    acknowledge(this.fileDropDeadLetters, 'Serverless-SQSRedrivePolicy', 'fileDropDeadLetterQueueRedrive');
+    const timeoutSeconds = SOURCE_RESOURCES.fileDrop.timeoutSeconds;
+    this.fileDropQueue = new sqs.Queue(this, 'FileDropQueue', {
+      ...SECURE_QUEUE,
+      visibilityTimeout: Duration.seconds(
+        FILE_DROP_QUEUE.visibilityPerTimeout * timeoutSeconds + FILE_DROP_QUEUE_DEFAULTS.maxBatchingWindowSeconds,
+      ),
+      retentionPeriod: Duration.days(FILE_DROP_QUEUE_DEFAULTS.retentionDays),
+      deadLetterQueue: { queue: this.fileDropDeadLetters, maxReceiveCount: FILE_DROP_QUEUE.maxReceiveCount },
     });
     this.fileDrop = this.addFileDrop(props);
   }
@@ -286,14 +314,62 @@ export class Sources extends Construct {
     return method;
   }
 
+  /**
+   * Reads the drop queue with partial batch responses, and sets the queue's maxReceiveCount
+   * (at that receive the handler moves a failing file to failed/) in the environment, together.
+   */
+  private readDropQueue(fn: lambda.Function): void {
+    const d = FILE_DROP_QUEUE_DEFAULTS;
+    fn.addEventSource(
+      new SqsEventSource(this.fileDropQueue, {
+        batchSize: d.batchSize,
+        maxBatchingWindow: Duration.seconds(d.maxBatchingWindowSeconds),
+        maxConcurrency: d.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    for (const mapping of fn.node.children.filter((c) => c instanceof lambda.EventSourceMapping)) {
+      acknowledge(mapping, 'Serverless-LambdaEventSourceMappingDestination', 'sqsMappingDestination');
+    }
+    fn.addEnvironment('PULSE_DROP_MAX_RECEIVES', String(FILE_DROP_QUEUE.maxReceiveCount));
+  }
+
+  /**
+   * The drop queue as the bucket's notification destination, with S3's documented queue
+   * policy: sqs:SendMessage alone, from this bucket in this account (`SqsDestination` would
+   * also grant GetQueueAttributes and GetQueueUrl, and check only the bucket: a bucket ARN
+   * names no account).
+   */
+  private dropQueueDestination(): s3.IBucketNotificationDestination {
+    const queue = this.fileDropQueue;
+    return {
+      bind: (_scope, bucket) => {
+        queue.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'DropBucketNotifications',
+            principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+            actions: ['sqs:SendMessage'],
+            resources: [queue.queueArn],
+            conditions: {
+              ArnEquals: { 'aws:SourceArn': bucket.bucketRef.bucketArn },
+              StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+            },
+          }),
+        );
+        // The queue and its policy first: S3 checks that it may send when the notification is set.
+        return { arn: queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: [queue] };
+      },
+    };
+  }
+
   private addFileDrop(props: SourcesProps): lambda.Function {
     const fn = this.sourceFunction(props, 'FileDrop', {
       entry: 'handlers/file-drop.ts',
       ...SOURCE_RESOURCES.fileDrop,
       description: 'Pulse file drop: CSV / JSON-lines files under incoming/ to the stream',
-      invocation: 'async',
+      invocation: 'sqs',
     });
-    this.retryAsync(fn);
+    this.readDropQueue(fn);
     const objects = (prefix: string) => this.dropBucket.arnForObjects(`${prefix}*`);
     // Read (by version) and, after the copy, delete only what was dropped.
     fn.addToRolePolicy(
@@ -336,7 +412,7 @@ export class Sources extends Construct {
       if (fn.role)
         acknowledge(fn.role, `AwsSolutions-IAM5[Resource::${nagArn(this.dropBucket)}/${prefix}*]`, 'dropObjects');
     }
-    this.dropBucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(fn), {
+    this.dropBucket.addEventNotification(s3.EventType.OBJECT_CREATED, this.dropQueueDestination(), {
       prefix: DROP_PREFIXES.incoming,
     });
     // The stack-wide handler CDK adds to configure bucket notifications.

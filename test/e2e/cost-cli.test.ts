@@ -37,7 +37,7 @@ const PULSE_COMPONENTS = [
   'CloudWatch alarms',
   'CloudWatch dashboard',
   'KMS',
-  'SQS dead letters',
+  'SQS (file-drop queue, dead letters)',
   'X-Ray traces',
 ];
 

@@ -17,7 +17,8 @@ export function useLocalKinesis(): {
 } {
   const ctx = {} as { server: LocalServer; kinesis: KinesisClient; newStream(shards: number): Promise<string> };
   beforeAll(async () => {
-    ctx.server = await startKinesisServer();
+    // A fresh stream per test: a file of more than 25 two-shard tests passes kinesalite's default 50 shards.
+    ctx.server = await startKinesisServer({ shardLimit: 1_000 });
     ctx.kinesis = createKinesisClient({ endpoint: ctx.server.endpoint });
     ctx.newStream = async (shards: number) => {
       const name = `test-${randomUUID().slice(0, 8)}`;

@@ -50,7 +50,12 @@ describe('the cost model prices the stage the CDK app deploys', () => {
       RetentionPeriodHours: S.retentionHours,
       StreamModeDetails: { StreamMode: S.streamMode === 'on-demand' ? 'ON_DEMAND' : 'PROVISIONED' },
     });
-    const mappings = Object.keys(t.findResources('AWS::Lambda::EventSourceMapping'));
+    // (the file drop's mapping reads its queue, not the stream)
+    const mappings = Object.keys(
+      t.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsStream'), 'Arn'] } },
+      }),
+    );
     const deliveries = Object.keys(t.findResources('AWS::KinesisFirehose::DeliveryStream'));
     expect(deliveries).toHaveLength(S.deliveryStreams);
     expect(mappings.length + deliveries.length).toBe(S.streamReaders);

@@ -223,6 +223,49 @@ describe('observability: alarms', () => {
     });
   });
 
+  it('alarms [P2] on a notification in the file drop dead-letter queue, and on rejected rows over the hourly bound', () => {
+    expectAlarm(t, 'file-drop-dead-letters', 'file-drop-dead-letters', {
+      AlarmDescription: Match.stringLikeRegexp('^\\[P2\\] A dropped file failed 3 receives'),
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SourcesFileDropDeadLetters'), 'QueueName'] },
+        },
+      ],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectAlarm(t, 'file-drop-rows-rejected', 'file-drop-rows-rejected', {
+      AlarmDescription: Match.stringLikeRegexp('^\\[P2\\] More than 1000 rows of dropped files rejected in an hour'),
+      Namespace: 'Pulse',
+      MetricName: 'RowsRejected',
+      Dimensions: emfDimensionsOf(ids.fileDrop, 'file-drop'),
+      Statistic: 'Sum',
+      Period: 3_600,
+      Threshold: 1_000,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expectAlarm(
+      synthTemplate({ rejectedRowsAlarmPerHour: '50' }),
+      'file-drop-rows-rejected',
+      'file-drop-rows-rejected',
+      {
+        Threshold: 50,
+      },
+    );
+    expect(() => configOf({ rejectedRowsAlarmPerHour: '-1' } as PulseSettings)).toThrow(
+      `context 'rejectedRowsAlarmPerHour' must be an integer from 0 to 100000000, got "-1"`,
+    );
+  });
+
   it('never sets the freshness bound below the Firehose buffer interval plus its margin', () => {
     expectAlarm(synthTemplate({ bufferIntervalSeconds: '900' }), 'lake-freshness-metric-samples', 'lake-freshness', {
       Threshold: 1_200,
@@ -331,13 +374,14 @@ describe('observability: alarms', () => {
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map(
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
-    // 18, plus conversion and transform failures per delivery stream, dead letters, the gold workflow and 4 SLOs
-    expect(alarms).toHaveLength(28);
+    // 18, plus conversion and transform failures per delivery stream, dead letters, the gold workflow,
+    // the file drop's dead letters and rejected rows, and 4 SLOs
+    expect(alarms).toHaveLength(30);
     // Without fleet metrics there is no fleet CPU alarm; listed hosts add their Metrics Insights alarm.
     const count = (settings: Record<string, string>) =>
       Object.keys(synthTemplate(settings).findResources('AWS::CloudWatch::Alarm')).length;
-    expect(count({ fleetMetrics: 'false' })).toBe(27);
-    expect(count({ fleetMetricHosts: 'db-1' })).toBe(29);
+    expect(count({ fleetMetrics: 'false' })).toBe(29);
+    expect(count({ fleetMetricHosts: 'db-1' })).toBe(31);
     const anchors = runbookAnchors();
     for (const a of alarms) {
       expect(a.AlarmName).toMatch(/^pulse-dev-[a-z0-9-]+$/);
@@ -536,6 +580,7 @@ describe('observability: config', () => {
       lakeSizeAlarmGb: OBSERVABILITY_DEFAULTS.lakeSizeAlarmGb,
       quarantineAlarmPerFiveMinutes: OBSERVABILITY_DEFAULTS.quarantineAlarmPerFiveMinutes,
       lateAlarmPerFiveMinutes: OBSERVABILITY_DEFAULTS.lateAlarmPerFiveMinutes,
+      rejectedRowsAlarmPerHour: OBSERVABILITY_DEFAULTS.rejectedRowsAlarmPerHour,
       fleetMetrics: true,
       fleetMetricHosts: [],
     });
@@ -549,6 +594,7 @@ describe('observability: config', () => {
         lakeSizeAlarmGb: '50',
         quarantineAlarmPerFiveMinutes: '3',
         lateAlarmPerFiveMinutes: '0',
+        rejectedRowsAlarmPerHour: '250',
         fleetMetrics: 'false',
       }).observability,
     ).toEqual({
@@ -557,6 +603,7 @@ describe('observability: config', () => {
       lakeSizeAlarmGb: 50,
       quarantineAlarmPerFiveMinutes: 3,
       lateAlarmPerFiveMinutes: 0,
+      rejectedRowsAlarmPerHour: 250,
       fleetMetrics: false,
       fleetMetricHosts: [],
     });

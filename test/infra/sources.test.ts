@@ -292,29 +292,106 @@ describe('sources infrastructure', () => {
       });
     });
 
-    it('notifies the file-drop function of objects created under incoming/ only', () => {
-      const fileDrop = logicalId(t, 'AWS::Lambda::Function', 'SourcesFileDrop');
+    it('notifies the file-drop queue of objects created under incoming/ only, with S3 allowed to send and nothing more', () => {
+      const queue = logicalId(t, 'AWS::SQS::Queue', 'SourcesFileDropQueue');
       t.hasResourceProperties('Custom::S3BucketNotifications', {
         BucketName: { Ref: Match.stringLikeRegexp('^SourcesDropBucket') },
         NotificationConfiguration: {
-          LambdaFunctionConfigurations: [
+          QueueConfigurations: [
             {
               Events: ['s3:ObjectCreated:*'],
               Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } },
-              LambdaFunctionArn: { 'Fn::GetAtt': [fileDrop, 'Arn'] },
+              QueueArn: { 'Fn::GetAtt': [queue, 'Arn'] },
             },
           ],
         },
       });
-      t.hasResourceProperties('AWS::Lambda::Permission', {
-        FunctionName: { 'Fn::GetAtt': [fileDrop, 'Arn'] },
-        Principal: 's3.amazonaws.com',
+      // No direct invocation by S3, no asynchronous retries: the queue delivers.
+      t.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 's3.amazonaws.com' }, 0);
+      const fileDrop = logicalId(t, 'AWS::Lambda::Function', 'SourcesFileDrop');
+      t.resourcePropertiesCountIs('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: fileDrop } }, 0);
+      const policy = Object.values(t.findResources('AWS::SQS::QueuePolicy')).find((p) =>
+        JSON.stringify((p as Resource).Properties.Queues).includes(queue),
+      ) as Resource;
+      expect((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+        },
+        {
+          Sid: 'DropBucketNotifications',
+          Effect: 'Allow',
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Condition: {
+            ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^SourcesDropBucket/), 'Arn'] } },
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          },
+          Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+        },
+      ]);
+    });
+
+    it('queues notifications encrypted, TLS-only, visible again after 6× the function timeout, 3 receives then the dead-letter queue', () => {
+      const dlq = logicalId(t, 'AWS::SQS::Queue', 'SourcesFileDropDeadLetters');
+      t.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        // 6 × the function's 900 s timeout (+ no batching window), as AWS recommends for an SQS event source.
+        VisibilityTimeout: 5_400,
+        MessageRetentionPeriod: 4 * 86_400,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 3 },
       });
-      t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      t.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86_400,
+        RedrivePolicy: Match.absent(),
+      });
+      for (const q of ['SourcesFileDropQueue', 'SourcesFileDropDeadLetters']) {
+        t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: logicalId(t, 'AWS::SQS::Queue', q) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            ]),
+          },
+        });
+      }
+      t.hasOutput('FileDropDeadLettersUrl', { Value: { Ref: dlq } });
+    });
+
+    it('reads the queue with partial batch responses (ReportBatchItemFailures), bounded batches and concurrency', () => {
+      const fileDrop = logicalId(t, 'AWS::Lambda::Function', 'SourcesFileDrop');
+      t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: fileDrop },
-        MaximumRetryAttempts: 2,
-        DestinationConfig: { OnFailure: { Destination: deadLetters } },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(t, 'AWS::SQS::Queue', 'SourcesFileDropQueue'), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        MaximumBatchingWindowInSeconds: 0,
+        ScalingConfig: { MaximumConcurrency: 10 },
       });
+      // The handler moves a file to failed/ at the queue's last receive: it is told which that is.
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('file drop'),
+        Environment: { Variables: Match.objectLike({ PULSE_DROP_MAX_RECEIVES: '3' }) },
+      });
+      const sqsActions = roleStatements(t, 'SourcesFileDrop')
+        .filter((st) => actionsOf(st).some((a) => a.startsWith('sqs:')))
+        .map((st) => [actionsOf(st), st.Resource]);
+      expect(sqsActions).toEqual([
+        [
+          [
+            'sqs:ReceiveMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueUrl',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+          ],
+          { 'Fn::GetAtt': [expect.stringMatching(/^SourcesFileDropQueue/), 'Arn'] },
+        ],
+      ]);
     });
 
     it('lets the function read and delete only under incoming/, write only under processed/ and failed/, and delete errors files', () => {

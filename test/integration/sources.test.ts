@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { S3Event } from 'aws-lambda';
+import type { S3Event, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createS3Client } from '../../core/clients/s3.js';
 import { SchemaRegistry } from '../../core/contract/registry.js';
@@ -16,7 +16,9 @@ import { LocalSources } from '../../core/local/sources.js';
 import { ensureIdempotencyTable } from '../../core/local/tables.js';
 import { collectorConfig, tickEvents } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
-import { collectorHandler, fileDropHandler, ingestHandler, type IngestEvent } from '../../handlers/lib/sources.js';
+import type { FileResult } from '../../core/sources/file-drop.js';
+import { type FileDropDeps, fileDropHandler } from '../../handlers/lib/file-drop.js';
+import { collectorHandler, ingestHandler, type IngestEvent } from '../../handlers/lib/sources.js';
 import { captureEmf, dimensionsOf } from '../helpers/emf.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
@@ -347,9 +349,9 @@ describe('HTTP ingest API', () => {
   });
 });
 
-/** An S3 notification for one object, as S3 (and s3rver) sends it. */
-function notification(bucket: string, key: string, eTag: string): S3Event {
-  return {
+/** An S3 notification for one object, as S3 (and s3rver) sends it, in an SQS message as the queue delivers it. */
+function notification(bucket: string, key: string, eTag: string): SQSEvent {
+  const s3Event = {
     Records: [
       {
         eventName: 'ObjectCreated:Put',
@@ -357,6 +359,27 @@ function notification(bucket: string, key: string, eTag: string): S3Event {
       },
     ],
   } as unknown as S3Event;
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        body: JSON.stringify(s3Event),
+        attributes: { ApproximateReceiveCount: '1' },
+      },
+    ],
+  } as unknown as SQSEvent;
+}
+
+/** The file-drop handler, answering with the files of a batch (and failing when the batch reports a failure). */
+function fileDrop(deps: Omit<FileDropDeps, 'maxReceiveCount'>) {
+  const files: FileResult[] = [];
+  const handler = fileDropHandler({ ...deps, maxReceiveCount: 3, onFile: (r) => files.push(r) });
+  return async (event: SQSEvent): Promise<FileResult[]> => {
+    files.length = 0;
+    const response = await handler(event);
+    expect(response).toEqual({ batchItemFailures: [] });
+    return [...files];
+  };
 }
 
 async function keys(bucket: string): Promise<string[]> {
@@ -387,7 +410,7 @@ describe('S3 file drop', () => {
       '2026-11-22T10:01:00Z,,memory_usage,63,percent,eu-west-1,production,',
     ].join('\n');
     const eTag = await drop(bucket, 'incoming/day 1.csv', csv);
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
 
     // Act
     const [result] = await handler(notification(bucket, 'incoming/day 1.csv', eTag));
@@ -434,7 +457,7 @@ describe('S3 file drop', () => {
       }),
     ].join('\n');
     const eTag = await drop(bucket, 'incoming/a/b.jsonl', lines);
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
     const event = notification(bucket, 'incoming/a/b.jsonl', eTag);
     const first = await handler(event);
 
@@ -465,7 +488,7 @@ describe('S3 file drop', () => {
     for (let i = 0; i < 300; i++) lines.push(i === 149 ? `${row(i)},extra` : row(i));
     const key = 'incoming/q1 a%20 (1).csv';
     const eTag = await drop(bucket, key, lines.join('\n'));
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
 
     // Act
     const [result] = await handler(notification(bucket, key, eTag));
@@ -520,7 +543,7 @@ describe('S3 file drop', () => {
     await ensureBucket(s3, bucket);
     const csv = [header, good, 'second line"', blank, bad, ''].join(eol);
     const eTag = await drop(bucket, 'incoming/lines.csv', csv);
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
 
     // Act
     const [result] = await handler(notification(bucket, 'incoming/lines.csv', eTag));
@@ -542,7 +565,7 @@ describe('S3 file drop', () => {
     await ensureBucket(s3, bucket);
     const header = 'occurred_at,host,metric,value,unit,region,environment';
     const row = (value: string) => `2026-11-22T10:00:00Z,web-1,cpu_utilization,${value},percent,eu-west-1,production`;
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
     const first = await drop(bucket, 'incoming/fix.csv', [header, row('high')].join('\n'));
     await handler(notification(bucket, 'incoming/fix.csv', first));
     expect(await keys(bucket)).toEqual(['failed/fix.csv.errors.jsonl', 'processed/fix.csv']);
@@ -564,7 +587,7 @@ describe('S3 file drop', () => {
     const bucket = `drop-${randomUUID().slice(0, 8)}`;
     await ensureBucket(s3, bucket);
     const eTag = await drop(bucket, 'incoming/report.xlsx', 'PK...');
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
 
     // Act
     const [result] = await handler(notification(bucket, 'incoming/report.xlsx', eTag));
@@ -583,7 +606,7 @@ describe('S3 file drop', () => {
   it('ignores objects outside incoming/', async () => {
     // Prepare
     const { target, store } = await fresh();
-    const handler = fileDropHandler({ s3, target, store, logger });
+    const handler = fileDrop({ s3, target, store, logger });
 
     // Act
     const [result] = await handler(notification('any', 'processed/x.csv', 'e'));

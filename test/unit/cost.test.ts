@@ -204,13 +204,14 @@ describe('cost model, by hand for 1,200 hosts × 5 metrics every 60 s', () => {
       ((2 * SECONDS * 2) / 1e6) * 0.625 + ((2 * 86_400 * 500) / GB) * 0.45,
       9,
     );
-    // 28 alarms reading 43 metrics
-    expect(line(r, 'CloudWatch alarms')).toBeCloseTo(43 * 0.1, 9);
+    // 30 alarms reading 45 metrics
+    expect(line(r, 'CloudWatch alarms')).toBeCloseTo(45 * 0.1, 9);
     expect(line(r, 'CloudWatch dashboard')).toBe(3);
     expect(line(r, 'CloudWatch fleet metrics')).toBe(0);
     expect(line(r, 'KMS')).toBeCloseTo(2 + ((1 * 4 * 12 * 730) / 10_000) * 0.03, 9);
     expect(line(r, 'Step Functions (gold workflow)')).toBeCloseTo((730 / 24) * 9 * (0.025 / 1_000), 12);
-    expect(line(r, 'SQS dead letters')).toBe(0);
+    // 5 pollers × one 20-second receive, all month
+    expect(line(r, 'SQS (file-drop queue, dead letters)')).toBeCloseTo(((5 * 180 * 730) / 1e6) * 0.4, 9);
     expect(r.fixed_monthly_usd).toBeCloseTo(
       r.fixed_costs.reduce((n, f) => n + f.monthly_usd, 0),
       12,
@@ -218,12 +219,12 @@ describe('cost model, by hand for 1,200 hosts × 5 metrics every 60 s', () => {
   });
 
   it('prices fleet metrics per host over the tiers, with the Metrics Insights alarm', () => {
-    // Act: 3,000 hosts × 5 metrics beside the 10 + 10 own: 20 → 15,020 metrics
+    // Act: 3,000 hosts × 5 metrics beside the 10 + 14 own: 24 → 15,024 metrics
     const r = report({ fleetMetricHosts: 3_000 });
 
-    // Assess: the first 9,980 at $0.30, the next 5,020 at $0.10, + $0.10 per host analysed
-    expect(line(r, 'CloudWatch fleet metrics')).toBeCloseTo(9_980 * 0.3 + 5_020 * 0.1 + 3_000 * 0.1, 6);
-    expect(line(r, 'CloudWatch custom metrics')).toBeCloseTo(20 * 0.3, 9);
+    // Assess: the first 9,976 at $0.30, the next 5,024 at $0.10, + $0.10 per host analysed
+    expect(line(r, 'CloudWatch fleet metrics')).toBeCloseTo(9_976 * 0.3 + 5_024 * 0.1 + 3_000 * 0.1, 6);
+    expect(line(r, 'CloudWatch custom metrics')).toBeCloseTo(24 * 0.3, 9);
   });
 
   it('sums the lines into the totals, per million included', () => {
