@@ -48,7 +48,7 @@ import { HeldRecords } from './visibility.js';
 import { startDashboard } from './dashboard/server.js';
 import { ensureBucket, startS3Server } from './s3-server.js';
 import { createStream, shardPages } from './streams.js';
-import type { LocalEndpoints } from './endpoints.js';
+import { LOCAL_CREDENTIALS, type LocalEndpoints } from './endpoints.js';
 import { LocalSources, type SourceCounts } from './sources.js';
 import { evaluateSlos, type SloReport } from '../slo/slos.js';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -295,6 +295,9 @@ export class LocalPipeline {
       `dynamodb ${dynamo.endpoint}  ${dynamo.kind === 'dynamodb-local' ? 'DynamoDB Local' : 'dynalite (no Java 17+ that runs source files found: install openjdk-17-jre-headless for DynamoDB Local)'}  table ${names.windowTable}`,
     );
     log(`s3       ${s3Server.endpoint}  bucket ${names.lakeBucket}  (${join(o.dataDir, 's3')})`);
+    log(
+      'keys     kinesis and dynamodb: any key of letters and digits, any region (DynamoDB Local shares one db); s3: S3RVER / S3RVER, us-east-1',
+    );
 
     const registry = o.registry;
     const streamArn = `arn:aws:kinesis:us-east-1:000000000000:stream/${names.stream}`;
@@ -462,6 +465,8 @@ export class LocalPipeline {
       }
       if (sources.ingestUrl) log(`ingest   POST ${sources.ingestUrl}`);
       log(`drop     s3://${names.dropBucket}/incoming/ (.csv, .jsonl)`);
+      const requeued = await sources.requeueIncoming(names.dropBucket);
+      if (requeued > 0) log(`drop     ${requeued} file(s) left in incoming/ by an earlier run: queued again`);
     }
     writeFileAtomic(
       join(o.dataDir, 'endpoints.json'),
@@ -471,6 +476,8 @@ export class LocalPipeline {
         s3: s3Server.endpoint,
         dynamodb: dynamo.endpoint,
         windowTable: names.windowTable,
+        lakeBucket: names.lakeBucket,
+        credentials: LOCAL_CREDENTIALS,
       } satisfies LocalEndpoints),
     );
     pipeline.saveLakePositions = lakePositions.save;

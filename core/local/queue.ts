@@ -7,7 +7,8 @@
  * - each receive counts (`ApproximateReceiveCount`); a message received `maxReceiveCount`
  *   times that comes back once more moves to the dead-letter list instead, as SQS moves
  *   it to the dead-letter queue;
- * - in memory: a restart forgets the messages (the files stay in the drop bucket).
+ * - in memory: a restart forgets the messages; the files stay in the drop bucket, and
+ *   `pulse start` queues those still under incoming/ again (LocalSources.requeueIncoming).
  * {@link QueueEventSource} invokes a handler with Lambda's SQS event shape.
  */
 import { createHash, randomUUID } from 'node:crypto';

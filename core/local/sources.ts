@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Event } from 'aws-lambda';
 import { fileDropHandler } from '../../handlers/lib/file-drop.js';
@@ -256,6 +256,45 @@ export class LocalSources {
   }
 
   /**
+   * Queues a notification for every file still under `incoming/` of `bucket`: the local
+   * queue lives in memory, so a file whose retry a stop cut short, or one dropped while
+   * nothing ran, is picked up by the next start (its identity comes from its content: a
+   * file already ingested counts nothing again). @returns how many were queued
+   */
+  async requeueIncoming(bucket: string): Promise<number> {
+    let queued = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.o.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: DROP_PREFIXES.incoming, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || o.Key.endsWith('/')) continue;
+        this.onS3Event({
+          Records: [
+            {
+              eventSource: 'aws:s3',
+              eventName: 'ObjectCreated:Put',
+              s3: {
+                bucket: { name: bucket },
+                // As S3 writes keys in notifications: URL-encoded, spaces as '+'.
+                object: {
+                  key: encodeURIComponent(o.Key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+                  eTag: o.ETag?.replace(/"/g, ''),
+                  size: o.Size,
+                },
+              },
+            },
+          ],
+        } as unknown as S3Event);
+        queued++;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return queued;
+  }
+
+  /**
    * Starts the file drop's queue, the ingest API and connects the host agent; {@link startClocks}
    * starts the schedule and readings.
    */
@@ -383,7 +422,7 @@ export class LocalSources {
       this.o.log?.(
         m.receiveCount >= max
           ? `file drop: the notification of ${keyOf(m)} failed its last receive: dead-lettered (the file is under failed/ with the reason)`
-          : `file drop: ${keyOf(m)} failed ${m.receiveCount} of ${max} receives and was waiting for a retry: it stays in incoming/; copy it there again after a restart`,
+          : `file drop: ${keyOf(m)} failed ${m.receiveCount} of ${max} receives and was waiting for a retry: it stays in incoming/, and the next start queues it again`,
       );
     }
   }

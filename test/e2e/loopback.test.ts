@@ -74,7 +74,8 @@ describe('local servers on loopback only', () => {
           { accessKeyId: string; secretAccessKey: string; region: string }
         >;
       };
-      const other = { accessKeyId: 'someone-else', secretAccessKey: 'x' };
+      // DynamoDB Local takes any key of letters and digits (its own rule since 2.0)
+      const other = { accessKeyId: 'SomeoneElse2', secretAccessKey: 'x' };
       const ddb = new DynamoDBClient({ endpoint: e.dynamodb, region: 'eu-west-1', credentials: other });
       const kinesis = new KinesisClient({
         endpoint: e.kinesis,

@@ -330,4 +330,37 @@ describe('local mode: the file drop queue in LocalSources', () => {
     expect([sources.dropDeadLetters(), counts.file_drop]).toEqual([1, 1]);
     expect(await keys(bucket)).toEqual(['failed/bad.csv', 'failed/bad.csv.errors.jsonl', 'processed/ok.csv']);
   });
+
+  it('queues again at start the files an earlier run left in incoming/, once each, keys with spaces included', async () => {
+    // Prepare: two files dropped while nothing listened (no notification)
+    const { bucket, target, store, streamName } = await fresh();
+    onS3Event = () => {};
+    await put(bucket, 'incoming/left over.csv', csv(row('left-1', '1'), row('left-2', '2')));
+    await put(bucket, 'incoming/b.csv', csv(row('left-3', '3')));
+    const sources = new LocalSources({
+      kinesis: kinesisLocal.kinesis,
+      ddb: dynamoLocal.ddb,
+      s3,
+      registry,
+      streamName: target.streamName,
+      idempotencyTable: store.tableName,
+      collectorEveryMs: 0,
+      collectorHosts: 1,
+      agentEveryMs: 0,
+      fileDropQueue: { visibilityTimeoutMs: 100, timeoutMs: 10_000, pollIntervalMs: 20 },
+    });
+    await sources.start();
+
+    // Act
+    const queued = await sources.requeueIncoming(bucket);
+    await until(() => sources.counts.file_drop === 3, 'the files ingested');
+    const counts = await sources.stop();
+
+    // Assess
+    const hosts = (await readAll(kinesisLocal.kinesis, streamName, registry)).map(
+      (e) => (e.event as { host: string }).host,
+    );
+    expect([queued, counts.file_drop, hosts.sort()]).toEqual([2, 3, ['left-1', 'left-2', 'left-3']]);
+    expect(await keys(bucket)).toEqual(['processed/b.csv', 'processed/left over.csv']);
+  });
 });
