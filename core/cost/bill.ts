@@ -62,8 +62,15 @@ export const ASSUMPTIONS = Object.freeze({
   /** Collector: one tick waited for, ms, and its log and EMF bytes. */
   collectorTickMs: 300,
   collectorLogBytesPerTick: 1_200,
-  /** Custom metrics of the other functions (events produced by collector, ingest and file drop; the file drop's files and rows; the transforms; ingest availability and latency): an estimate, their EMF is being reworked. */
-  sourceCustomMetrics: 14,
+  /**
+   * Custom metrics of the other functions, counted (one per EMF name per function: each has
+   * its own `function_name`): collector 3 (SloProduced, Ticks, EventsProduced), ingest 6
+   * (SloProduced, 3 request classes, EventsAccepted, EventsRejected), file drop 5
+   * (SloProduced, 4 file and row counts), and 4 per transform × 2 (SloLake, RecordsOk,
+   * RecordsDropped, RecordsProcessingFailed). Ingest availability and latency are API
+   * Gateway's own metrics, free.
+   */
+  sourceCustomMetrics: 3 + 6 + 5 + 4 * 2,
   /** Lambda's SQS event source: long-polling connections to an idle queue, and the seconds one receive waits. */
   sqsIdlePollers: 5,
   sqsLongPollSeconds: 20,

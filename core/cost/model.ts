@@ -372,7 +372,7 @@ function pulseLines(
   const customMetrics = line(
     'CloudWatch custom metrics',
     ownMetricsMonthly,
-    `${hotMetrics} hot-path metrics (distinct EMF metric and dimension sets, measured${stage.fleetViews ? `, the fleet views' ${A.fleetMetricsPerHost} distributions across hosts included` : ', without the fleet views'}) + ${A.sourceCustomMetrics} of the other functions (estimated), billed per metric-month over the tiers; the failure bucket's S3 request metrics bill only in hours with failed batches`,
+    `${hotMetrics} hot-path metrics (distinct EMF metric and dimension sets, measured${stage.fleetViews ? `, the fleet views' ${A.fleetMetricsPerHost} distributions across hosts included` : ', without the fleet views'}) + ${A.sourceCustomMetrics} of the other functions (counted from their EMF), billed per metric-month over the tiers; the failure bucket's S3 request metrics bill only in hours with failed batches`,
     ownMetricsMonthly,
   );
   const fleetMetricCount = fleetMetricHosts * A.fleetMetricsPerHost;

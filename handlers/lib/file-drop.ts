@@ -26,6 +26,7 @@ import {
 } from '../../core/sources/file-drop.js';
 import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { functionDimension } from './emf.js';
+import { beginInvocation } from './log-context.js';
 import { countProduced, type SourceMetricsDeps } from './sources.js';
 
 /**
@@ -153,6 +154,7 @@ export function fileDropHandler(
 
   /** One object of a notification; at the message's last receive a failing file moves to failed/. */
   async function dropObject(
+    messageId: string,
     r: S3Event['Records'][number],
     receiveCount: number,
     counts: FileCounts,
@@ -172,14 +174,22 @@ export function fileDropHandler(
       ...(r.s3.object.eTag ? { eTag: r.s3.object.eTag } : {}),
     };
     const version = r.s3.object.versionId ?? r.s3.object.eTag ?? '';
+    // Messages are processed in parallel: the object's ids go on each line, not on the logger.
+    // (`version`: the object's version id, or its ETag in a bucket without versioning)
+    const ids = { messageId, key, ...(version ? { version } : {}) };
     try {
       const result = await once({ id: `${bucket}/${key}#${version}`, ...object }, context);
-      deps.logger.info('file ingested', { ...result });
+      deps.logger.info('file ingested', { ...result, ...ids });
       report(result, counts, ingestedNow.has(result));
     } catch (error) {
       const { name, message } = error as Error;
       const last = receiveCount >= deps.maxReceiveCount;
-      deps.logger.warn('file not ingested', { key, receiveCount, maxReceiveCount: deps.maxReceiveCount, error: name });
+      deps.logger.warn('file not ingested', {
+        ...ids,
+        receiveCount,
+        maxReceiveCount: deps.maxReceiveCount,
+        error: name,
+      });
       // In progress elsewhere (a second delivery of the same notification): that delivery ingests it.
       if (!last || error instanceof IdempotencyAlreadyInProgressError) throw error;
       const reason =
@@ -190,7 +200,7 @@ export function fileDropHandler(
         await failFile(deps.s3, object, reason);
       } catch (moveError) {
         deps.logger.error('file kept in incoming/: moving it to failed/ failed', {
-          key,
+          ...ids,
           error: (moveError as Error).name,
         });
         throw error;
@@ -209,11 +219,13 @@ export function fileDropHandler(
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     for (const r of notification.Records) {
       if (!r.eventName.startsWith('ObjectCreated:')) continue;
-      await dropObject(r, receiveCount, counts, context);
+      await dropObject(record.messageId, r, receiveCount, counts, context);
     }
   }
 
   return async (event, context) => {
+    // One batch of several messages: no single correlation id (each line names its message and object).
+    beginInvocation(deps.logger, context, undefined);
     const counts = new FileCounts();
     try {
       return await publishing(() =>

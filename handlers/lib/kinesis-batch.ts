@@ -26,6 +26,7 @@ import type {
 import { FUNCTION_NAME_DIMENSION, functionDimension, PULSE_NAMESPACE } from './emf.js';
 import { HOST_DIMENSION, listedHostsEnv } from './fleet-metrics.js';
 import { HotPathMetrics, TIME_TO_VISIBLE } from './hot-path-metrics.js';
+import { beginInvocation } from './log-context.js';
 
 /** What a Kinesis batch handler needs. */
 export interface KinesisBatchDeps {
@@ -97,7 +98,10 @@ function booleanEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
  */
 export function createKinesisBatchHandler(
   deps: KinesisBatchDeps,
-): (event: LambdaKinesisEvent & Partial<Omit<LambdaKinesisWindowEvent, 'Records'>>) => Promise<KinesisBatchResponse> {
+): (
+  event: LambdaKinesisEvent & Partial<Omit<LambdaKinesisWindowEvent, 'Records'>>,
+  context?: unknown,
+) => Promise<KinesisBatchResponse> {
   const functionName = deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined);
   const fleetOn = deps.fleetMetrics ?? booleanEnv(process.env, 'PULSE_FLEET_METRICS') ?? false;
   const hotPathMetrics = new HotPathMetrics({
@@ -117,7 +121,9 @@ export function createKinesisBatchHandler(
    * batch), it is used as is instead of decoded again. Any failure forgets it.
    */
   const warm = new Map<string, { encoded: string; held: HeldState }>();
-  return async (event) => {
+  return async (event, context) => {
+    // A batch has no single request id: its lines carry the shard and sequence numbers.
+    if (context !== undefined) beginInvocation(deps.logger, context, undefined);
     const first = event.Records[0];
     const windowed = event.state !== undefined;
     const shardId = event.shardId ?? first?.eventID.slice(0, first.eventID.indexOf(':'));

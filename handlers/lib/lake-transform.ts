@@ -3,13 +3,27 @@
  * event, and publishes the data-loss SLO's count of lake rows (handlers/lib/emf.ts).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { isUnitProducer } from '../../core/sources/emit.js';
 import type { FirehoseInputRecord, FirehoseOutputRecord, LakeTransform } from '../../core/lake/transform.js';
 import { functionDimension, MinuteCounts, SLO_EMF } from './emf.js';
+import { beginInvocation } from './log-context.js';
 
 /** Service name of the transform functions: their logs' `service` and their metrics' `service` dimension. */
 export const LAKE_TRANSFORM_SERVICE = 'firehose-transform';
+
+/**
+ * The transform's EMF counts of records by Firehose result, one document per invocation,
+ * zeros included (dimensions `service` and `function_name`; the dashboard reads them).
+ */
+export const LAKE_TRANSFORM_EMF = {
+  /** Records made lake rows. */
+  ok: 'RecordsOk',
+  /** Records of the other event type (each stream's transform keeps its own). */
+  dropped: 'RecordsDropped',
+  /** Records that did not decode: Firehose writes them to errors/. */
+  processingFailed: 'RecordsProcessingFailed',
+} as const;
 
 /** What the transform handler needs. */
 export interface TransformDeps {
@@ -24,18 +38,32 @@ export interface TransformDeps {
 /** Firehose's answer: one record per input record, with Firehose's fields only. */
 export type TransformAnswer = { records: Omit<FirehoseOutputRecord, 'errorMessage'>[] };
 
+/** The Firehose fields the transform handler reads. */
+export interface TransformEvent {
+  records: FirehoseInputRecord[];
+  /** Firehose's id of this invocation: the logs' `correlation_id`. */
+  invocationId?: string;
+}
+
 /** Builds the handler Firehose invokes with each buffer of records. */
 export function transformHandler(
   deps: TransformDeps,
-): (event: { records: FirehoseInputRecord[] }) => Promise<TransformAnswer> {
+): (event: TransformEvent, context?: unknown) => Promise<TransformAnswer> {
   const fn = functionDimension(deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined));
-  return async (event) => {
+  return async (event, context) => {
+    beginInvocation(deps.logger, context, event.invocationId);
     const rows = new MinuteCounts();
     const records = deps.transform.transform(event.records, (producerId, arrivalMs) => {
       if (isUnitProducer(producerId)) rows.add(arrivalMs, 1);
     });
     rows.publish(deps.metrics, SLO_EMF.lake, fn, SLO_EMF.shiftMs, Date.now());
     const failed = records.filter((r) => r.result === 'ProcessingFailed');
+    const dropped = records.filter((r) => r.result === 'Dropped').length;
+    deps.metrics.addDimensions(fn);
+    deps.metrics.addMetric(LAKE_TRANSFORM_EMF.ok, MetricUnit.Count, records.length - dropped - failed.length);
+    deps.metrics.addMetric(LAKE_TRANSFORM_EMF.dropped, MetricUnit.Count, dropped);
+    deps.metrics.addMetric(LAKE_TRANSFORM_EMF.processingFailed, MetricUnit.Count, failed.length);
+    deps.metrics.publishStoredMetrics();
     // Counts and reasons only, never the record bytes.
     if (failed.length > 0)
       deps.logger.warn('records failed', {

@@ -6,19 +6,51 @@
  * with events of the same shapes.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
 import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
 import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
 import { functionDimension, MinuteCounts, SLO_EMF } from './emf.js';
+import { beginInvocation } from './log-context.js';
 
 /**
  * Service names of the source functions: their logs' `service` and their metrics' `service`
  * dimension, which the data-loss alarm reads (infra/constructs/slo.ts).
  */
 export const SOURCE_SERVICES = { collector: 'collector', ingest: 'ingest-api', fileDrop: 'file-drop' } as const;
+
+/**
+ * The collector's EMF counts, one document per invocation that collected a tick (dimensions
+ * `service` and `function_name`; the dashboard reads them, infra/constructs/observability.ts).
+ * A repeated delivery of a tick already collected publishes nothing.
+ */
+export const COLLECTOR_EMF = {
+  /** Ticks collected (1 a document). */
+  ticks: 'Ticks',
+  /** Events the tick put on the stream. */
+  eventsProduced: 'EventsProduced',
+} as const;
+
+/**
+ * The ingest API's EMF counts, one document per request, zeros included (dimensions
+ * `service` and `function_name`). Three counters rather than a `status` dimension: as many
+ * custom metrics, and each class has a data point every request, so a rate is a plain
+ * division on the dashboard.
+ */
+export const INGEST_EMF = {
+  /** Requests answered 2xx. */
+  ok: 'RequestsOk',
+  /** Requests answered 4xx (the caller's fault: body, size, idempotency key). */
+  clientError: 'RequestsClientError',
+  /** Requests answered 5xx, or failed with an error (API Gateway answers 502). */
+  serverError: 'RequestsServerError',
+  /** Events of a request put on the stream (as answered: a replay of an Idempotency-Key counts its answer again). */
+  eventsAccepted: 'EventsAccepted',
+  /** Events of a request rejected (invalid), named in its answer. */
+  eventsRejected: 'EventsRejected',
+} as const;
 
 /** What every source may take to publish its count of events produced (the data-loss SLO). */
 export interface SourceMetricsDeps {
@@ -70,21 +102,38 @@ export interface CollectorDeps extends SourceMetricsDeps {
 /** The scheduled event's fields the collector reads. */
 export type TickEvent = Pick<ScheduledEvent, 'time'> & Partial<ScheduledEvent>;
 
+/** The value of the `function_name` dimension of a source's metrics. */
+const sourceFunction = (deps: SourceMetricsDeps) =>
+  functionDimension(deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined));
+
 /**
  * Builds the collector handler: one tick per scheduled event, keyed on the
  * event's `time`, so a repeated delivery (or a replay of that tick) produces nothing.
+ * Its log lines carry the tick's `time` as `correlation_id`.
  */
 export function collectorHandler(
   deps: CollectorDeps,
 ): (event: TickEvent, context?: RemainingTime) => Promise<TickResult> {
   const { target, publishing } = countProduced(deps.target, deps);
+  const fn = sourceFunction(deps);
+  // Results of a tick collected by this call (a replay returns the stored result, another object).
+  const collectedNow = new WeakSet<TickResult>();
   const tick = idempotent(deps.store, { keyPrefix: 'collector', keyPath: 'time' }, async (event: TickEvent, time) => {
     const at = new Date(event.time);
     if (Number.isNaN(at.getTime())) throw new Error('the scheduled event has no valid "time": expected ISO-8601');
-    return collectTick(target, deps.config, at, deadlineOf(time));
+    const result = await collectTick(target, deps.config, at, deadlineOf(time));
+    collectedNow.add(result);
+    return result;
   });
   return async (event, context) => {
+    beginInvocation(deps.logger, context, typeof event.time === 'string' ? event.time : undefined);
     const result = await publishing(() => tick(event, context));
+    if (deps.metrics && collectedNow.has(result)) {
+      deps.metrics.addDimensions(fn);
+      deps.metrics.addMetric(COLLECTOR_EMF.ticks, MetricUnit.Count, 1);
+      deps.metrics.addMetric(COLLECTOR_EMF.eventsProduced, MetricUnit.Count, result.produced);
+      deps.metrics.publishStoredMetrics();
+    }
     deps.logger.info('tick collected', { tick: result.tick, produced: result.produced });
     return result;
   };
@@ -109,25 +158,54 @@ function header(headers: APIGatewayProxyEvent['headers'] | null, name: string): 
 export type IngestEvent = Pick<APIGatewayProxyEvent, 'body' | 'headers' | 'isBase64Encoded'> &
   Partial<APIGatewayProxyEvent>;
 
-/** Builds the ingest handler (API Gateway REST proxy integration). */
+/** Publishes one request's {@link INGEST_EMF} counts. */
+function publishRequest(
+  metrics: Metrics | undefined,
+  dimensions: Record<string, string>,
+  statusCode: number,
+  events: { accepted: number; rejected: number },
+): void {
+  if (!metrics) return;
+  metrics.addDimensions(dimensions);
+  metrics.addMetric(INGEST_EMF.ok, MetricUnit.Count, statusCode < 400 ? 1 : 0);
+  metrics.addMetric(INGEST_EMF.clientError, MetricUnit.Count, statusCode >= 400 && statusCode < 500 ? 1 : 0);
+  metrics.addMetric(INGEST_EMF.serverError, MetricUnit.Count, statusCode >= 500 ? 1 : 0);
+  metrics.addMetric(INGEST_EMF.eventsAccepted, MetricUnit.Count, events.accepted);
+  metrics.addMetric(INGEST_EMF.eventsRejected, MetricUnit.Count, events.rejected);
+  metrics.publishStoredMetrics();
+}
+
+/**
+ * Builds the ingest handler (API Gateway REST proxy integration). Its log lines carry
+ * API Gateway's request id as `correlation_id`.
+ */
 export function ingestHandler(
   deps: IngestDeps,
 ): (event: IngestEvent, context?: RemainingTime) => Promise<APIGatewayProxyResult> {
   const { target, publishing } = countProduced(deps.target, deps);
+  const fn = sourceFunction(deps);
   const api = new IngestApi({ ...deps, target });
   return async (event, context) => {
+    beginInvocation(deps.logger, context, event.requestContext?.requestId || undefined);
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
     const key = header(event.headers, 'Idempotency-Key');
     // IAM auth: the signed caller's principal (API Gateway puts it there after SigV4 checks).
     const caller = event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? undefined;
-    const out = await publishing(() =>
-      api.handle(
-        { body, ...(key !== undefined ? { idempotencyKey: key } : {}), ...(caller ? { caller } : {}) },
-        context,
-      ),
-    );
+    let out: Awaited<ReturnType<IngestApi['handle']>>;
+    try {
+      out = await publishing(() =>
+        api.handle(
+          { body, ...(key !== undefined ? { idempotencyKey: key } : {}), ...(caller ? { caller } : {}) },
+          context,
+        ),
+      );
+    } catch (error) {
+      publishRequest(deps.metrics, fn, 500, { accepted: 0, rejected: 0 });
+      throw error;
+    }
     // Counts and status only: events and errors may hold user data.
     const counts = 'accepted' in out.body ? { accepted: out.body.accepted, rejected: out.body.rejected } : {};
+    publishRequest(deps.metrics, fn, out.statusCode, { accepted: 0, rejected: 0, ...counts });
     deps.logger.info('ingest request', { statusCode: out.statusCode, idempotent: key !== undefined, ...counts });
     return {
       statusCode: out.statusCode,

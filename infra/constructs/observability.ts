@@ -41,7 +41,8 @@ import { FUNCTION_NAME_DIMENSION, PULSE_NAMESPACE } from '../../handlers/lib/emf
 import { FILE_DROP_EMF } from '../../handlers/lib/file-drop.js';
 import { FLEET_HOST_LINE, FLEET_METRICS } from '../../handlers/lib/fleet-metrics.js';
 import { HOT_PATH_EMF } from '../../handlers/lib/kinesis-batch.js';
-import { SOURCE_SERVICES } from '../../handlers/lib/sources.js';
+import { LAKE_TRANSFORM_EMF, LAKE_TRANSFORM_SERVICE } from '../../handlers/lib/lake-transform.js';
+import { COLLECTOR_EMF, INGEST_EMF, SOURCE_SERVICES } from '../../handlers/lib/sources.js';
 import type { PulseConfig } from '../config.js';
 import type { Analytics } from './analytics.js';
 import type { EventStream } from './event-stream.js';
@@ -125,6 +126,9 @@ export const WIDGET_TITLES = {
   ingestApi: 'Ingest API requests',
   fileDropFiles: 'File drop: files and rows',
   fileDropQueue: 'File drop queue: messages waiting, oldest, dead letters',
+  collectorCounts: 'Collector: ticks and events produced',
+  ingestCounts: 'Ingest API: requests by class, events accepted and rejected',
+  transformRecords: 'Lake transform: records ok, dropped, failed',
   lakeFreshness: 'Lake freshness (Firehose DeliveryToS3.DataFreshness), s',
   lakeDelivery: 'Lake delivery, conversion and transform failures',
   failedBatches: 'Failed batches (on-failure bucket)',
@@ -327,13 +331,21 @@ export class Observability extends Construct {
 
   /** A file-drop EMF count (handlers/lib/file-drop.ts), summed: service and the function's name as it publishes them. */
   private fileDropEmf(metricName: string, period = FIVE_MINUTES, label?: string): cloudwatch.Metric {
+    return this.countEmf(SOURCE_SERVICES.fileDrop, this.props.sources.fileDrop, metricName, period, label);
+  }
+
+  /** An EMF count of a function other than the hot path, summed: its service and its name, as it publishes them. */
+  private countEmf(
+    service: string,
+    fn: lambda.IFunction,
+    metricName: string,
+    period = FIVE_MINUTES,
+    label?: string,
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: PULSE_NAMESPACE,
       metricName,
-      dimensionsMap: {
-        service: SOURCE_SERVICES.fileDrop,
-        [FUNCTION_NAME_DIMENSION]: this.props.sources.fileDrop.functionName,
-      },
+      dimensionsMap: { service, [FUNCTION_NAME_DIMENSION]: fn.functionName },
       statistic: 'Sum',
       period,
       ...(label ? { label } : {}),
@@ -1021,6 +1033,47 @@ export class Observability extends Construct {
           }),
         ],
         leftAnnotations: [alarmLine('file-drop-dead-letters', 'dead letters', 0)],
+      }),
+    );
+
+    // The functions' own counts (handlers/lib/sources.ts, lake-transform.ts): one row, no alarms.
+    const count = (service: string, fn: lambda.IFunction, metric: string, label: string) =>
+      this.countEmf(service, fn, metric, FIVE_MINUTES, label);
+    const C = COLLECTOR_EMF;
+    const I = INGEST_EMF;
+    const T = LAKE_TRANSFORM_EMF;
+    const third = (props: cloudwatch.GraphWidgetProps) => graph({ width: 8, ...props });
+    this.dashboard.addWidgets(
+      third({
+        title: W.collectorCounts,
+        left: [count(SOURCE_SERVICES.collector, sources.collector, C.ticks, 'ticks collected')],
+        right: [count(SOURCE_SERVICES.collector, sources.collector, C.eventsProduced, 'events produced')],
+      }),
+      third({
+        title: W.ingestCounts,
+        left: [
+          count(SOURCE_SERVICES.ingest, sources.ingest, I.ok, 'requests 2xx'),
+          count(SOURCE_SERVICES.ingest, sources.ingest, I.clientError, 'requests 4xx'),
+          count(SOURCE_SERVICES.ingest, sources.ingest, I.serverError, 'requests 5xx'),
+        ],
+        right: [
+          count(SOURCE_SERVICES.ingest, sources.ingest, I.eventsAccepted, 'events accepted'),
+          count(SOURCE_SERVICES.ingest, sources.ingest, I.eventsRejected, 'events rejected'),
+        ],
+      }),
+      third({
+        title: W.transformRecords,
+        left: EVENT_TYPES.flatMap((type) => {
+          const fn = lake.transforms.get(type);
+          const table = LAKE_TABLES[type];
+          return fn
+            ? [
+                count(LAKE_TRANSFORM_SERVICE, fn, T.ok, `${table} ok`),
+                count(LAKE_TRANSFORM_SERVICE, fn, T.dropped, `${table} dropped (other type)`),
+                count(LAKE_TRANSFORM_SERVICE, fn, T.processingFailed, `${table} failed (to errors/)`),
+              ]
+            : [];
+        }),
       }),
     );
 

@@ -22,6 +22,7 @@ import type { FileResult } from '../../core/sources/file-drop.js';
 import { localClock } from '../../core/sources/idempotency.js';
 import { FILE_DROP_EMF, fileDropHandler } from '../../handlers/lib/file-drop.js';
 import { captureEmf, dimensionsOf } from '../helpers/emf.js';
+import { captureLogs, fakeContext } from '../helpers/logs.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
 
@@ -290,6 +291,35 @@ describe('file drop behind the queue', () => {
       'failed/rejected.csv.errors.jsonl',
       'processed/mixed.csv',
       'processed/rejected.csv',
+    ]);
+  });
+});
+
+describe('file drop: the invocation in its logs', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("each file's line carries the Lambda request id, the message id, the key and the version", async () => {
+    // Prepare
+    const { bucket, target, store } = await fresh();
+    const logs = captureLogs('file-drop');
+    const handler = fileDropHandler({ s3, target, store, logger: logs.logger, maxReceiveCount: 3 });
+    const eTag = await put(bucket, 'incoming/traced.csv', csv(row('web-1', '1')));
+    // Act
+    await handler(
+      { Records: [message('m-traced', bucket, 'incoming/traced.csv', eTag)] },
+      fakeContext('lambda-request-1', 'pulse-test-file-drop'),
+    );
+    logs.restore();
+    // Assess
+    expect(logs.lines().filter((l) => l.message === 'file ingested')).toEqual([
+      expect.objectContaining({
+        function_request_id: 'lambda-request-1',
+        function_name: 'pulse-test-file-drop',
+        messageId: 'm-traced',
+        key: 'incoming/traced.csv',
+        version: eTag,
+        produced: 1,
+      }),
     ]);
   });
 });

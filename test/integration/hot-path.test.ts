@@ -19,6 +19,7 @@ import { benchSequenceNumber, lambdaRecord } from '../../bench/lib/lambda-record
 import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
 import { metricBody, metricSample } from '../helpers/events.js';
 import { hotPathFunction, storedWindows } from '../helpers/hot-path-harness.js';
+import { captureLogs, fakeContext } from '../helpers/logs.js';
 import { useLocalDynamo, scanAll } from '../helpers/local-dynamo.js';
 import { useLocalKinesis } from '../helpers/local-kinesis.js';
 import { oracle, streamContent } from '../helpers/window-oracle.js';
@@ -485,6 +486,43 @@ describe('hot path: metrics', () => {
       expect(d).not.toHaveProperty('host');
       expect(d).not.toHaveProperty('cpu_utilization');
     }
+  });
+});
+
+describe('hot path: the invocation in its logs', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("the batch's line carries the Lambda request id and the shard", async () => {
+    // Prepare
+    const table = await dynamo.newTable();
+    const now = Date.now();
+    const shardId = 'shardId-000000000000';
+    const logs = captureLogs('hot-path');
+    const handler = createKinesisBatchHandler({
+      projection: new WindowProjection({ ddb: dynamo.ddb, tableName: table, registry, config, now: () => now }),
+      logger: logs.logger,
+      metrics: new Metrics({ namespace: 'Pulse', serviceName: 'hot-path' }),
+      functionName: 'pulse-test-hot-path',
+    });
+    const record = lambdaRecord({
+      shardId,
+      sequenceNumber: benchSequenceNumber(1),
+      partitionKey: 'server-001',
+      data: encoder.encode(registry.latest('MetricSample'), metricSample(1, { occurred_at: new Date(now - 60_000) })),
+      arrivalMs: now - 30_000,
+    });
+    // Act
+    await handler({ Records: [record] }, fakeContext('lambda-request-1', 'pulse-test-hot-path'));
+    logs.restore();
+    // Assess
+    expect(logs.lines().filter((l) => l.message === 'batch processed')).toEqual([
+      expect.objectContaining({
+        function_request_id: 'lambda-request-1',
+        function_name: 'pulse-test-hot-path',
+        shardId,
+        records: 1,
+      }),
+    ]);
   });
 });
 

@@ -18,8 +18,16 @@ import { collectorConfig, tickEvents } from '../../core/sources/collector.js';
 import type { StreamTarget } from '../../core/sources/emit.js';
 import type { FileResult } from '../../core/sources/file-drop.js';
 import { type FileDropDeps, fileDropHandler } from '../../handlers/lib/file-drop.js';
-import { collectorHandler, ingestHandler, type IngestEvent } from '../../handlers/lib/sources.js';
+import { SLO_EMF } from '../../handlers/lib/emf.js';
+import {
+  COLLECTOR_EMF,
+  collectorHandler,
+  INGEST_EMF,
+  ingestHandler,
+  type IngestEvent,
+} from '../../handlers/lib/sources.js';
 import { captureEmf, dimensionsOf } from '../helpers/emf.js';
+import { captureLogs, fakeContext } from '../helpers/logs.js';
 import { useLocalDynamo } from '../helpers/local-dynamo.js';
 import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
 
@@ -638,7 +646,7 @@ describe('sources: the data-loss SLO count (SloProduced)', () => {
     await handler({ time: '2026-11-22T10:05:00Z' });
     emf.restore();
     // Assess
-    const docs = emf.documents();
+    const docs = emf.documents().filter((d) => SLO_EMF.produced in d);
     expect(docs.map((d) => d.SloProduced).reduce((a, n) => Number(a) + Number(n), 0)).toBe(15);
     for (const d of docs) {
       expect(dimensionsOf(d)).toEqual([['function_name', 'service']]);
@@ -666,14 +674,107 @@ describe('sources: the data-loss SLO count (SloProduced)', () => {
     const shortLambda = { getRemainingTimeInMillis: () => 3_600 };
     // Act
     const failed = await handler(request, shortLambda);
-    const afterFailure = emf.documents().reduce((a, d) => a + Number(d.SloProduced), 0);
+    const slo = () => emf.documents().filter((d) => SLO_EMF.produced in d);
+    const afterFailure = slo().reduce((a, d) => a + Number(d.SloProduced), 0);
     down = false;
     await handler(request, shortLambda);
     emf.restore();
     // Assess: every count is an event on the stream, retries' repeats included (the hot path and the lake see them too)
     expect(failed.statusCode).toBe(503);
     expect(afterFailure).toBe(4);
-    expect(emf.documents().reduce((a, d) => a + Number(d.SloProduced), 0)).toBe((await events(streamName)).length);
+    expect(slo().reduce((a, d) => a + Number(d.SloProduced), 0)).toBe((await events(streamName)).length);
+  });
+});
+
+describe('sources: their own counts and the invocation in their logs', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('collector: Ticks and EventsProduced for a tick collected, none for its replay; lines carry the request id and the tick', async () => {
+    // Prepare
+    const { target, store } = await fresh();
+    const emf = captureEmf('collector');
+    const logs = captureLogs('collector');
+    const handler = collectorHandler({
+      target,
+      store,
+      config: collectorConfig({ hosts: 3 }),
+      logger: logs.logger,
+      metrics: emf.metrics,
+      functionName: 'pulse-test-collector',
+    });
+    const time = '2026-11-22T10:05:00Z';
+    // Act
+    await handler({ time }, fakeContext('lambda-request-1', 'pulse-test-collector'));
+    await handler({ time }, fakeContext('lambda-request-2', 'pulse-test-collector'));
+    logs.restore();
+    emf.restore();
+    // Assess: 3 hosts × 5 metrics once
+    const counts = emf.documents().filter((d) => COLLECTOR_EMF.ticks in d);
+    expect(counts.map((d) => [d.Ticks, d.EventsProduced])).toEqual([[1, 15]]);
+    for (const d of counts) {
+      expect(dimensionsOf(d)).toEqual([['function_name', 'service']]);
+      expect(d).toMatchObject({ service: 'collector', function_name: 'pulse-test-collector' });
+    }
+    const lines = logs.lines().filter((l) => l.message === 'tick collected');
+    expect(lines.map((l) => [l.function_request_id, l.correlation_id, l.function_name])).toEqual([
+      ['lambda-request-1', time, 'pulse-test-collector'],
+      ['lambda-request-2', time, 'pulse-test-collector'],
+    ]);
+  });
+
+  it('ingest: RequestsOk, RequestsClientError, RequestsServerError, EventsAccepted and EventsRejected per request; lines carry both request ids', async () => {
+    // Prepare: web-1's entries are throttled (a 503), and a request with a bad event and a malformed one
+    const flaky = faultyKinesis(kinesisLocal.kinesis, (_call, _i, entry) =>
+      entry.PartitionKey === 'web-1' ? 'throttle' : 'ok',
+    );
+    const { target, store } = await fresh(flaky);
+    const emf = captureEmf('ingest-api');
+    const logs = captureLogs('ingest-api');
+    const handler = ingestHandler({
+      target: { ...target, retry: { baseBackoffMs: 5, maxBackoffMs: 20 } },
+      store,
+      logger: logs.logger,
+      metrics: emf.metrics,
+      functionName: 'pulse-test-ingest',
+    });
+    const withId = (event: IngestEvent, requestId: string) =>
+      ({ ...event, requestContext: { requestId } }) as IngestEvent;
+    const shortLambda = (id: string) => fakeContext(id, 'pulse-test-ingest', 3_600);
+    // Act
+    const mixed = await handler(
+      withId(post({ events: [metric(0), metric(3), { ...metric(6), value: 'high' }] }), 'api-1'),
+      shortLambda('lambda-1'),
+    );
+    const malformed = await handler(withId(post('{not json'), 'api-2'), shortLambda('lambda-2'));
+    const throttled = await handler(withId(post({ events: [metric(1)] }), 'api-3'), shortLambda('lambda-3'));
+    logs.restore();
+    emf.restore();
+    // Assess
+    expect([mixed.statusCode, malformed.statusCode, throttled.statusCode]).toEqual([202, 400, 503]);
+    const counts = emf.documents().filter((d) => INGEST_EMF.ok in d);
+    expect(
+      counts.map((d) => [
+        d.RequestsOk,
+        d.RequestsClientError,
+        d.RequestsServerError,
+        d.EventsAccepted,
+        d.EventsRejected,
+      ]),
+    ).toEqual([
+      [1, 0, 0, 2, 1],
+      [0, 1, 0, 0, 0],
+      [0, 0, 1, 0, 0],
+    ]);
+    for (const d of counts) {
+      expect(dimensionsOf(d)).toEqual([['function_name', 'service']]);
+      expect(d).toMatchObject({ service: 'ingest-api', function_name: 'pulse-test-ingest' });
+    }
+    const lines = logs.lines().filter((l) => l.message === 'ingest request');
+    expect(lines.map((l) => [l.function_request_id, l.correlation_id, l.statusCode])).toEqual([
+      ['lambda-1', 'api-1', 202],
+      ['lambda-2', 'api-2', 400],
+      ['lambda-3', 'api-3', 503],
+    ]);
   });
 });
 

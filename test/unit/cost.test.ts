@@ -219,12 +219,12 @@ describe('cost model, by hand for 1,200 hosts × 5 metrics every 60 s', () => {
   });
 
   it('prices fleet metrics per host over the tiers, with the Metrics Insights alarm', () => {
-    // Act: 3,000 hosts × 5 metrics beside the 10 + 14 own: 24 → 15,024 metrics
+    // Act: 3,000 hosts × 5 metrics beside the 10 + 22 own: 32 → 15,032 metrics
     const r = report({ fleetMetricHosts: 3_000 });
 
-    // Assess: the first 9,976 at $0.30, the next 5,024 at $0.10, + $0.10 per host analysed
-    expect(line(r, 'CloudWatch fleet metrics')).toBeCloseTo(9_976 * 0.3 + 5_024 * 0.1 + 3_000 * 0.1, 6);
-    expect(line(r, 'CloudWatch custom metrics')).toBeCloseTo(24 * 0.3, 9);
+    // Assess: the first 9,968 at $0.30, the next 5,032 at $0.10, + $0.10 per host analysed
+    expect(line(r, 'CloudWatch fleet metrics')).toBeCloseTo(9_968 * 0.3 + 5_032 * 0.1 + 3_000 * 0.1, 6);
+    expect(line(r, 'CloudWatch custom metrics')).toBeCloseTo(32 * 0.3, 9);
   });
 
   it('sums the lines into the totals, per million included', () => {

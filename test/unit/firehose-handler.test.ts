@@ -3,9 +3,11 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SchemaRegistry } from '../../core/contract/registry.js';
 import { SingleObjectEncoder } from '../../core/contract/single-object.js';
 import { LakeTransform } from '../../core/lake/transform.js';
-import { LAKE_TRANSFORM_SERVICE, transformHandler } from '../../handlers/lib/lake-transform.js';
-import { captureEmf } from '../helpers/emf.js';
+import { SLO_EMF } from '../../handlers/lib/emf.js';
+import { LAKE_TRANSFORM_EMF, LAKE_TRANSFORM_SERVICE, transformHandler } from '../../handlers/lib/lake-transform.js';
+import { captureEmf, dimensionsOf } from '../helpers/emf.js';
 import { logEvent, metricSample } from '../helpers/events.js';
+import { captureLogs, fakeContext } from '../helpers/logs.js';
 
 describe('handlers/firehose-transform', () => {
   let handler: (event: {
@@ -82,9 +84,64 @@ describe('lake transform: the data-loss SLO count (SloLake)', () => {
     emf.restore();
     // Assess
     expect(out.records.map((r) => r.result)).toEqual(['Ok', 'Ok', 'Ok', 'Ok', 'Dropped', 'ProcessingFailed']);
-    expect(emf.documents().map((d) => [d._aws.Timestamp, d.SloLake, d.function_name])).toEqual([
+    const slo = emf.documents().filter((d) => SLO_EMF.lake in d);
+    expect(slo.map((d) => [d._aws.Timestamp, d.SloLake, d.function_name])).toEqual([
       [minute + 3_600_000, 2, 'pulse-test-transform'],
       [minute + 60_000 + 3_600_000, 1, 'pulse-test-transform'],
+    ]);
+  });
+});
+
+describe('lake transform: records by result, and the invocation in its logs', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('publishes RecordsOk, RecordsDropped and RecordsProcessingFailed; log lines carry the request id and invocation id', async () => {
+    // Prepare: two rows, another type's event, two records that do not decode
+    const registry = SchemaRegistry.load();
+    const encoder = new SingleObjectEncoder();
+    const sample = (seq: number) =>
+      encoder.encode(registry.latest('MetricSample'), metricSample(seq)).toString('base64');
+    const log = encoder.encode(registry.latest('LogEvent'), logEvent(1)).toString('base64');
+    const garbage = Buffer.from('x').toString('base64');
+    const records = [sample(1), sample(2), log, garbage, garbage].map((data, i) => ({
+      recordId: String(i),
+      approximateArrivalTimestamp: Date.now(),
+      data,
+    }));
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-6753c5e0-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1');
+    const emf = captureEmf(LAKE_TRANSFORM_SERVICE);
+    const logs = captureLogs(LAKE_TRANSFORM_SERVICE);
+    const handler = transformHandler({
+      transform: new LakeTransform(registry, 'MetricSample'),
+      logger: logs.logger,
+      metrics: emf.metrics,
+      functionName: 'pulse-test-transform',
+    });
+    // Act
+    await handler(
+      { invocationId: 'firehose-invocation-1', records },
+      fakeContext('lambda-request-1', 'pulse-test-transform'),
+    );
+    logs.restore();
+    emf.restore();
+    vi.unstubAllEnvs();
+    // Assess
+    const counts = emf.documents().filter((d) => LAKE_TRANSFORM_EMF.ok in d);
+    expect(counts.map((d) => [d.RecordsOk, d.RecordsDropped, d.RecordsProcessingFailed])).toEqual([[2, 1, 2]]);
+    for (const d of counts) {
+      expect(dimensionsOf(d)).toEqual([['function_name', 'service']]);
+      expect(d).toMatchObject({ service: LAKE_TRANSFORM_SERVICE, function_name: 'pulse-test-transform' });
+    }
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({
+        message: 'records failed',
+        failed: 2,
+        function_request_id: 'lambda-request-1',
+        function_name: 'pulse-test-transform',
+        correlation_id: 'firehose-invocation-1',
+        xray_trace_id: '1-6753c5e0-0123456789abcdef01234567',
+        cold_start: expect.any(Boolean),
+      }),
     ]);
   });
 });
