@@ -70,6 +70,23 @@ async function fresh() {
   };
 }
 
+/** Local sources with only the file drop (a fast local queue) on, not started. */
+function dropSources(streamName: string, tableName: string, client: S3Client, log?: (line: string) => void) {
+  return new LocalSources({
+    kinesis: kinesisLocal.kinesis,
+    ddb: dynamoLocal.ddb,
+    s3: client,
+    registry,
+    streamName,
+    idempotencyTable: tableName,
+    collectorEveryMs: 0,
+    collectorHosts: 1,
+    agentEveryMs: 0,
+    fileDropQueue: { visibilityTimeoutMs: 100, timeoutMs: 10_000, pollIntervalMs: 20 },
+    ...(log ? { log } : {}),
+  });
+}
+
 /** The real S3 client, except that reading `key` fails as an S3 outage would. */
 function unreadable(key: string): S3Client {
   return {
@@ -329,19 +346,9 @@ describe('local mode: the file drop queue in LocalSources', () => {
     // Prepare
     const { bucket, target, store } = await fresh();
     const lines: string[] = [];
-    const sources = new LocalSources({
-      kinesis: kinesisLocal.kinesis,
-      ddb: dynamoLocal.ddb,
-      s3: unreadable('incoming/bad.csv'),
-      registry,
-      streamName: target.streamName,
-      idempotencyTable: store.tableName,
-      collectorEveryMs: 0,
-      collectorHosts: 1,
-      agentEveryMs: 0,
-      fileDropQueue: { visibilityTimeoutMs: 100, timeoutMs: 10_000, pollIntervalMs: 20 },
-      log: (line) => lines.push(line),
-    });
+    const sources = dropSources(target.streamName, store.tableName, unreadable('incoming/bad.csv'), (line) =>
+      lines.push(line),
+    );
     onS3Event = (e) => sources.onS3Event(e);
     await sources.start();
 
@@ -367,18 +374,7 @@ describe('local mode: the file drop queue in LocalSources', () => {
     onS3Event = () => {};
     await put(bucket, 'incoming/left over.csv', csv(row('left-1', '1'), row('left-2', '2')));
     await put(bucket, 'incoming/b.csv', csv(row('left-3', '3')));
-    const sources = new LocalSources({
-      kinesis: kinesisLocal.kinesis,
-      ddb: dynamoLocal.ddb,
-      s3,
-      registry,
-      streamName: target.streamName,
-      idempotencyTable: store.tableName,
-      collectorEveryMs: 0,
-      collectorHosts: 1,
-      agentEveryMs: 0,
-      fileDropQueue: { visibilityTimeoutMs: 100, timeoutMs: 10_000, pollIntervalMs: 20 },
-    });
+    const sources = dropSources(target.streamName, store.tableName, s3);
     await sources.start();
 
     // Act

@@ -779,8 +779,8 @@ describe('sources: their own counts and the invocation in their logs', () => {
 });
 
 describe('local ingest server', () => {
-  it('answers 413 above 1 MiB with the size, survives a client that hangs up, and 404/405 elsewhere', async () => {
-    // Prepare
+  /** Local sources of a fresh stream with only the ingest API on, started. */
+  async function ingestServer(): Promise<LocalSources> {
     const { target, store } = await fresh();
     const sources = new LocalSources({
       kinesis: kinesisLocal.kinesis,
@@ -795,6 +795,12 @@ describe('local ingest server', () => {
       agentEveryMs: 0,
     });
     await sources.start();
+    return sources;
+  }
+
+  it('answers 413 above 1 MiB with the size, survives a client that hangs up, and 404/405 elsewhere', async () => {
+    // Prepare
+    const sources = await ingestServer();
     const url = new URL(sources.ingestUrl as string);
     try {
       // Act: a body over the limit; a request cut off mid-body; then ordinary requests
@@ -833,20 +839,7 @@ describe('local ingest server', () => {
 
   it('refuses what a web page could send: any Origin (403), and a body that is not application/json (415)', async () => {
     // Prepare
-    const { target, store } = await fresh();
-    const sources = new LocalSources({
-      kinesis: kinesisLocal.kinesis,
-      ddb: dynamoLocal.ddb,
-      s3,
-      registry,
-      streamName: target.streamName,
-      idempotencyTable: store.tableName,
-      collectorEveryMs: 0,
-      collectorHosts: 1,
-      ingestPort: 0,
-      agentEveryMs: 0,
-    });
-    await sources.start();
+    const sources = await ingestServer();
     const url = sources.ingestUrl as string;
     const body = JSON.stringify({ events: [metric(1)] });
     try {
