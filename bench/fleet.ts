@@ -35,7 +35,6 @@ import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { eventId } from '../core/contract/events.js';
 import { AggregateBuilder } from '../core/contract/kpl.js';
 import { SchemaRegistry } from '../core/contract/registry.js';
 import { SingleObjectEncoder } from '../core/contract/single-object.js';
@@ -45,7 +44,7 @@ import { windowingConfig } from '../core/windows/config.js';
 import { createKinesisBatchHandler, HOT_PATH_EMF } from '../handlers/lib/kinesis-batch.js';
 import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { MemoryDynamo } from './lib/memory-dynamo.js';
-import { METRIC_NAMES } from './lib/metric-names.js';
+import { fleetSample } from './lib/metric-names.js';
 import { HeldRecords } from '../core/local/visibility.js';
 import { itemSizeBytes } from '../core/cost/item-size.js';
 
@@ -409,20 +408,7 @@ async function simulate(
       for (let m = 0; m < shape.metrics; m++) {
         const seq = ++(seqOf[h] as number);
         const producer = producerOf[h] as string;
-        const data = encoder.encode(metricV, {
-          event_id: eventId(producer, seq),
-          producer_id: producer,
-          producer_seq: seq,
-          occurred_at: new Date(base + t),
-          host,
-          metric: METRIC_NAMES[m % METRIC_NAMES.length] as string,
-          value: Math.round(random() * 10_000) / 100,
-          unit: 'percent',
-          region: 'us-east-1',
-          environment: 'production',
-          tags: {},
-          source: 'agent',
-        });
+        const data = encoder.encode(metricV, fleetSample(producer, seq, host, m, base + t, random));
         builder.add({ partitionKey: host, data });
         stream.eventBytes += data.length;
         stream.fhEvents += Math.ceil(data.length / FIREHOSE_INCREMENT);

@@ -25,7 +25,7 @@ import { lakeColumns } from '../core/lake/columns.js';
 import { rowsToParquet } from '../core/lake/parquet.js';
 import { type FirehoseInputRecord, LakeTransform } from '../core/lake/transform.js';
 import { seededRandom, SyntheticFleet } from '../core/sources/synthetic-fleet.js';
-import { METRIC_NAMES } from './lib/metric-names.js';
+import { fleetSample } from './lib/metric-names.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,20 +91,7 @@ if (shape) {
     for (let m = 0; m < shape.metrics && inputs.length < N; m++) {
       const seq = (seqOf.get(h) ?? 0) + 1;
       seqOf.set(h, seq);
-      const bytes = encoder.encode(writer, {
-        event_id: eventId(producer, seq),
-        producer_id: producer,
-        producer_seq: seq,
-        occurred_at: new Date(start + t),
-        host,
-        metric: METRIC_NAMES[m % METRIC_NAMES.length] as string,
-        value: Math.round(random() * 10_000) / 100,
-        unit: 'percent',
-        region: 'us-east-1',
-        environment: 'production',
-        tags: {},
-        source: 'agent',
-      });
+      const bytes = encoder.encode(writer, fleetSample(producer, seq, host, m, start + t, random));
       inputs.push(input(inputs.length + 1, bytes, host, start + t, shape.metrics));
     }
     if (inputs.length >= N) break;

@@ -32,6 +32,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { EVENT_TYPES } from '../../core/contract/events.js';
@@ -695,36 +696,25 @@ export class Observability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
 
-    this.alarm(
-      'dead-letters',
+    // Any message in a dead-letter queue is work that gave up: alarm on the first.
+    const deadLetters = (id: 'dead-letters' | 'file-drop-dead-letters', what: string, queue: sqs.IQueue) =>
+      this.alarm(id, id, what, {
+        metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: 0,
+        comparisonOperator: above,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      });
+    deadLetters(
       'dead-letters',
       'A collector tick failed all its attempts and waits in the DeadLetters queue.',
-      {
-        metric: deadLetterQueue(this).metricApproximateNumberOfMessagesVisible({
-          statistic: 'Maximum',
-          period: FIVE_MINUTES,
-        }),
-        threshold: 0,
-        comparisonOperator: above,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-      },
+      deadLetterQueue(this),
     );
     const { sources } = this.props;
-    this.alarm(
-      'file-drop-dead-letters',
+    deadLetters(
       'file-drop-dead-letters',
       `A dropped file failed ${FILE_DROP_QUEUE.maxReceiveCount} receives: it is under failed/ with the reason and its notification waits in the file drop's dead-letter queue.`,
-      {
-        metric: sources.fileDropDeadLetters.metricApproximateNumberOfMessagesVisible({
-          statistic: 'Maximum',
-          period: FIVE_MINUTES,
-        }),
-        threshold: 0,
-        comparisonOperator: above,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-      },
+      sources.fileDropDeadLetters,
     );
     // Published at every invocation, zeros included; no files, no data.
     this.alarm(
