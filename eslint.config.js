@@ -16,4 +16,36 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
+  // Layers point one way (docs/architecture.md): infra -> core; handlers -> core;
+  // local -> handlers, core; cli -> local, handlers, core. Imports within a folder are
+  // relative ('./'), across folders through the package.json "imports" aliases ('#core/…').
+  ...layer('core', ['handlers', 'infra', 'local', 'cli', 'test', 'bench']),
+  ...layer('handlers', ['infra', 'local', 'cli', 'test', 'bench']),
+  ...layer('infra', ['handlers', 'local', 'cli', 'test', 'bench']),
+  ...layer('local', ['infra', 'cli', 'test', 'bench']),
+  ...layer('cli', ['infra', 'test', 'bench']),
 );
+
+/**
+ * The rule for one layer: no import of a layer above it (by alias or by a path that climbs
+ * out of the folder), and no relative path that climbs ('../'): use an alias instead.
+ */
+function layer(folder, forbidden) {
+  const message = `${folder}/ must not import from ${forbidden.join(', ')} (layers point one way: docs/architecture.md).`;
+  return [
+    {
+      files: [`${folder}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              { regex: `^#(${forbidden.join('|')})/`, message },
+              { regex: '^\\.\\./', message: "Climbing relative import: use the package.json alias ('#core/…', '#local/…')." },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}

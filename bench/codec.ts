@@ -16,13 +16,13 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { StreamDecoder } from '../core/contract/consumer.js';
-import { WINDOW_READERS } from '../core/windows/fold.js';
-import { eventId, type MetricSample } from '../core/contract/events.js';
-import { AggregateBuilder, deaggregate, KINESIS_MAX_RECORD_BYTES, visitAggregate } from '../core/contract/kpl.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { SingleObjectDecoder, SingleObjectEncoder } from '../core/contract/single-object.js';
-import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { StreamDecoder } from '#core/contract/consumer.js';
+import { WINDOW_READERS } from '#core/windows/fold.js';
+import { eventId, type MetricSample } from '#core/contract/events.js';
+import { AggregateBuilder, deaggregate, KINESIS_MAX_RECORD_BYTES, visitAggregate } from '#core/contract/kpl.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectDecoder, SingleObjectEncoder } from '#core/contract/single-object.js';
+import { SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 
 const { values } = parseArgs({
   options: {

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { ReferenceFile, SeedFigures, ShapeFigures } from '../core/cost/reference.js';
+import type { ReferenceFile, SeedFigures, ShapeFigures } from '#core/cost/reference.js';
 
 const { values } = parseArgs({ options: { 'fleet-output': { type: 'string' } } });
 const FLEET = 'npm run bench:fleet -- --shapes A,B,C,D';

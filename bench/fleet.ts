@@ -35,18 +35,19 @@ import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { AggregateBuilder } from '../core/contract/kpl.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { SingleObjectEncoder } from '../core/contract/single-object.js';
-import { WindowProjection } from '../core/projections/window-projection.js';
-import { seededRandom } from '../core/sources/synthetic-fleet.js';
-import { windowingConfig } from '../core/windows/config.js';
-import { createKinesisBatchHandler, HOT_PATH_EMF } from '../handlers/lib/kinesis-batch.js';
+import { AggregateBuilder } from '#core/contract/kpl.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { WindowProjection } from '#core/projections/window-projection.js';
+import { seededRandom } from '#core/sources/synthetic-fleet.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { createKinesisBatchHandler } from '#handlers/lib/kinesis-batch.js';
+import { HOT_PATH_EMF } from '#core/metrics/names.js';
 import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { MemoryDynamo } from './lib/memory-dynamo.js';
 import { fleetSample } from './lib/metric-names.js';
-import { HeldRecords } from '../core/local/visibility.js';
-import { itemSizeBytes } from '../core/cost/item-size.js';
+import { HeldRecords } from '#core/projections/visibility.js';
+import { itemSizeBytes } from '#core/cost/item-size.js';
 
 /** A fleet shape: `hosts` × `metrics` every `interval_s`, simulated for `seconds` on `shards` shards. */
 interface Shape {

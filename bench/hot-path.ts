@@ -20,19 +20,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { eventId } from '../core/contract/events.js';
-import { AggregateBuilder } from '../core/contract/kpl.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { SingleObjectEncoder } from '../core/contract/single-object.js';
-import type { LambdaKinesisEventRecord } from '../core/local/event-source-mapping.js';
-import { decodeMarks } from '../core/projections/checkpoints.js';
-import { CHECKPOINT_PK } from '../core/projections/table.js';
-import { type BatchRecord, WindowProjection } from '../core/projections/window-projection.js';
-import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { eventId } from '#core/contract/events.js';
+import { AggregateBuilder } from '#core/contract/kpl.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import type { LambdaKinesisEventRecord } from '#core/lambda/events.js';
+import { decodeMarks } from '#core/projections/checkpoints.js';
+import { CHECKPOINT_PK } from '#core/projections/table.js';
+import { type BatchRecord, WindowProjection } from '#core/projections/window-projection.js';
+import { SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 import { benchSequenceNumber, lambdaRecord } from './lib/lambda-records.js';
 import { MemoryDynamo } from './lib/memory-dynamo.js';
-import { windowingConfig } from '../core/windows/config.js';
-import { windowStart } from '../core/windows/assign-window.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { windowStart } from '#core/windows/assign-window.js';
 
 const { values } = parseArgs({
   options: {

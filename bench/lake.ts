@@ -17,14 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { eventId } from '../core/contract/events.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { SingleObjectEncoder } from '../core/contract/single-object.js';
-import { parseFleetShape } from '../core/cost/fleet-shape.js';
-import { lakeColumns } from '../core/lake/columns.js';
-import { rowsToParquet } from '../core/lake/parquet.js';
-import { type FirehoseInputRecord, LakeTransform } from '../core/lake/transform.js';
-import { seededRandom, SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { eventId } from '#core/contract/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { parseFleetShape } from '#core/cost/fleet-shape.js';
+import { lakeColumns } from '#core/lake/columns.js';
+import { rowsToParquet } from '#core/lake/parquet.js';
+import { type FirehoseInputRecord, LakeTransform } from '#core/lake/transform.js';
+import { seededRandom, SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 import { fleetSample } from './lib/metric-names.js';
 
 const { values } = parseArgs({

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { LocalPipeline } from '../core/local/pipeline.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { LocalPipeline } from '#local/pipeline.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({

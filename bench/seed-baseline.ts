@@ -12,8 +12,8 @@ import { Readable } from 'node:stream';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { itemSizeBytes } from '../core/cost/item-size.js';
-import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { itemSizeBytes } from '#core/cost/item-size.js';
+import { SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '200000' } } });
 const N = Number(values.samples);

@@ -8,14 +8,14 @@
  * decoded into the MetricSample reader version of your choice.
  */
 import { parseArgs } from 'node:util';
-import { createKinesisClient } from '../core/clients/kinesis.js';
-import { StreamDecoder } from '../core/contract/consumer.js';
-import type { LogEvent, MetricSample } from '../core/contract/events.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { startKinesisServer } from '../core/local/kinesis-server.js';
-import { createStream, listShards, readShard } from '../core/local/streams.js';
-import { Producer } from '../core/produce/producer.js';
-import { SyntheticFleet } from '../core/sources/synthetic-fleet.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { StreamDecoder } from '#core/contract/consumer.js';
+import type { LogEvent, MetricSample } from '#core/contract/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { startKinesisServer } from '#local/kinesis-server.js';
+import { createStream, listShards, readShard } from '#local/streams.js';
+import { Producer } from '#core/produce/producer.js';
+import { SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { values } = parseArgs({

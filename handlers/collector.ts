@@ -1,13 +1,14 @@
 /** Scheduled collector Lambda: one EventBridge tick → the fleet's metrics on the stream, at most once per tick. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createDynamoClient } from '../core/clients/dynamodb.js';
-import { createKinesisClient } from '../core/clients/kinesis.js';
-import { requireEnv } from '../core/config/env.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { collectorConfig } from '../core/sources/collector.js';
-import { PULSE_NAMESPACE } from './lib/emf.js';
-import { collectorHandler, SOURCE_SERVICES } from './lib/sources.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { requireEnv } from '#core/config/env.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { collectorConfig } from '#core/sources/collector.js';
+import { PULSE_NAMESPACE } from '#core/metrics/names.js';
+import { collectorHandler } from './lib/sources.js';
+import { SOURCE_SERVICES } from '#core/metrics/names.js';
 
 const logger = new Logger({ serviceName: SOURCE_SERVICES.collector });
 

@@ -4,14 +4,14 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createDynamoClient } from '../core/clients/dynamodb.js';
-import { createKinesisClient } from '../core/clients/kinesis.js';
-import { createS3Client } from '../core/clients/s3.js';
-import { requireEnv, requireIntEnv } from '../core/config/env.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { PULSE_NAMESPACE } from './lib/emf.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { requireEnv, requireIntEnv } from '#core/config/env.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { PULSE_NAMESPACE } from '#core/metrics/names.js';
 import { fileDropHandler } from './lib/file-drop.js';
-import { SOURCE_SERVICES } from './lib/sources.js';
+import { SOURCE_SERVICES } from '#core/metrics/names.js';
 
 export const handler = fileDropHandler({
   s3: createS3Client(),

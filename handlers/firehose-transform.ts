@@ -1,12 +1,13 @@
 /** Firehose transform Lambda: single-object Avro → JSON rows with event-time partition keys (core/lake/transform.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { EnvError, requireEnv } from '../core/config/env.js';
-import { EVENT_TYPES, type EventType } from '../core/contract/events.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { LakeTransform } from '../core/lake/transform.js';
-import { PULSE_NAMESPACE } from './lib/emf.js';
-import { LAKE_TRANSFORM_SERVICE, transformHandler } from './lib/lake-transform.js';
+import { EnvError, requireEnv } from '#core/config/env.js';
+import { EVENT_TYPES, type EventType } from '#core/contract/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { LakeTransform } from '#core/lake/transform.js';
+import { PULSE_NAMESPACE } from '#core/metrics/names.js';
+import { transformHandler } from './lib/lake-transform.js';
+import { LAKE_TRANSFORM_SERVICE } from '#core/metrics/names.js';
 
 const eventType = requireEnv(process.env, 'PULSE_EVENT_TYPE') as EventType;
 if (!EVENT_TYPES.includes(eventType))

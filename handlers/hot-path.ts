@@ -1,14 +1,15 @@
 /** Hot-path Lambda: Kinesis batches → event-time windows in DynamoDB (see core/projections/window-projection.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createDynamoClient } from '../core/clients/dynamodb.js';
-import { createKinesisClient } from '../core/clients/kinesis.js';
-import { requireEnv } from '../core/config/env.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { kinesisParentsOf } from '../core/projections/lineage.js';
-import { WindowProjection } from '../core/projections/window-projection.js';
-import { windowingConfigFromEnv } from '../core/windows/config.js';
-import { createKinesisBatchHandler, HOT_PATH_EMF } from './lib/kinesis-batch.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { requireEnv } from '#core/config/env.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { kinesisParentsOf } from '#core/projections/lineage.js';
+import { WindowProjection } from '#core/projections/window-projection.js';
+import { windowingConfigFromEnv } from '#core/windows/config.js';
+import { createKinesisBatchHandler } from './lib/kinesis-batch.js';
+import { HOT_PATH_EMF } from '#core/metrics/names.js';
 
 const tableName = requireEnv(process.env, 'PULSE_WINDOW_TABLE');
 const streamName = requireEnv(process.env, 'PULSE_STREAM_NAME');

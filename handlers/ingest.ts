@@ -1,12 +1,13 @@
 /** HTTP ingest API Lambda (API Gateway REST proxy): POST /v1/events → validated events on the stream. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createDynamoClient } from '../core/clients/dynamodb.js';
-import { createKinesisClient } from '../core/clients/kinesis.js';
-import { requireEnv } from '../core/config/env.js';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { PULSE_NAMESPACE } from './lib/emf.js';
-import { ingestHandler, SOURCE_SERVICES } from './lib/sources.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { requireEnv } from '#core/config/env.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { PULSE_NAMESPACE } from '#core/metrics/names.js';
+import { ingestHandler } from './lib/sources.js';
+import { SOURCE_SERVICES } from '#core/metrics/names.js';
 
 export const handler = ingestHandler({
   target: {

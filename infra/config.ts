@@ -2,9 +2,9 @@
  * Typed configuration of the CDK app, read from CDK context and validated at
  * synth with messages that name the key and the accepted values.
  */
-import { STAGE_PATTERN } from '../core/resources.js';
-import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '../core/windows/config.js';
-import { MAX_FLEET_METRIC_HOSTS, MAX_FLEET_METRIC_HOSTS_CHARS } from '../handlers/lib/fleet-metrics.js';
+import { STAGE_PATTERN } from '#core/resources.js';
+import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '#core/windows/config.js';
+import { MAX_FLEET_METRIC_HOSTS, MAX_FLEET_METRIC_HOSTS_CHARS } from '#core/metrics/names.js';
 import { OBSERVABILITY_DEFAULTS } from './constructs/observability.js';
 import { APP_DEFAULTS } from './defaults.js';
 

@@ -3,10 +3,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { COLLECTOR_DEFAULTS } from '../core/sources/collector.js';
-import { FILE_DROP_QUEUE } from '../core/sources/file-drop.js';
-import { INGEST_THROTTLE } from '../core/sources/ingest.js';
-import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '../core/projections/held-state.js';
+import { COLLECTOR_DEFAULTS } from '#core/sources/collector.js';
+import { FILE_DROP_QUEUE } from '#core/sources/file-drop.js';
+import { INGEST_THROTTLE } from '#core/sources/ingest.js';
+import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '#core/projections/held-state.js';
 /**
  * Defaults of the Pulse CDK app, as data. Every value can be overridden by CDK
  * context (`-c key=value` or cdk.json); see infra/config.ts for validation.

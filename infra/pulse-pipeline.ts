@@ -11,8 +11,8 @@
  * ```
  */
 import { Construct } from 'constructs';
-import { SchemaRegistry } from '../core/contract/registry.js';
-import { resourceNames } from '../core/resources.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { resourceNames } from '#core/resources.js';
 import { configOf, type PulseConfig, type PulseSettings } from './config.js';
 import { Analytics } from './constructs/analytics.js';
 import { StreamConsumers } from './constructs/consumers.js';

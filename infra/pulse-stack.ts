@@ -1,7 +1,7 @@
 /** The Pulse stack: one per stage, holding one {@link PulsePipeline} and its outputs. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { SchemaRegistry } from '../core/contract/registry.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
 import type { PulseSettings } from './config.js';
 import { INGEST_PATH } from './constructs/sources.js';
 import { PulsePipeline } from './pulse-pipeline.js';

@@ -1,5 +1,5 @@
 /** Records of a Lambda Kinesis event, as the benches hand them to the real handler. */
-import type { LambdaKinesisEventRecord } from '../../core/local/event-source-mapping.js';
+import type { LambdaKinesisEventRecord } from '#core/lambda/events.js';
 
 /** The `n`th sequence number of a bench shard: 56 digits, as Kinesis writes them. */
 export function benchSequenceNumber(n: number | bigint): string {

@@ -8,7 +8,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { itemSizeBytes } from '../../core/cost/item-size.js';
+import { itemSizeBytes } from '#core/cost/item-size.js';
 
 /** What the stand-in counted. */
 export interface DynamoCounts {

@@ -1,4 +1,4 @@
-import { eventId } from '../../core/contract/events.js';
+import { eventId } from '#core/contract/events.js';
 
 /** Realistic metric names, snake_case as the contract wants: bench:fleet and bench:lake give a host's samples the first `metrics` of them. */
 export const METRIC_NAMES = [

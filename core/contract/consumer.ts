@@ -2,6 +2,7 @@
  * The consumer API for stream subscribers: Kinesis record in, typed events out,
  * in the reader schema version of the caller's choice.
  */
+import type { LambdaKinesisRecord } from '#core/lambda/events.js';
 import { ContractError } from './errors.js';
 import type { EventOf, EventType } from './events.js';
 import { type DeaggregateOptions, deaggregate, isAggregate, visitAggregate } from './kpl.js';
@@ -16,16 +17,7 @@ export interface GetRecordsRecord {
   ApproximateArrivalTimestamp?: Date | undefined;
 }
 
-/** A record as a Lambda Kinesis event delivers it (`event.Records[i]`). */
-export interface LambdaKinesisRecord {
-  eventID?: string;
-  kinesis: {
-    data: string;
-    sequenceNumber: string;
-    partitionKey: string;
-    approximateArrivalTimestamp?: number;
-  };
-}
+export type { LambdaKinesisRecord } from '#core/lambda/events.js';
 
 /**
  * The records of a Lambda Kinesis event (one shard's) as GetRecords returns them,

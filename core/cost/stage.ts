@@ -4,9 +4,9 @@
  * loading the CDK. test/infra/cost-stage.test.ts synthesizes the stack and asserts every
  * value here against the template, so the two cannot drift apart silently.
  */
-import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '../projections/held-state.js';
-import { INGEST_DEFAULTS, INGEST_THROTTLE } from '../sources/ingest.js';
-import { WINDOWING_DEFAULTS } from '../windows/config.js';
+import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '#core/projections/held-state.js';
+import { INGEST_DEFAULTS, INGEST_THROTTLE } from '#core/sources/ingest.js';
+import { WINDOWING_DEFAULTS } from '#core/windows/config.js';
 
 /** One alarm of the stage: its name without `pulse-<stage>-`, and the metrics it evaluates (each billed). */
 export interface StageAlarm {

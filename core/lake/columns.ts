@@ -3,8 +3,8 @@
  * the Glue table schema, the JSON row the transform emits and the Parquet types of
  * local delivery all come from here, so a column is never written twice.
  */
-import type { EventType } from '../contract/events.js';
-import type { SchemaRegistry } from '../contract/registry.js';
+import type { EventType } from '#core/contract/events.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
 
 /** One lake column: Glue (Hive) type and the DuckDB type local Parquet uses for it. */
 export interface LakeColumn {

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { SchemaRegistry } from '../contract/registry.js';
-import { EVENT_TYPES } from '../contract/events.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { EVENT_TYPES } from '#core/contract/events.js';
+import { writeFileAtomic } from '#core/atomic-write.js';
 import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from './columns.js';
 import { bindExecutionParameters } from './execution-parameters.js';
 

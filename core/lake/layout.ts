@@ -3,7 +3,7 @@
  * local delivery so both write the same keys.
  */
 import { LAKE_TABLES } from './columns.js';
-import type { EventType } from '../contract/events.js';
+import type { EventType } from '#core/contract/events.js';
 
 /** Firehose prefix of a table: event-time partitions from the transform's partition keys. */
 export function firehosePrefix(type: EventType): string {

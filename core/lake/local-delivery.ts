@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { GetRecordsRecord } from '../contract/consumer.js';
-import type { EventType } from '../contract/events.js';
-import { deaggregate } from '../contract/kpl.js';
+import type { GetRecordsRecord } from '#core/contract/consumer.js';
+import type { EventType } from '#core/contract/events.js';
+import { deaggregate } from '#core/contract/kpl.js';
 import { LAKE_TABLES, type LakeColumn } from './columns.js';
 import { errorPrefix } from './layout.js';
 import { jsonLinesToParquet } from './parquet.js';

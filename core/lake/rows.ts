@@ -3,7 +3,7 @@
  * event-time partition keys. Timestamps are epoch milliseconds (Firehose's Hive
  * JSON deserializer reads them with `TimestampFormats: ["millis"]`).
  */
-import type { EventOf, EventType } from '../contract/events.js';
+import type { EventOf, EventType } from '#core/contract/events.js';
 
 /** Partition keys of a row: UTC year, month, day, hour of `occurred_at`, zero-padded. */
 export interface PartitionKeys {

@@ -4,9 +4,9 @@
  * type become one JSON row with event-time partition keys; other types are
  * `Dropped`; bytes that do not decode are `ProcessingFailed` with the reason.
  */
-import type { EventType } from '../contract/events.js';
-import type { SchemaRegistry } from '../contract/registry.js';
-import { SingleObjectDecoder } from '../contract/single-object.js';
+import type { EventType } from '#core/contract/events.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectDecoder } from '#core/contract/single-object.js';
 import { lakeRow, partitionKeysOf } from './rows.js';
 
 /** One record of a Firehose data-transformation event. */

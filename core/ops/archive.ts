@@ -12,13 +12,13 @@
  * (an event is re-encoded with the latest schema when a late or quarantined side
  * output of the replay needs bytes).
  */
-import type { StreamEvent } from '../contract/consumer.js';
-import { EVENT_TYPES, type EventOf, type EventType } from '../contract/events.js';
-import type { SchemaRegistry } from '../contract/registry.js';
-import { SingleObjectEncoder } from '../contract/single-object.js';
-import { LAKE_METADATA_COLUMNS, LAKE_TABLES, type LakeColumn, lakeColumns } from '../lake/columns.js';
-import { LakeQuery } from '../lake/lake-query.js';
-import type { DecodedRecord } from '../windows/fold.js';
+import type { StreamEvent } from '#core/contract/consumer.js';
+import { EVENT_TYPES, type EventOf, type EventType } from '#core/contract/events.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { LAKE_METADATA_COLUMNS, LAKE_TABLES, type LakeColumn, lakeColumns } from '#core/lake/columns.js';
+import { LakeQuery } from '#core/lake/lake-query.js';
+import type { DecodedRecord } from '#core/windows/fold.js';
 import { RebuildError } from './errors.js';
 
 const METADATA = new Set(LAKE_METADATA_COLUMNS.map((c) => c.name));

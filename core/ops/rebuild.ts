@@ -21,13 +21,19 @@
  */
 import { type AttributeValue, type DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { listShards, parentShardIds } from '../clients/kinesis.js';
-import type { SchemaRegistry } from '../contract/registry.js';
-import { CheckpointStore } from '../projections/checkpoints.js';
-import { type BatchRecord, WindowProjection } from '../projections/window-projection.js';
-import type { WindowingConfig } from '../windows/config.js';
-import { compareSeq } from '../windows/position.js';
-import { fromAttributes, itemCount, packMeasures, toAttributes, unpackMeasures } from '../projections/window-items.js';
+import { listShards, parentShardIds } from '#core/clients/kinesis.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { CheckpointStore } from '#core/projections/checkpoints.js';
+import { type BatchRecord, WindowProjection } from '#core/projections/window-projection.js';
+import type { WindowingConfig } from '#core/windows/config.js';
+import { compareSeq } from '#core/windows/position.js';
+import {
+  fromAttributes,
+  itemCount,
+  packMeasures,
+  toAttributes,
+  unpackMeasures,
+} from '#core/projections/window-items.js';
 import type { ArchiveReader } from './archive.js';
 import { RebuildError } from './errors.js';
 

@@ -10,8 +10,8 @@
  * holds the records while within retention), in place; see rebuild.ts.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { StreamDecoder } from '../contract/consumer.js';
-import type { LambdaKinesisEvent } from '../local/event-source-mapping.js';
+import { StreamDecoder } from '#core/contract/consumer.js';
+import type { LambdaKinesisEvent } from '#core/lambda/events.js';
 import { rebuild, type RebuildOptions } from './rebuild.js';
 
 /** What a redrive did. */

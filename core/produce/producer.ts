@@ -11,10 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { type EventBody, type EventIdentity, type EventOf, type EventType, eventId } from '../contract/events.js';
-import { AggregateBuilder, KINESIS_MAX_RECORD_BYTES } from '../contract/kpl.js';
-import type { SchemaRegistry, SchemaVersion } from '../contract/registry.js';
-import { SingleObjectEncoder } from '../contract/single-object.js';
+import { type EventBody, type EventIdentity, type EventOf, type EventType, eventId } from '#core/contract/events.js';
+import { AggregateBuilder, KINESIS_MAX_RECORD_BYTES } from '#core/contract/kpl.js';
+import type { SchemaRegistry, SchemaVersion } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
 import { EventsDroppedError, OversizedEventError, ProducerClosedError } from './errors.js';
 import { ShardMap } from './shard-map.js';
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis';
-import { listShards } from '../clients/kinesis.js';
+import { listShards } from '#core/clients/kinesis.js';
 
 /** An open shard and its inclusive hash key range. */
 export interface ShardRange {

@@ -4,12 +4,12 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { queryAll } from '../clients/dynamodb.js';
-import { initialState, type ShardState } from '../windows/fold.js';
-import { NO_WATERMARK } from '../windows/watermark.js';
-import { writeUnitsOf } from '../cost/item-size.js';
+import { queryAll } from '#core/clients/dynamodb.js';
+import { initialState, type ShardState } from '#core/windows/fold.js';
+import { NO_WATERMARK } from '#core/windows/watermark.js';
+import { writeUnitsOf } from '#core/cost/item-size.js';
 import { CHECKPOINT_PK } from './table.js';
-import { isEphemeralProducer } from '../windows/producer-ids.js';
+import { isEphemeralProducer } from '#core/windows/producer-ids.js';
 
 /** A stored checkpoint. */
 export interface Checkpoint {

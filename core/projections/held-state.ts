@@ -7,10 +7,10 @@
  * the same. Pure: no I/O.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { MetricAggregate } from '../windows/aggregates.js';
-import { cloneAggregate, mergeInto } from '../windows/aggregates.js';
-import { type FoldResult, itemId, type ShardState, type WindowItemKey } from '../windows/fold.js';
-import { formatPosition } from '../windows/position.js';
+import type { MetricAggregate } from '#core/windows/aggregates.js';
+import { cloneAggregate, mergeInto } from '#core/windows/aggregates.js';
+import { type FoldResult, itemId, type ShardState, type WindowItemKey } from '#core/windows/fold.js';
+import { formatPosition } from '#core/windows/position.js';
 import { ByteReader, ByteWriter } from './byte-codec.js';
 import { decodeMarks, encodeMarks } from './checkpoints.js';
 import { CorruptItemError } from './errors.js';

@@ -5,11 +5,11 @@
  * what an item absorbs; this module stores it exactly once.
  */
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { isServiceError } from '../clients/dynamodb.js';
-import { writeUnitsOf } from '../cost/item-size.js';
-import { cloneAggregate } from '../windows/aggregates.js';
-import { type Contribution, type EventTable, itemId, type WindowItemKey } from '../windows/fold.js';
-import { comparePosition, formatPosition, parsePosition } from '../windows/position.js';
+import { isServiceError } from '#core/clients/dynamodb.js';
+import { writeUnitsOf } from '#core/cost/item-size.js';
+import { cloneAggregate } from '#core/windows/aggregates.js';
+import { type Contribution, type EventTable, itemId, type WindowItemKey } from '#core/windows/fold.js';
+import { comparePosition, formatPosition, parsePosition } from '#core/windows/position.js';
 import { CorruptItemError } from './errors.js';
 import { mergePartial, type PartialItem } from './held-state.js';
 import { windowItemKey } from './table.js';

@@ -4,9 +4,9 @@
  * sequence number, reason) and late events (raw bytes, the window they missed).
  */
 import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { isServiceError, queryAll } from '../clients/dynamodb.js';
-import type { SideOutputEvent } from '../windows/fold.js';
-import { positionSortKey } from '../windows/position.js';
+import { isServiceError, queryAll } from '#core/clients/dynamodb.js';
+import type { SideOutputEvent } from '#core/windows/fold.js';
+import { positionSortKey } from '#core/windows/position.js';
 
 /** Largest byte chunk per quarantine item (DynamoDB items are limited to 400 KB). */
 const CHUNK = 350_000;

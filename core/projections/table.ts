@@ -23,7 +23,7 @@
  * `ttl` (epoch seconds) expires window items 30 days (default) after the window ends, and late events
  * and quarantined records 30 days after they were written.
  */
-import type { WindowItemKey } from '../windows/fold.js';
+import type { WindowItemKey } from '#core/windows/fold.js';
 
 /** Attribute names of the window table. */
 export const WINDOW_TABLE = {

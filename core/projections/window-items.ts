@@ -17,8 +17,8 @@ import {
   restoreMetricAggregate,
   SUM_SCALE,
   sketchBytes,
-} from '../windows/aggregates.js';
-import type { WindowItemKey } from '../windows/fold.js';
+} from '#core/windows/aggregates.js';
+import type { WindowItemKey } from '#core/windows/fold.js';
 import { ByteReader, ByteWriter } from './byte-codec.js';
 import { CorruptItemError } from './errors.js';
 import { windowItemKey } from './table.js';

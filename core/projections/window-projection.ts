@@ -20,9 +20,9 @@
  * the failed condition).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type KinesisRecordLike, recordParts, StreamDecoder } from '../contract/consumer.js';
-import type { SchemaRegistry } from '../contract/registry.js';
-import type { WindowingConfig } from '../windows/config.js';
+import { type KinesisRecordLike, recordParts, StreamDecoder } from '#core/contract/consumer.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import type { WindowingConfig } from '#core/windows/config.js';
 import {
   type DecodedRecord,
   type FoldResult,
@@ -30,8 +30,8 @@ import {
   WINDOW_READERS,
   WindowFold,
   type WindowItemKey,
-} from '../windows/fold.js';
-import { compareSeq } from '../windows/position.js';
+} from '#core/windows/fold.js';
+import { compareSeq } from '#core/windows/position.js';
 import { type Checkpoint, CheckpointStore } from './checkpoints.js';
 import { ProjectionError } from './errors.js';
 import { type HeldState, withFold } from './held-state.js';

@@ -17,10 +17,10 @@ import {
   type QueryCommandInput,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { queryAll } from '../clients/dynamodb.js';
-import { percentiles, sumOf } from '../windows/aggregates.js';
-import type { WindowingConfig } from '../windows/config.js';
-import { isWindowFinal, NO_WATERMARK } from '../windows/watermark.js';
+import { queryAll } from '#core/clients/dynamodb.js';
+import { percentiles, sumOf } from '#core/windows/aggregates.js';
+import type { WindowingConfig } from '#core/windows/config.js';
+import { isWindowFinal, NO_WATERMARK } from '#core/windows/watermark.js';
 import { CheckpointStore } from './checkpoints.js';
 import { FLEET_BUCKETS, fleetPartitionKey, serviceSeriesKey, spanOf, startKey, windowItemKey } from './table.js';
 import { fromAttributes, isWindowItem, type WindowItem } from './window-items.js';

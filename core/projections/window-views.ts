@@ -8,8 +8,8 @@
  * aggregate is mergeable (count, exact sum, min, max, last, sketch bins), so a
  * derived hour equals the hour computed from its events directly. Pure.
  */
-import { cloneAggregate, type MetricAggregate } from '../windows/aggregates.js';
-import type { WindowItemKey } from '../windows/fold.js';
+import { cloneAggregate, type MetricAggregate } from '#core/windows/aggregates.js';
+import type { WindowItemKey } from '#core/windows/fold.js';
 import { mergePartial } from './held-state.js';
 import type { WindowItem } from './window-items.js';
 

@@ -14,9 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { SchemaRegistry } from '../contract/registry.js';
-import { ProduceTimeoutError } from '../produce/errors.js';
-import { Producer, type ProducerOptions } from '../produce/producer.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { ProduceTimeoutError } from '#core/produce/errors.js';
+import { Producer, type ProducerOptions } from '#core/produce/producer.js';
 import type { InputEvent } from './input.js';
 
 /** Where a source produces to. */

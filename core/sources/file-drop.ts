@@ -38,7 +38,7 @@ export const DROP_PREFIXES = { incoming: 'incoming/', processed: 'processed/', f
 
 /**
  * The queue between the drop bucket's notifications and the file-drop function, the same
- * in AWS (infra/constructs/sources.ts) and locally (core/local/queue.ts).
+ * in AWS (infra/constructs/sources.ts) and locally (local/queue.ts).
  */
 export const FILE_DROP_QUEUE = {
   /**

@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import si from 'systeminformation';
-import { Producer } from '../produce/producer.js';
-import type { EventBody } from '../contract/events.js';
+import { Producer } from '#core/produce/producer.js';
+import type { EventBody } from '#core/contract/events.js';
 import type { StreamTarget } from './emit.js';
 
 /** One reading of the machine, in the units of the standard metrics. */

@@ -13,11 +13,11 @@
  * nothing twice.
  */
 import { IdempotencyAlreadyInProgressError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { ProduceTimeoutError } from '../produce/errors.js';
+import { ProduceTimeoutError } from '#core/produce/errors.js';
 import { deadlineOf, type IdempotencyStore, idempotent, localClock, type RemainingTime } from './idempotency.js';
 import { produceUnit, type StreamTarget, unitProducerId } from './emit.js';
 import { type InputError, validateBatch } from './input.js';
-import { ephemeralProducerId } from '../windows/producer-ids.js';
+import { ephemeralProducerId } from '#core/windows/producer-ids.js';
 
 /** Limits of the ingest API (defaults as data). */
 export interface IngestLimits {

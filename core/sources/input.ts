@@ -8,9 +8,15 @@
  * (`core/windows/validate.ts`), so an accepted event is never quarantined later
  * for a reason the caller could have been told now.
  */
-import { EVENT_TYPES, type EventBody, type EventType, type LogEvent, type MetricSample } from '../contract/events.js';
-import { WINDOWING_DEFAULTS } from '../windows/config.js';
-import { invalidLog, invalidMetric } from '../windows/validate.js';
+import {
+  EVENT_TYPES,
+  type EventBody,
+  type EventType,
+  type LogEvent,
+  type MetricSample,
+} from '#core/contract/events.js';
+import { WINDOWING_DEFAULTS } from '#core/windows/config.js';
+import { invalidLog, invalidMetric } from '#core/windows/validate.js';
 
 /** Which Pulse source produced an event (MetricSample v2 `source`). */
 export type SourceName = 'collector' | 'agent' | 'ingest-api' | 'file-drop';

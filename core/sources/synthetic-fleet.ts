@@ -3,7 +3,7 @@
  * Per tick, every host reports the five standard metrics (within their usual
  * ranges) and a few log lines. Deterministic for a given seed.
  */
-import type { EventBody } from '../contract/events.js';
+import type { EventBody } from '#core/contract/events.js';
 
 /** One standard metric and its range. */
 export interface MetricSpec {

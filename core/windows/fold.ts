@@ -7,9 +7,9 @@
  * the records in stream order, never on how they were batched: so redelivery,
  * bisect and retries replay the same decisions from the same checkpoint.
  */
-import type { StreamEvent } from '../contract/consumer.js';
-import type { ContractError } from '../contract/errors.js';
-import type { LogEvent, MetricSample } from '../contract/events.js';
+import type { StreamEvent } from '#core/contract/consumer.js';
+import type { ContractError } from '#core/contract/errors.js';
+import type { LogEvent, MetricSample } from '#core/contract/events.js';
 import { windowStart } from './assign-window.js';
 import type { WindowingConfig } from './config.js';
 import { invalidLog, invalidMetric } from './validate.js';

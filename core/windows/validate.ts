@@ -2,7 +2,7 @@
  * Semantic validation beyond the Avro schema: what the windows need to be
  * meaningful. Returns a reason naming the field, or undefined when valid.
  */
-import { LOG_LEVELS, type LogEvent, type MetricSample } from '../contract/events.js';
+import { LOG_LEVELS, type LogEvent, type MetricSample } from '#core/contract/events.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 /** Metric names already checked: a fleet has few, and the hot path checks every event. */

@@ -4,12 +4,8 @@
  * data-loss SLO's counts, documents of many values per metric (CloudWatch computes
  * percentiles over them), and counts bucketed by minute.
  */
+import { FUNCTION_NAME_DIMENSION } from '#core/metrics/names.js';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-
-/** Namespace of every Pulse metric. */
-export const PULSE_NAMESPACE = 'Pulse';
-/** Dimension naming the function (value: the Lambda function name), which tells stages in one account apart. */
-export const FUNCTION_NAME_DIMENSION = 'function_name';
 
 /**
  * Values of one metric in one EMF document. EMF takes up to 100, but Powertools
@@ -17,24 +13,6 @@ export const FUNCTION_NAME_DIMENSION = 'function_name';
  * with it, so the values after that would land without them.
  */
 export const MAX_VALUES_PER_DOCUMENT = 99;
-
-/**
- * The data-loss SLO's counts (docs/runbook.md, "Data loss"). Every side counts the events
- * of the stack's own sources (collector, ingest API, file drop) and buckets them by the
- * minute they entered the stream, so an event is in the same minute on every side
- * whatever each side's lag; each count is stamped {@link SLO_EMF.shiftMs} after that
- * minute, so the alarm's last hour is an hour whose events every side has long counted.
- */
-export const SLO_EMF = {
-  /** Events Kinesis accepted from a source function (by the minute the request was sent). */
-  produced: 'SloProduced',
-  /** Those events as the hot path decoded them (windowed, late, quarantined or duplicate: accounted). */
-  hotPath: 'SloHotPath',
-  /** Those events as lake rows from the Firehose transform. */
-  lake: 'SloLake',
-  /** One hour: the alarm reads the hour before last (CloudWatch takes EMF stamped up to 2 hours ahead). */
-  shiftMs: 3_600_000,
-} as const;
 
 /** A Powertools metric unit. */
 export type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];

@@ -7,15 +7,16 @@
  * Idempotency). A message that fails comes back after the queue's visibility timeout; at
  * its last receive (the queue's `maxReceiveCount`) a file that still fails moves to
  * `failed/` with the reason, and the queue then moves the message to its dead-letter queue.
- * Local mode runs the same handler behind an in-process queue (core/local/queue.ts).
+ * Local mode runs the same handler behind an in-process queue (local/queue.ts).
  */
+import { FILE_DROP_EMF } from '#core/metrics/names.js';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Event, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { StreamTarget } from '../../core/sources/emit.js';
+import type { StreamTarget } from '#core/sources/emit.js';
 import {
   DROP_PREFIXES,
   type DroppedObject,
@@ -23,28 +24,11 @@ import {
   type FileDropLimits,
   type FileResult,
   ingestFile,
-} from '../../core/sources/file-drop.js';
-import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
+} from '#core/sources/file-drop.js';
+import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '#core/sources/idempotency.js';
 import { functionDimension } from './emf.js';
 import { beginInvocation } from './log-context.js';
 import { countProduced, type SourceMetricsDeps } from './sources.js';
-
-/**
- * The file drop's EMF counts, published once per invocation (zeros included) with the
- * dimensions `service` (file-drop) and `function_name`; the dashboard and the rejected-rows
- * alarm read them (infra/constructs/observability.ts). A file counts once: a repeated
- * notification of a file already ingested adds nothing.
- */
-export const FILE_DROP_EMF = {
-  /** Files read to the end and moved to `processed/` (their rejected rows in the errors file). */
-  processed: 'FilesProcessed',
-  /** Rows put on the stream. */
-  accepted: 'RowsAccepted',
-  /** Rows rejected into the errors file (a file of an unsupported type or too large counts one). */
-  rejected: 'RowsRejected',
-  /** Files moved to `failed/` whole: unsupported, too large, too many rows, or failing every receive. */
-  failed: 'FilesFailed',
-} as const;
 
 /** A message of the file-drop queue that is not an S3 event notification. */
 export class FileDropMessageError extends Error {

@@ -12,36 +12,13 @@
  *   than the list names.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EnvError } from '../../core/config/env.js';
-import type { MetricSample } from '../../core/contract/events.js';
-import { STANDARD_METRICS } from '../../core/sources/synthetic-fleet.js';
-import type { DecodedRecord } from '../../core/windows/fold.js';
-import { invalidMetric } from '../../core/windows/validate.js';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { EnvError } from '#core/config/env.js';
+import type { MetricSample } from '#core/contract/events.js';
+import { FLEET_HOST_LINE, FLEET_METRICS, HOST_DIMENSION, MAX_FLEET_METRIC_HOSTS } from '#core/metrics/names.js';
+import type { DecodedRecord } from '#core/windows/fold.js';
+import { invalidMetric } from '#core/windows/validate.js';
 import { emfAccepts, functionDimension, minuteOf, publishValues, type Unit } from './emf.js';
-
-/**
- * The metrics published for the fleet: the five standard metrics of the fleet and the
- * host agent, and only those, so a host that reports other metrics adds nothing.
- */
-export const FLEET_METRICS: ReadonlyMap<string, Unit> = new Map(
-  STANDARD_METRICS.map((m) => [
-    m.metric,
-    m.unit === 'percent' ? MetricUnit.Percent : m.unit === 'mbps' ? MetricUnit.MegabitsPerSecond : MetricUnit.NoUnit,
-  ]),
-);
-
-/** Dimension of the per-host metrics of the listed hosts. */
-export const HOST_DIMENSION = 'host';
-/** Message of the per-host log lines the dashboard's Logs Insights widgets query. */
-export const FLEET_HOST_LINE = 'fleet host';
-/**
- * Most hosts `fleetMetricHosts` may list: 250 custom metrics (about $75 a month), and a
- * list that fits Lambda's 4 KB of environment variables beside the others.
- */
-export const MAX_FLEET_METRIC_HOSTS = 50;
-/** Longest comma-separated list of hosts, characters (Lambda's environment holds 4 KB in all). */
-export const MAX_FLEET_METRIC_HOSTS_CHARS = 2_000;
 
 /** One reading of a standard metric: a host's value in a minute of event time. */
 export interface FleetReading {

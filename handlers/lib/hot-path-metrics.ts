@@ -11,24 +11,16 @@
  * sample it has but no `TimeToVisible`: the records it did not see are the oldest, and
  * the figures would be low.
  */
+import { TIME_TO_VISIBLE } from '#core/metrics/names.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { HeldRecords } from '../../core/local/visibility.js';
-import { isUnitProducer } from '../../core/sources/emit.js';
-import type { DecodedRecord } from '../../core/windows/fold.js';
-import { compareSeq } from '../../core/windows/position.js';
-import {
-  functionDimension,
-  MAX_VALUES_PER_DOCUMENT,
-  MinuteCounts,
-  publishValues,
-  SLO_EMF,
-  spreadSample,
-} from './emf.js';
+import { HeldRecords } from '#core/projections/visibility.js';
+import { isUnitProducer } from '#core/sources/emit.js';
+import type { DecodedRecord } from '#core/windows/fold.js';
+import { compareSeq } from '#core/windows/position.js';
+import { functionDimension, MAX_VALUES_PER_DOCUMENT, MinuteCounts, publishValues, spreadSample } from './emf.js';
+import { SLO_EMF } from '#core/metrics/names.js';
 import { type FleetReading, FleetSample, fleetReadings, publishFleet } from './fleet-metrics.js';
-
-/** Name of the time-to-visible metric (milliseconds, many values a flush). */
-export const TIME_TO_VISIBLE = 'TimeToVisible';
 
 /** A record this invocation decoded, as the metrics need it. */
 interface Observed {

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EnvError } from '../../core/config/env.js';
+import { EnvError } from '#core/config/env.js';
 import {
   decodeHeldState,
   encodeHeldState,
@@ -16,16 +16,12 @@ import {
   HELD_STATE_KEY,
   type HeldState,
   heldStateBytes,
-} from '../../core/projections/held-state.js';
-import type { BatchCounters, BatchResult, WindowProjection } from '../../core/projections/window-projection.js';
-import type {
-  BatchResponse,
-  LambdaKinesisEvent,
-  LambdaKinesisWindowEvent,
-} from '../../core/local/event-source-mapping.js';
-import { FUNCTION_NAME_DIMENSION, functionDimension, PULSE_NAMESPACE } from './emf.js';
-import { HOST_DIMENSION, listedHostsEnv } from './fleet-metrics.js';
-import { HotPathMetrics, TIME_TO_VISIBLE } from './hot-path-metrics.js';
+} from '#core/projections/held-state.js';
+import type { BatchCounters, BatchResult, WindowProjection } from '#core/projections/window-projection.js';
+import type { BatchResponse, LambdaKinesisEvent, LambdaKinesisWindowEvent } from '#core/lambda/events.js';
+import { functionDimension } from './emf.js';
+import { listedHostsEnv } from './fleet-metrics.js';
+import { HotPathMetrics } from './hot-path-metrics.js';
 import { beginInvocation } from './log-context.js';
 
 /** What a Kinesis batch handler needs. */
@@ -59,18 +55,6 @@ export interface KinesisBatchDeps {
 
 /** The handler's answer: the partial batch response, plus the state to hold with a tumbling window. */
 export type KinesisBatchResponse = BatchResponse & { state?: Record<string, string> };
-
-/** Where the dashboard and alarms find the hot path's EMF metrics (infra/constructs/observability.ts, slo.ts). */
-export const HOT_PATH_EMF = {
-  namespace: PULSE_NAMESPACE,
-  service: 'hot-path',
-  /** Dimension naming the function (value: the Lambda function name). */
-  functionNameDimension: FUNCTION_NAME_DIMENSION,
-  /** Dimension of the per-host fleet metrics of the listed hosts. */
-  hostDimension: HOST_DIMENSION,
-  /** Milliseconds from a record's arrival in the stream to the flush that made it visible (many values a flush). */
-  timeToVisible: TIME_TO_VISIBLE,
-} as const;
 
 const COUNT_METRICS: [keyof BatchCounters, string][] = [
   ['eventsIn', 'EventsIn'],

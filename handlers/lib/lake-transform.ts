@@ -2,28 +2,14 @@
  * Adapts the lake transform (core/lake/transform.ts) to Firehose's data-transformation
  * event, and publishes the data-loss SLO's count of lake rows (handlers/lib/emf.ts).
  */
+import { LAKE_TRANSFORM_EMF } from '#core/metrics/names.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { isUnitProducer } from '../../core/sources/emit.js';
-import type { FirehoseInputRecord, FirehoseOutputRecord, LakeTransform } from '../../core/lake/transform.js';
-import { functionDimension, MinuteCounts, SLO_EMF } from './emf.js';
+import { isUnitProducer } from '#core/sources/emit.js';
+import type { FirehoseInputRecord, FirehoseOutputRecord, LakeTransform } from '#core/lake/transform.js';
+import { functionDimension, MinuteCounts } from './emf.js';
+import { SLO_EMF } from '#core/metrics/names.js';
 import { beginInvocation } from './log-context.js';
-
-/** Service name of the transform functions: their logs' `service` and their metrics' `service` dimension. */
-export const LAKE_TRANSFORM_SERVICE = 'firehose-transform';
-
-/**
- * The transform's EMF counts of records by Firehose result, one document per invocation,
- * zeros included (dimensions `service` and `function_name`; the dashboard reads them).
- */
-export const LAKE_TRANSFORM_EMF = {
-  /** Records made lake rows. */
-  ok: 'RecordsOk',
-  /** Records of the other event type (each stream's transform keeps its own). */
-  dropped: 'RecordsDropped',
-  /** Records that did not decode: Firehose writes them to errors/. */
-  processingFailed: 'RecordsProcessingFailed',
-} as const;
 
 /** What the transform handler needs. */
 export interface TransformDeps {

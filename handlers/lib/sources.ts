@@ -5,52 +5,17 @@
  * environment; local mode and tests wire them with their own clients and call them
  * with events of the same shapes.
  */
+import { COLLECTOR_EMF, INGEST_EMF } from '#core/metrics/names.js';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, ScheduledEvent } from 'aws-lambda';
-import { type CollectorConfig, collectTick, type TickResult } from '../../core/sources/collector.js';
-import type { StreamTarget } from '../../core/sources/emit.js';
-import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '../../core/sources/idempotency.js';
-import { IngestApi, type IngestLimits } from '../../core/sources/ingest.js';
-import { functionDimension, MinuteCounts, SLO_EMF } from './emf.js';
+import { type CollectorConfig, collectTick, type TickResult } from '#core/sources/collector.js';
+import type { StreamTarget } from '#core/sources/emit.js';
+import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '#core/sources/idempotency.js';
+import { IngestApi, type IngestLimits } from '#core/sources/ingest.js';
+import { functionDimension, MinuteCounts } from './emf.js';
+import { SLO_EMF } from '#core/metrics/names.js';
 import { beginInvocation } from './log-context.js';
-
-/**
- * Service names of the source functions: their logs' `service` and their metrics' `service`
- * dimension, which the data-loss alarm reads (infra/constructs/slo.ts).
- */
-export const SOURCE_SERVICES = { collector: 'collector', ingest: 'ingest-api', fileDrop: 'file-drop' } as const;
-
-/**
- * The collector's EMF counts, one document per invocation that collected a tick (dimensions
- * `service` and `function_name`; the dashboard reads them, infra/constructs/observability.ts).
- * A repeated delivery of a tick already collected publishes nothing.
- */
-export const COLLECTOR_EMF = {
-  /** Ticks collected (1 a document). */
-  ticks: 'Ticks',
-  /** Events the tick put on the stream. */
-  eventsProduced: 'EventsProduced',
-} as const;
-
-/**
- * The ingest API's EMF counts, one document per request, zeros included (dimensions
- * `service` and `function_name`). Three counters rather than a `status` dimension: as many
- * custom metrics, and each class has a data point every request, so a rate is a plain
- * division on the dashboard.
- */
-export const INGEST_EMF = {
-  /** Requests answered 2xx. */
-  ok: 'RequestsOk',
-  /** Requests answered 4xx (the caller's fault: body, size, idempotency key). */
-  clientError: 'RequestsClientError',
-  /** Requests answered 5xx, or failed with an error (API Gateway answers 502). */
-  serverError: 'RequestsServerError',
-  /** Events of a request put on the stream (as answered: a replay of an Idempotency-Key counts its answer again). */
-  eventsAccepted: 'EventsAccepted',
-  /** Events of a request rejected (invalid), named in its answer. */
-  eventsRejected: 'EventsRejected',
-} as const;
 
 /** What every source may take to publish its count of events produced (the data-loss SLO). */
 export interface SourceMetricsDeps {

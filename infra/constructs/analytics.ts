@@ -19,10 +19,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { LAKE_TABLES } from '../../core/lake/columns.js';
-import { analyticsSqlDir, statements } from '../../core/lake/lake-query.js';
-import type { PulseConfig } from '../config.js';
-import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '../defaults.js';
+import { LAKE_TABLES } from '#core/lake/columns.js';
+import { analyticsSqlDir, statements } from '#core/lake/lake-query.js';
+import type { PulseConfig } from '#infra/config.js';
+import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '#infra/defaults.js';
 import { deadLetterQueue, pulseBucket } from './hot-path.js';
 
 /** Props of {@link Analytics}. */

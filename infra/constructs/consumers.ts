@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import type { PulseConfig } from '../config.js';
+import type { PulseConfig } from '#infra/config.js';
 
 /** Props of {@link StreamConsumers}. */
 export interface StreamConsumersProps {

@@ -6,7 +6,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { acknowledge } from '../defaults.js';
+import { acknowledge } from '#infra/defaults.js';
 
 /** Props of {@link EventStream}. */
 export interface EventStreamProps {

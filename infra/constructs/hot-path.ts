@@ -24,8 +24,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import type { WindowingConfig } from '../../core/windows/config.js';
-import type { PulseConfig } from '../config.js';
+import type { WindowingConfig } from '#core/windows/config.js';
+import type { PulseConfig } from '#infra/config.js';
 import {
   ACCESS_LOGS,
   acknowledge,
@@ -36,7 +36,7 @@ import {
   type NagReason,
   SECURE_BUCKET,
   SECURE_QUEUE,
-} from '../defaults.js';
+} from '#infra/defaults.js';
 import type { WindowTable } from './window-table.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -14,13 +14,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_TYPES, type EventType } from '../../core/contract/events.js';
-import type { SchemaRegistry } from '../../core/contract/registry.js';
-import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from '../../core/lake/columns.js';
-import { firehoseErrorPrefix, firehosePrefix } from '../../core/lake/layout.js';
-import type { PulseConfig } from '../config.js';
-import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '../defaults.js';
-import { EARLIEST_EVENT_TIME_MS } from '../../core/sources/input.js';
+import { EVENT_TYPES, type EventType } from '#core/contract/events.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { LAKE_TABLES, lakeColumns, PARTITION_KEYS } from '#core/lake/columns.js';
+import { firehoseErrorPrefix, firehosePrefix } from '#core/lake/layout.js';
+import type { PulseConfig } from '#infra/config.js';
+import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '#infra/defaults.js';
+import { EARLIEST_EVENT_TIME_MS } from '#core/sources/input.js';
 import { pulseBucket, pulseFunction } from './hot-path.js';
 
 /** Props of {@link Lake}. */

@@ -22,10 +22,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DROP_PREFIXES, ERRORS_SUFFIX, FILE_DROP_QUEUE } from '../../core/sources/file-drop.js';
-import { IDEMPOTENCY_TABLE } from '../../core/sources/idempotency.js';
-import { INGEST_DEFAULTS } from '../../core/sources/ingest.js';
-import type { PulseConfig } from '../config.js';
+import { DROP_PREFIXES, ERRORS_SUFFIX, FILE_DROP_QUEUE } from '#core/sources/file-drop.js';
+import { IDEMPOTENCY_TABLE } from '#core/sources/idempotency.js';
+import { INGEST_DEFAULTS } from '#core/sources/ingest.js';
+import type { PulseConfig } from '#infra/config.js';
 import {
   acknowledge,
   FILE_DROP_QUEUE_DEFAULTS,
@@ -34,7 +34,7 @@ import {
   SECURE_QUEUE,
   SECURE_TABLE,
   SOURCE_RESOURCES,
-} from '../defaults.js';
+} from '#infra/defaults.js';
 import { deadLetterQueue, type Invocation, pulseBucket, pulseFunction } from './hot-path.js';
 
 /** Props of {@link Sources}. */

@@ -5,8 +5,8 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { WINDOW_TABLE } from '../../core/projections/table.js';
-import { SECURE_TABLE } from '../defaults.js';
+import { WINDOW_TABLE } from '#core/projections/table.js';
+import { SECURE_TABLE } from '#infra/defaults.js';
 
 /** Props of {@link WindowTable}. */
 export interface WindowTableProps {

@@ -4,9 +4,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { createStream } from '../../core/local/streams.js';
-import { readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { createStream } from '#local/streams.js';
+import { readAll, useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const run = promisify(execFile);
 const local = useLocalKinesis();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ROUND_MEASURED } from '../helpers/cost.js';
+import { ROUND_MEASURED } from '#test/helpers/cost.js';
 
 const run = promisify(execFile);
 const PULSE = resolve('bin/pulse.mjs');

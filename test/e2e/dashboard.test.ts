@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import type { FleetView } from '../../core/local/dashboard/fleet-view.js';
-import { LocalPipeline } from '../../core/local/pipeline.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import type { FleetView } from '#local/dashboard/fleet-view.js';
+import { LocalPipeline } from '#local/pipeline.js';
 
 /** Debian's Chromium (installed by .ci/run); the flags keep it off the closed network. */
 const CHROMIUM_ARGS = [

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { processStartTicks } from '../../core/local/data-dir-lock.js';
+import { processStartTicks } from '#local/data-dir-lock.js';
 
 const run = promisify(execFile);
 const QUIET = ['--port', '0', '--ingest-port', '0', '--collector-every', '0', '--agent-every', '0'];

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
 import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
-import { createKinesisClient } from '../../core/clients/kinesis.js';
-import { LocalPipeline, PipelineStoppedError } from '../../core/local/pipeline.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { LocalPipeline, PipelineStoppedError } from '#local/pipeline.js';
 
 const run = promisify(execFile);
 

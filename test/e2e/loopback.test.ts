@@ -6,9 +6,9 @@ import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { LocalPipeline } from '../../core/local/pipeline.js';
-import { listeningOf } from '../helpers/listening.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { LocalPipeline } from '#local/pipeline.js';
+import { listeningOf } from '#test/helpers/listening.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::ffff:127.0.0.1', '::1']);
 

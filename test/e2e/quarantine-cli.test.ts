@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { listShards } from '../../core/clients/kinesis.js';
-import type { LocalEndpoints } from '../../core/local/endpoints.js';
-import { SideOutputStore } from '../../core/projections/side-outputs.js';
-import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { useLocalKinesis } from '../helpers/local-kinesis.js';
+import { listShards } from '#core/clients/kinesis.js';
+import type { LocalEndpoints } from '#local/endpoints.js';
+import { SideOutputStore } from '#core/projections/side-outputs.js';
+import { useLocalDynamo } from '#test/helpers/local-dynamo.js';
+import { useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const run = promisify(execFile);
 const kinesisLocal = useLocalKinesis();

@@ -3,11 +3,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/clients/s3.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { LakeQuery } from '../../core/lake/lake-query.js';
-import { LocalPipeline } from '../../core/local/pipeline.js';
-import { resourceNames } from '../../core/resources.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { LakeQuery } from '#core/lake/lake-query.js';
+import { LocalPipeline } from '#local/pipeline.js';
+import { resourceNames } from '#core/resources.js';
 
 const names = resourceNames('local');
 const now = Date.now();

@@ -26,33 +26,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type KinesisClient, MergeShardsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { createDynamoClient } from '../../core/clients/dynamodb.js';
-import { createKinesisClient } from '../../core/clients/kinesis.js';
-import { startDynamoServer } from '../../core/local/dynamodb-server.js';
-import { startKinesisServer } from '../../core/local/kinesis-server.js';
-import { ensureWindowTable } from '../../core/local/tables.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { startDynamoServer } from '#local/dynamodb-server.js';
+import { startKinesisServer } from '#local/kinesis-server.js';
+import { ensureWindowTable } from '#local/tables.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EventBody } from '../../core/contract/events.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import {
-  type KinesisFunction,
-  KinesisEventSourceMapping,
-  MemoryDestination,
-} from '../../core/local/event-source-mapping.js';
-import { createStream, listShards, waitActive } from '../../core/local/streams.js';
-import { ArchiveReader } from '../../core/ops/archive.js';
-import { kinesisParentsOf } from '../../core/projections/lineage.js';
-import { rebuild } from '../../core/ops/rebuild.js';
-import { Producer } from '../../core/produce/producer.js';
-import { windowingConfig } from '../../core/windows/config.js';
-import { faultyDynamo, hotPathFunction, seeded, storedWindows } from '../helpers/hot-path-harness.js';
-import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { useLocalLake } from '../helpers/local-lake.js';
-import { timeoutAfterSuccess, useLocalKinesis } from '../helpers/local-kinesis.js';
-import { accountEvents, ProducedEvents } from '../helpers/event-ledger.js';
-import { referenceSideOutputs, referenceWindows, scanTable } from '../helpers/reference-item-reader.js';
-import { ReferenceDecoder } from '../helpers/reference-stream-reader.js';
-import { oracle, streamContent } from '../helpers/window-oracle.js';
+import type { EventBody } from '#core/contract/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { type KinesisFunction } from '#core/lambda/events.js';
+import { createStream, listShards, waitActive } from '#local/streams.js';
+import { ArchiveReader } from '#core/ops/archive.js';
+import { kinesisParentsOf } from '#core/projections/lineage.js';
+import { rebuild } from '#core/ops/rebuild.js';
+import { Producer } from '#core/produce/producer.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { faultyDynamo, hotPathFunction, seeded, storedWindows } from '#test/helpers/hot-path-harness.js';
+import { useLocalDynamo } from '#test/helpers/local-dynamo.js';
+import { useLocalLake } from '#test/helpers/local-lake.js';
+import { timeoutAfterSuccess, useLocalKinesis } from '#test/helpers/local-kinesis.js';
+import { accountEvents, ProducedEvents } from '#test/helpers/event-ledger.js';
+import { referenceSideOutputs, referenceWindows, scanTable } from '#test/helpers/reference-item-reader.js';
+import { ReferenceDecoder } from '#test/helpers/reference-stream-reader.js';
+import { oracle, streamContent } from '#test/helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();

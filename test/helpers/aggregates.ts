@@ -1,5 +1,5 @@
 /** Aggregates for tests: built from samples, and read back as plain values to compare. */
-import { addSample, emptyMetricAggregate, type MetricAggregate, percentiles } from '../../core/windows/aggregates.js';
+import { addSample, emptyMetricAggregate, type MetricAggregate, percentiles } from '#core/windows/aggregates.js';
 
 /** An aggregate of samples (`at` offsets from `base`). */
 export function aggregateOf(samples: readonly { value: number; at: number }[], base = 0): MetricAggregate {

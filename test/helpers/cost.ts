@@ -1,5 +1,5 @@
 /** Figures with round numbers, for cost-model tests whose expected values are computed by hand. */
-import type { Measured, SeedFigures, ShapeFigures } from '../../core/cost/reference.js';
+import type { Measured, SeedFigures, ShapeFigures } from '#core/cost/reference.js';
 
 /**
  * A fleet of 1,200 hosts × 5 metrics every 60 s (100 events/s), measured on 1 shard:

@@ -1,7 +1,7 @@
 /** Record factories and fast-check arbitraries for Pulse events. */
 import fc from 'fast-check';
-import type { EventBody, LogEvent, MetricSample } from '../../core/contract/events.js';
-import { eventId } from '../../core/contract/events.js';
+import type { EventBody, LogEvent, MetricSample } from '#core/contract/events.js';
+import { eventId } from '#core/contract/events.js';
 
 /** A MetricSample body with sensible defaults; override any field. */
 export function metricBody(overrides: Partial<EventBody<'MetricSample'>> = {}): EventBody<'MetricSample'> {

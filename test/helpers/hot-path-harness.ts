@@ -3,19 +3,19 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SchemaRegistry } from '../../core/contract/registry.js';
-import { WindowProjection } from '../../core/projections/window-projection.js';
-import { fromAttributes, isWindowItem } from '../../core/projections/window-items.js';
-import { seriesWindows } from '../../core/projections/window-views.js';
-import { percentiles } from '../../core/windows/aggregates.js';
-import type { WindowingConfig } from '../../core/windows/config.js';
-import { createKinesisBatchHandler } from '../../handlers/lib/kinesis-batch.js';
-import type { KinesisFunction } from '../../core/local/event-source-mapping.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { WindowProjection } from '#core/projections/window-projection.js';
+import { fromAttributes, isWindowItem } from '#core/projections/window-items.js';
+import { seriesWindows } from '#core/projections/window-views.js';
+import { percentiles } from '#core/windows/aggregates.js';
+import type { WindowingConfig } from '#core/windows/config.js';
+import { createKinesisBatchHandler } from '#handlers/lib/kinesis-batch.js';
+import type { KinesisFunction } from '#core/lambda/events.js';
 import { scanAll } from './local-dynamo.js';
 import type { OracleWindow } from './window-oracle.js';
 
 /** Seeded randomness for reproducible fault schedules. */
-export { seededRandom as seeded } from '../../core/sources/synthetic-fleet.js';
+export { seededRandom as seeded } from '#core/sources/synthetic-fleet.js';
 
 /** Fault probabilities for DynamoDB writes. */
 export interface DynamoFaults {

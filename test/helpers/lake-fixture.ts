@@ -5,15 +5,15 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { GetRecordsRecord } from '../../core/contract/consumer.js';
-import { eventId, type EventType, type LogEvent, type MetricSample } from '../../core/contract/events.js';
-import { AggregateBuilder } from '../../core/contract/kpl.js';
-import type { SchemaRegistry } from '../../core/contract/registry.js';
-import { SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { lakeColumns } from '../../core/lake/columns.js';
-import { type DeliveryStats, LocalDelivery } from '../../core/lake/local-delivery.js';
-import { LakeTransform } from '../../core/lake/transform.js';
-import { SyntheticFleet } from '../../core/sources/synthetic-fleet.js';
+import type { GetRecordsRecord } from '#core/contract/consumer.js';
+import { eventId, type EventType, type LogEvent, type MetricSample } from '#core/contract/events.js';
+import { AggregateBuilder } from '#core/contract/kpl.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { lakeColumns } from '#core/lake/columns.js';
+import { type DeliveryStats, LocalDelivery } from '#core/lake/local-delivery.js';
+import { LakeTransform } from '#core/lake/transform.js';
+import { SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 
 /** What went into the fixture, for oracles. */
 export interface LakeFixture {

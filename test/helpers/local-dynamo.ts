@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
-import { createDynamoClient } from '../../core/clients/dynamodb.js';
-import { type LocalDynamo, startDynamoServer } from '../../core/local/dynamodb-server.js';
-import { ensureWindowTable } from '../../core/local/tables.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { type LocalDynamo, startDynamoServer } from '#local/dynamodb-server.js';
+import { ensureWindowTable } from '#local/tables.js';
 
 /** Registers hooks; the returned object is filled before tests run. */
 export function useLocalDynamo(): { server: LocalDynamo; ddb: DynamoDBClient; newTable(): Promise<string> } {

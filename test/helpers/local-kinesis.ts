@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll } from 'vitest';
-import { createKinesisClient } from '../../core/clients/kinesis.js';
-import { StreamDecoder, type StreamEvent } from '../../core/contract/consumer.js';
-import type { SchemaRegistry } from '../../core/contract/registry.js';
-import { type LocalServer, startKinesisServer } from '../../core/local/kinesis-server.js';
-import { createStream, listShards, readShard } from '../../core/local/streams.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { StreamDecoder, type StreamEvent } from '#core/contract/consumer.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { type LocalServer, startKinesisServer } from '#local/kinesis-server.js';
+import { createStream, listShards, readShard } from '#local/streams.js';
 
 /** Registers beforeAll/afterAll hooks; the returned object is filled in before tests run. */
 export function useLocalKinesis(): {

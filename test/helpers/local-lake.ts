@@ -11,16 +11,16 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll } from 'vitest';
-import { createS3Client } from '../../core/clients/s3.js';
-import { fromLambdaRecords } from '../../core/contract/consumer.js';
-import { EVENT_TYPES } from '../../core/contract/events.js';
-import type { SchemaRegistry } from '../../core/contract/registry.js';
-import { lakeColumns } from '../../core/lake/columns.js';
-import { syncLake } from '../../core/lake/lake-query.js';
-import { LocalDelivery } from '../../core/lake/local-delivery.js';
-import { LakeTransform } from '../../core/lake/transform.js';
-import { KinesisEventSourceMapping, MemoryDestination } from '../../core/local/event-source-mapping.js';
-import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { fromLambdaRecords } from '#core/contract/consumer.js';
+import { EVENT_TYPES } from '#core/contract/events.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { lakeColumns } from '#core/lake/columns.js';
+import { syncLake } from '#core/lake/lake-query.js';
+import { LocalDelivery } from '#core/lake/local-delivery.js';
+import { LakeTransform } from '#core/lake/transform.js';
+import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { ensureBucket, startS3Server } from '#local/s3-server.js';
 
 /** What {@link useLocalLake} gives a test. */
 export interface LocalLake {

@@ -1,6 +1,6 @@
 /**
  * An independent reader of the stream, for the oracle and the event ledger. It shares
- * no code with what it checks (core/contract, core/local/streams.ts, the project's
+ * no code with what it checks (core/contract, local/streams.ts, the project's
  * Kinesis client module), so a bug there cannot hide itself by being read back the
  * same way:
  * - schemas: the `.avsc` files of schemas/ read from disk and parsed by avsc

@@ -3,8 +3,8 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import type { PulseSettings } from '../../infra/config.js';
-import { PulseStack } from '../../infra/pulse-stack.js';
+import type { PulseSettings } from '#infra/config.js';
+import { PulseStack } from '#infra/pulse-stack.js';
 
 /** An app holding the Pulse stack `Test` for the given context values (functions not bundled). */
 export function pulseApp(context: Record<string, unknown> = {}): { app: App; stack: PulseStack } {

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { configOf } from '../../infra/config.js';
-import { nagFindings, pulseApp, synthTemplate } from '../helpers/synth.js';
+import { configOf } from '#infra/config.js';
+import { nagFindings, pulseApp, synthTemplate } from '#test/helpers/synth.js';
 
 describe('enhanced fan-out consumers', () => {
   it('registers none by default: the hot path reads the stream with shared throughput', () => {

@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STAGE_DEFAULTS } from '../../core/cost/stage.js';
-import { synthTemplate } from '../helpers/synth.js';
+import { STAGE_DEFAULTS } from '#core/cost/stage.js';
+import { synthTemplate } from '#test/helpers/synth.js';
 
 /** A resource of a template, as the assertions library returns it. */
 interface Resource {

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { configOf, type PulseSettings } from '../../infra/config.js';
-import { accessLogged, secureBucket, synthTemplate } from '../helpers/synth.js';
+import { configOf, type PulseSettings } from '#infra/config.js';
+import { accessLogged, secureBucket, synthTemplate } from '#test/helpers/synth.js';
 
 describe('hot-path infrastructure', () => {
   const t = synthTemplate();

@@ -1,9 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { lakeColumns } from '../../core/lake/columns.js';
-import { analyticsFiles, viewNames } from '../../infra/constructs/analytics.js';
-import { accessLogged, synthTemplate } from '../helpers/synth.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { lakeColumns } from '#core/lake/columns.js';
+import { analyticsFiles, viewNames } from '#infra/constructs/analytics.js';
+import { accessLogged, synthTemplate } from '#test/helpers/synth.js';
 
 const registry = SchemaRegistry.load();
 

@@ -7,8 +7,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NAG_REASONS } from '../../infra/defaults.js';
-import { type Acknowledgement, acknowledgements, nagFindings, nagPacks, pulseApp } from '../helpers/synth.js';
+import { NAG_REASONS } from '#infra/defaults.js';
+import { type Acknowledgement, acknowledgements, nagFindings, nagPacks, pulseApp } from '#test/helpers/synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 type Statement = {

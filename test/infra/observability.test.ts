@@ -1,13 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { configOf, type PulseSettings } from '../../infra/config.js';
+import { configOf, type PulseSettings } from '#infra/config.js';
 import {
   ALARM_SEVERITIES,
   HOST_VARIABLE_PATTERN,
   LISTED_HOSTS_TITLES,
   OBSERVABILITY_DEFAULTS,
   WIDGET_TITLES,
-} from '../../infra/constructs/observability.js';
+} from '#infra/constructs/observability.js';
 import {
   dashboardParts,
   dashboardText,
@@ -18,8 +18,8 @@ import {
   ref,
   runbookAnchors,
   stat,
-} from '../helpers/cloudwatch.js';
-import { synthTemplate } from '../helpers/synth.js';
+} from '#test/helpers/cloudwatch.js';
+import { synthTemplate } from '#test/helpers/synth.js';
 
 const fn = (id: string) => [{ Name: 'FunctionName', Value: ref(id) }];
 const emfDimensions = emfDimensionsOf(ids.hotPath, 'hot-path');

@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { SLO_WIDGET_TITLES } from '../../infra/constructs/slo.js';
-import { dashboardWidgets, emfDimensionsOf, expectAlarm, expression, ids, stat } from '../helpers/cloudwatch.js';
-import { synthTemplate } from '../helpers/synth.js';
+import { SLO_WIDGET_TITLES } from '#infra/constructs/slo.js';
+import { dashboardWidgets, emfDimensionsOf, expectAlarm, expression, ids, stat } from '#test/helpers/cloudwatch.js';
+import { synthTemplate } from '#test/helpers/synth.js';
 
 const api = [
   { Name: 'ApiName', Value: 'pulse-dev-ingest' },

@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { configOf, type PulseSettings } from '../../infra/config.js';
-import { accessLogged, secureBucket, synthTemplate } from '../helpers/synth.js';
+import { configOf, type PulseSettings } from '#infra/config.js';
+import { accessLogged, secureBucket, synthTemplate } from '#test/helpers/synth.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown };

@@ -1,8 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { configOf, type PulseSettings } from '../../infra/config.js';
-import { PulseStack } from '../../infra/pulse-stack.js';
+import { configOf, type PulseSettings } from '#infra/config.js';
+import { PulseStack } from '#infra/pulse-stack.js';
 
 function synth(context: Record<string, unknown> = {}): Template {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { ArchiveReader } from '../../core/ops/archive.js';
-import { Producer } from '../../core/produce/producer.js';
-import { logEvent, metricBody } from '../helpers/events.js';
-import { readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
-import { useLocalLake } from '../helpers/local-lake.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { ArchiveReader } from '#core/ops/archive.js';
+import { Producer } from '#core/produce/producer.js';
+import { logEvent, metricBody } from '#test/helpers/events.js';
+import { readAll, useLocalKinesis } from '#test/helpers/local-kinesis.js';
+import { useLocalLake } from '#test/helpers/local-lake.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();

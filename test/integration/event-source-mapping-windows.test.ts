@@ -5,17 +5,16 @@
  */
 import { GetRecordsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
+import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
 import {
   type BatchResponse,
   type KinesisFunction,
-  KinesisEventSourceMapping,
   type LambdaKinesisEvent,
   type LambdaKinesisWindowEvent,
-  MemoryDestination,
   type WindowBatchResponse,
-} from '../../core/local/event-source-mapping.js';
-import { waitActive } from '../../core/local/streams.js';
-import { useLocalKinesis } from '../helpers/local-kinesis.js';
+} from '#core/lambda/events.js';
+import { waitActive } from '#local/streams.js';
+import { useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const local = useLocalKinesis();
 

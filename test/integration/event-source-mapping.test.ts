@@ -3,17 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRecordsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../core/clients/s3.js';
-import { S3FailureDestination } from '../../core/local/failure-destination.js';
-import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { S3FailureDestination } from '#local/failure-destination.js';
+import { ensureBucket, startS3Server } from '#local/s3-server.js';
 import { describe, expect, it } from 'vitest';
-import {
-  KinesisEventSourceMapping,
-  type LambdaKinesisEvent,
-  MemoryDestination,
-} from '../../core/local/event-source-mapping.js';
-import { waitActive } from '../../core/local/streams.js';
-import { useLocalKinesis } from '../helpers/local-kinesis.js';
+import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { type LambdaKinesisEvent } from '#core/lambda/events.js';
+import { waitActive } from '#local/streams.js';
+import { useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const local = useLocalKinesis();
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/clients/s3.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import type { LocalServer } from '../../core/local/kinesis-server.js';
-import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
-import { FILE_DROP_LIMITS, ingestFile } from '../../core/sources/file-drop.js';
-import { readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import type { LocalServer } from '#local/kinesis-server.js';
+import { ensureBucket, startS3Server } from '#local/s3-server.js';
+import { FILE_DROP_LIMITS, ingestFile } from '#core/sources/file-drop.js';
+import { readAll, useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();

@@ -5,19 +5,16 @@
  * the handler flushes early, and every window still equals the oracle.
  */
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import {
-  type KinesisFunction,
-  KinesisEventSourceMapping,
-  MemoryDestination,
-} from '../../core/local/event-source-mapping.js';
-import { Producer } from '../../core/produce/producer.js';
-import { windowingConfig } from '../../core/windows/config.js';
-import { metricBody } from '../helpers/events.js';
-import { hotPathFunction, storedWindows } from '../helpers/hot-path-harness.js';
-import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { useLocalKinesis } from '../helpers/local-kinesis.js';
-import { oracle, streamContent } from '../helpers/window-oracle.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { type KinesisFunction } from '#core/lambda/events.js';
+import { Producer } from '#core/produce/producer.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { metricBody } from '#test/helpers/events.js';
+import { hotPathFunction, storedWindows } from '#test/helpers/hot-path-harness.js';
+import { useLocalDynamo } from '#test/helpers/local-dynamo.js';
+import { useLocalKinesis } from '#test/helpers/local-kinesis.js';
+import { oracle, streamContent } from '#test/helpers/window-oracle.js';
 
 const registry = SchemaRegistry.load();
 const kinesis = useLocalKinesis();

@@ -5,13 +5,13 @@
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { StreamEvent } from '../../core/contract/consumer.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { decodeHeldState, encodeHeldState, type HeldState, heldStateBytes } from '../../core/projections/held-state.js';
-import { type BatchRecord, WindowProjection } from '../../core/projections/window-projection.js';
-import { windowingConfig } from '../../core/windows/config.js';
-import { storedWindows } from '../helpers/hot-path-harness.js';
-import { useLocalDynamo } from '../helpers/local-dynamo.js';
+import type { StreamEvent } from '#core/contract/consumer.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { decodeHeldState, encodeHeldState, type HeldState, heldStateBytes } from '#core/projections/held-state.js';
+import { type BatchRecord, WindowProjection } from '#core/projections/window-projection.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { storedWindows } from '#test/helpers/hot-path-harness.js';
+import { useLocalDynamo } from '#test/helpers/local-dynamo.js';
 
 const registry = SchemaRegistry.load();
 const dynamo = useLocalDynamo();

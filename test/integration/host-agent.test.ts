@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createKinesisClient } from '../../core/clients/kinesis.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { startKinesisServer } from '../../core/local/kinesis-server.js';
-import { createStream } from '../../core/local/streams.js';
-import { type HostReading, HostAgent, readThisHost } from '../../core/sources/host-agent.js';
-import { readAll } from '../helpers/local-kinesis.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { startKinesisServer } from '#local/kinesis-server.js';
+import { createStream } from '#local/streams.js';
+import { type HostReading, HostAgent, readThisHost } from '#core/sources/host-agent.js';
+import { readAll } from '#test/helpers/local-kinesis.js';
 
 const registry = SchemaRegistry.load();
 const reading = (i: number): HostReading => ({

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/clients/s3.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { declaredParameters } from '../../core/lake/execution-parameters.js';
-import { analyticsSqlDir, LakeQuery, type Row, syncLake } from '../../core/lake/lake-query.js';
-import type { LocalServer } from '../../core/local/kinesis-server.js';
-import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
-import { deliverFixture, type LakeFixture, lakeFixture } from '../helpers/lake-fixture.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { declaredParameters } from '#core/lake/execution-parameters.js';
+import { analyticsSqlDir, LakeQuery, type Row, syncLake } from '#core/lake/lake-query.js';
+import type { LocalServer } from '#local/kinesis-server.js';
+import { ensureBucket, startS3Server } from '#local/s3-server.js';
+import { deliverFixture, type LakeFixture, lakeFixture } from '#test/helpers/lake-fixture.js';
 
 /**
  * Partition pruning on DuckDB: over 30 days of lake (one Parquet file per table per

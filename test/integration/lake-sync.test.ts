@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../core/atomic-write.js';
-import { syncLake } from '../../core/lake/lake-query.js';
-import { ensureBucket } from '../../core/local/s3-server.js';
-import { useLocalLake } from '../helpers/local-lake.js';
+import { writeFileAtomic } from '#core/atomic-write.js';
+import { syncLake } from '#core/lake/lake-query.js';
+import { ensureBucket } from '#local/s3-server.js';
+import { useLocalLake } from '#test/helpers/local-lake.js';
 
 const lake = useLocalLake();
 

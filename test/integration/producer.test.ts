@@ -1,13 +1,13 @@
 import { SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import type { EventBody, EventType } from '../../core/contract/events.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { waitActive } from '../../core/local/streams.js';
-import { EventsDroppedError, OversizedEventError } from '../../core/produce/errors.js';
-import { Producer } from '../../core/produce/producer.js';
-import { ShardMap } from '../../core/produce/shard-map.js';
-import { metricBody } from '../helpers/events.js';
-import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
+import type { EventBody, EventType } from '#core/contract/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { waitActive } from '#local/streams.js';
+import { EventsDroppedError, OversizedEventError } from '#core/produce/errors.js';
+import { Producer } from '#core/produce/producer.js';
+import { ShardMap } from '#core/produce/shard-map.js';
+import { metricBody } from '#test/helpers/events.js';
+import { faultyKinesis, readAll, useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const registry = SchemaRegistry.load();
 const local = useLocalKinesis();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { QUARANTINE_PARTITIONS, SideOutputStore } from '../../core/projections/side-outputs.js';
-import type { SideOutputEvent } from '../../core/windows/fold.js';
-import { scanAll, useLocalDynamo } from '../helpers/local-dynamo.js';
+import { QUARANTINE_PARTITIONS, SideOutputStore } from '#core/projections/side-outputs.js';
+import type { SideOutputEvent } from '#core/windows/fold.js';
+import { scanAll, useLocalDynamo } from '#test/helpers/local-dynamo.js';
 
 const dynamo = useLocalDynamo();
 

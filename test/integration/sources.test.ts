@@ -8,28 +8,23 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createS3Client } from '../../core/clients/s3.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import type { LocalServer } from '../../core/local/kinesis-server.js';
-import { ensureBucket, startS3Server } from '../../core/local/s3-server.js';
-import { LocalSources } from '../../core/local/sources.js';
-import { ensureIdempotencyTable } from '../../core/local/tables.js';
-import { collectorConfig, tickEvents } from '../../core/sources/collector.js';
-import type { StreamTarget } from '../../core/sources/emit.js';
-import type { FileResult } from '../../core/sources/file-drop.js';
-import { type FileDropDeps, fileDropHandler } from '../../handlers/lib/file-drop.js';
-import { SLO_EMF } from '../../handlers/lib/emf.js';
-import {
-  COLLECTOR_EMF,
-  collectorHandler,
-  INGEST_EMF,
-  ingestHandler,
-  type IngestEvent,
-} from '../../handlers/lib/sources.js';
-import { captureEmf, dimensionsOf } from '../helpers/emf.js';
-import { captureLogs, fakeContext } from '../helpers/logs.js';
-import { useLocalDynamo } from '../helpers/local-dynamo.js';
-import { faultyKinesis, readAll, useLocalKinesis } from '../helpers/local-kinesis.js';
+import { createS3Client } from '#core/clients/s3.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import type { LocalServer } from '#local/kinesis-server.js';
+import { ensureBucket, startS3Server } from '#local/s3-server.js';
+import { LocalSources } from '#local/sources.js';
+import { ensureIdempotencyTable } from '#local/tables.js';
+import { collectorConfig, tickEvents } from '#core/sources/collector.js';
+import type { StreamTarget } from '#core/sources/emit.js';
+import type { FileResult } from '#core/sources/file-drop.js';
+import { type FileDropDeps, fileDropHandler } from '#handlers/lib/file-drop.js';
+import { SLO_EMF } from '#core/metrics/names.js';
+import { collectorHandler, ingestHandler, type IngestEvent } from '#handlers/lib/sources.js';
+import { COLLECTOR_EMF, INGEST_EMF } from '#core/metrics/names.js';
+import { captureEmf, dimensionsOf } from '#test/helpers/emf.js';
+import { captureLogs, fakeContext } from '#test/helpers/logs.js';
+import { useLocalDynamo } from '#test/helpers/local-dynamo.js';
+import { faultyKinesis, readAll, useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const registry = SchemaRegistry.load();
 const kinesisLocal = useLocalKinesis();

@@ -1,7 +1,7 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { readShard, shardPages } from '../../core/local/streams.js';
-import { useLocalKinesis } from '../helpers/local-kinesis.js';
+import { readShard, shardPages } from '#local/streams.js';
+import { useLocalKinesis } from '#test/helpers/local-kinesis.js';
 
 const local = useLocalKinesis();
 

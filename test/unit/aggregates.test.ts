@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeInto, percentiles, restoreMetricAggregate, sketchBytes, sumOf } from '../../core/windows/aggregates.js';
-import { RELATIVE_ACCURACY } from '../../core/windows/sketch.js';
-import { aggregateOf, comparable } from '../helpers/aggregates.js';
-import { decimalToMicros, microsToDecimal } from '../../core/projections/window-items.js';
+import { mergeInto, percentiles, restoreMetricAggregate, sketchBytes, sumOf } from '#core/windows/aggregates.js';
+import { RELATIVE_ACCURACY } from '#core/windows/sketch.js';
+import { aggregateOf, comparable } from '#test/helpers/aggregates.js';
+import { decimalToMicros, microsToDecimal } from '#core/projections/window-items.js';
 
 const arbSamples = fc.array(
   fc.record({

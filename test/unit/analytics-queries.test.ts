@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { declaredParameters } from '../../core/lake/execution-parameters.js';
-import { analyticsSqlDir } from '../../core/lake/lake-query.js';
+import { declaredParameters } from '#core/lake/execution-parameters.js';
+import { analyticsSqlDir } from '#core/lake/lake-query.js';
 
 const dir = join(analyticsSqlDir(), 'queries');
 const files = readdirSync(dir).filter((f) => f.endsWith('.sql'));

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeMarks, encodeMarks, MAX_MARK_BYTES } from '../../core/projections/checkpoints.js';
-import type { StreamEvent } from '../../core/contract/consumer.js';
-import { windowingConfig } from '../../core/windows/config.js';
-import { type DecodedRecord, foldRecords, initialState, type ShardState } from '../../core/windows/fold.js';
-import { ephemeralProducerId, isEphemeralProducer } from '../../core/windows/producer-ids.js';
-import { metricSample } from '../helpers/events.js';
+import { decodeMarks, encodeMarks, MAX_MARK_BYTES } from '#core/projections/checkpoints.js';
+import type { StreamEvent } from '#core/contract/consumer.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { type DecodedRecord, foldRecords, initialState, type ShardState } from '#core/windows/fold.js';
+import { ephemeralProducerId, isEphemeralProducer } from '#core/windows/producer-ids.js';
+import { metricSample } from '#test/helpers/events.js';
 
 /** `n` marks of distinct random producers, the i-th seen at time i. */
 function state(n: number): ShardState {

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkFullTransitive, describeIncompatibility } from '../../core/contract/compatibility.js';
-import { SchemaError } from '../../core/contract/errors.js';
-import { defaultSchemasDir, readSchemaFiles, SchemaRegistry } from '../../core/contract/registry.js';
+import { checkFullTransitive, describeIncompatibility } from '#core/contract/compatibility.js';
+import { SchemaError } from '#core/contract/errors.js';
+import { defaultSchemasDir, readSchemaFiles, SchemaRegistry } from '#core/contract/registry.js';
 
 /** A schemas/ directory holding the real schemas plus `extra` MetricSample versions. */
 function schemasWith(extra: Record<number, object>): string {

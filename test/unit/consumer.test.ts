@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { StreamDecoder } from '../../core/contract/consumer.js';
-import { aggregate } from '../../core/contract/kpl.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { logEvent, metricSample } from '../helpers/events.js';
+import { StreamDecoder } from '#core/contract/consumer.js';
+import { aggregate } from '#core/contract/kpl.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { logEvent, metricSample } from '#test/helpers/events.js';
 
 const registry = SchemaRegistry.load();
 const encoder = new SingleObjectEncoder();

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fleetFromOptions } from '../../core/cli/cost.js';
-import { itemSizeBytes } from '../../core/cost/item-size.js';
-import { FLEET_SHAPE_FORM, parseFleetShape } from '../../core/cost/fleet-shape.js';
-import { type CostReport, costReport, loadPrices } from '../../core/cost/model.js';
-import { chooseShape, loadReference } from '../../core/cost/reference.js';
-import { MINIMAL_STAGE } from '../../core/cost/stage.js';
-import { FLEET_SHAPES, ROUND_FIGURES, ROUND_SEED } from '../helpers/cost.js';
+import { fleetFromOptions } from '#cli/cost.js';
+import { itemSizeBytes } from '#core/cost/item-size.js';
+import { FLEET_SHAPE_FORM, parseFleetShape } from '#core/cost/fleet-shape.js';
+import { type CostReport, costReport, loadPrices } from '#core/cost/model.js';
+import { chooseShape, loadReference } from '#core/cost/reference.js';
+import { MINIMAL_STAGE } from '#core/cost/stage.js';
+import { FLEET_SHAPES, ROUND_FIGURES, ROUND_SEED } from '#test/helpers/cost.js';
 
 /** The price list read as plain JSON: expected values never go through the model's code. */
 const P = JSON.parse(readFileSync(new URL('../../core/cost/prices-2026-11.json', import.meta.url), 'utf8'));

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataDirInUseError, lockDataDir, processStartTicks } from '../../core/local/data-dir-lock.js';
+import { DataDirInUseError, lockDataDir, processStartTicks } from '#local/data-dir-lock.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'pulse-lock-'));
 

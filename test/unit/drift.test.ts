@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { lakeColumns } from '../../core/lake/columns.js';
-import { columnDrift } from '../../core/lake/drift.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { lakeColumns } from '#core/lake/columns.js';
+import { columnDrift } from '#core/lake/drift.js';
 
 const expected = lakeColumns(SchemaRegistry.load(), 'MetricSample');
 const deployed = () => expected.map((c) => ({ Name: c.name, Type: c.glueType }));

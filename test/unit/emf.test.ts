@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isUnitProducer, UNIT_SOURCES, unitProducerId } from '../../core/sources/emit.js';
-import { MAX_VALUES_PER_DOCUMENT, MinuteCounts, publishValues, SLO_EMF, spreadSample } from '../../handlers/lib/emf.js';
-import { captureEmf } from '../helpers/emf.js';
+import { isUnitProducer, UNIT_SOURCES, unitProducerId } from '#core/sources/emit.js';
+import { MAX_VALUES_PER_DOCUMENT, MinuteCounts, publishValues, spreadSample } from '#handlers/lib/emf.js';
+import { SLO_EMF } from '#core/metrics/names.js';
+import { captureEmf } from '#test/helpers/emf.js';
 
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;
 

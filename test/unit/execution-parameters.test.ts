@@ -6,7 +6,7 @@ import {
   declaredParameters,
   ExecutionParameterError,
   parseLiteral,
-} from '../../core/lake/execution-parameters.js';
+} from '#core/lake/execution-parameters.js';
 
 const DAY_QUERY = `-- A day's query.
 -- params: year INTEGER, month INTEGER, day INTEGER

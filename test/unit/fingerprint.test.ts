@@ -5,8 +5,8 @@ import {
   parsingCanonicalForm,
   rabin64,
   schemaFingerprint,
-} from '../../core/contract/fingerprint.js';
-import vectors from '../fixtures/avro-spec-fingerprints.json' with { type: 'json' };
+} from '#core/contract/fingerprint.js';
+import vectors from '#test/fixtures/avro-spec-fingerprints.json' with { type: 'json' };
 
 describe('Parsing Canonical Form and CRC-64-AVRO, against the Avro spec vectors', () => {
   it.each(vectors.cases.map((c, i) => [i, c] as const))('case %i: canonical form matches', (_i, c) => {

@@ -1,13 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { LakeTransform } from '../../core/lake/transform.js';
-import { SLO_EMF } from '../../handlers/lib/emf.js';
-import { LAKE_TRANSFORM_EMF, LAKE_TRANSFORM_SERVICE, transformHandler } from '../../handlers/lib/lake-transform.js';
-import { captureEmf, dimensionsOf } from '../helpers/emf.js';
-import { logEvent, metricSample } from '../helpers/events.js';
-import { captureLogs, fakeContext } from '../helpers/logs.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { LakeTransform } from '#core/lake/transform.js';
+import { SLO_EMF } from '#core/metrics/names.js';
+import { transformHandler } from '#handlers/lib/lake-transform.js';
+import { LAKE_TRANSFORM_EMF, LAKE_TRANSFORM_SERVICE } from '#core/metrics/names.js';
+import { captureEmf, dimensionsOf } from '#test/helpers/emf.js';
+import { logEvent, metricSample } from '#test/helpers/events.js';
+import { captureLogs, fakeContext } from '#test/helpers/logs.js';
 
 describe('handlers/firehose-transform', () => {
   let handler: (event: {
@@ -16,7 +17,7 @@ describe('handlers/firehose-transform', () => {
 
   beforeAll(async () => {
     process.env.PULSE_EVENT_TYPE = 'MetricSample';
-    ({ handler } = await import('../../handlers/firehose-transform.js'));
+    ({ handler } = await import('#handlers/firehose-transform.js'));
   });
 
   it('answers one record per id with Firehose fields only (no reasons or payloads leak into the answer)', async () => {

@@ -1,13 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  FLEET_HOST_LINE,
-  FleetSample,
-  listedHostsEnv,
-  MAX_FLEET_METRIC_HOSTS,
-  publishFleet,
-} from '../../handlers/lib/fleet-metrics.js';
-import { captureEmf, dimensionsOf } from '../helpers/emf.js';
+import { FleetSample, listedHostsEnv, publishFleet } from '#handlers/lib/fleet-metrics.js';
+import { FLEET_HOST_LINE, MAX_FLEET_METRIC_HOSTS } from '#core/metrics/names.js';
+import { captureEmf, dimensionsOf } from '#test/helpers/emf.js';
 
 // Powertools warns about timestamps CloudWatch would drop: stay near the real clock.
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FleetSnapshots } from '../../core/local/dashboard/fleet-snapshot.js';
-import { fleetView, type HostPoint, nearestRank } from '../../core/local/dashboard/fleet-view.js';
-import type { WindowView } from '../../core/projections/window-reader.js';
+import { FleetSnapshots } from '#local/dashboard/fleet-snapshot.js';
+import { fleetView, type HostPoint, nearestRank } from '#local/dashboard/fleet-view.js';
+import type { WindowView } from '#core/projections/window-reader.js';
 
 describe('nearestRank', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamEvent } from '../../core/contract/consumer.js';
-import type { MetricSample } from '../../core/contract/events.js';
-import { windowingConfig } from '../../core/windows/config.js';
-import { type DecodedRecord, foldRecords, initialState } from '../../core/windows/fold.js';
-import { logEvent, metricSample } from '../helpers/events.js';
+import type { StreamEvent } from '#core/contract/consumer.js';
+import type { MetricSample } from '#core/contract/events.js';
+import { windowingConfig } from '#core/windows/config.js';
+import { type DecodedRecord, foldRecords, initialState } from '#core/windows/fold.js';
+import { logEvent, metricSample } from '#test/helpers/events.js';
 
 const config = windowingConfig({
   windowSizesMs: [60_000],

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AggregationError } from '../../core/contract/errors.js';
-import { AggregateBuilder, aggregate, deaggregate, isAggregate, KPL_MAGIC } from '../../core/contract/kpl.js';
-import { refAggregate, refDeaggregate } from '../helpers/kinesis-agg.js';
+import { AggregationError } from '#core/contract/errors.js';
+import { AggregateBuilder, aggregate, deaggregate, isAggregate, KPL_MAGIC } from '#core/contract/kpl.js';
+import { refAggregate, refDeaggregate } from '#test/helpers/kinesis-agg.js';
 
 const arbUserRecords = fc.array(
   fc.record({

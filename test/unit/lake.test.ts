@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { lakeColumns, lakeType } from '../../core/lake/columns.js';
-import { firehoseErrorPrefix, firehosePrefix } from '../../core/lake/layout.js';
-import { hivePrefix, partitionKeysOf } from '../../core/lake/rows.js';
-import { LakeTransform } from '../../core/lake/transform.js';
-import { logEvent, metricSample } from '../helpers/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { lakeColumns, lakeType } from '#core/lake/columns.js';
+import { firehoseErrorPrefix, firehosePrefix } from '#core/lake/layout.js';
+import { hivePrefix, partitionKeysOf } from '#core/lake/rows.js';
+import { LakeTransform } from '#core/lake/transform.js';
+import { logEvent, metricSample } from '#test/helpers/events.js';
 
 const registry = SchemaRegistry.load();
 const encoder = new SingleObjectEncoder();

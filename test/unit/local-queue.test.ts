@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { LocalQueue, type QueueMessage, QueueEventSource } from '../../core/local/queue.js';
+import { LocalQueue, type QueueMessage, QueueEventSource } from '#local/queue.js';
 
 /** A queue on a clock the test moves. */
 function queueAt(options: { visibilityTimeoutMs?: number; maxReceiveCount?: number } = {}) {

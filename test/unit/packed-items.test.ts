@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CorruptItemError } from '../../core/projections/errors.js';
-import { decodeHeldState, encodeHeldState, type HeldState } from '../../core/projections/held-state.js';
-import { fromAttributes, packMeasures, toAttributes, unpackMeasures } from '../../core/projections/window-items.js';
-import { seriesWindows } from '../../core/projections/window-views.js';
-import { addSample, emptyMetricAggregate, type MetricAggregate } from '../../core/windows/aggregates.js';
-import type { WindowItemKey } from '../../core/windows/fold.js';
-import { aggregateOf, comparable } from '../helpers/aggregates.js';
+import { CorruptItemError } from '#core/projections/errors.js';
+import { decodeHeldState, encodeHeldState, type HeldState } from '#core/projections/held-state.js';
+import { fromAttributes, packMeasures, toAttributes, unpackMeasures } from '#core/projections/window-items.js';
+import { seriesWindows } from '#core/projections/window-views.js';
+import { addSample, emptyMetricAggregate, type MetricAggregate } from '#core/windows/aggregates.js';
+import type { WindowItemKey } from '#core/windows/fold.js';
+import { aggregateOf, comparable } from '#test/helpers/aggregates.js';
 
 const START = 1_765_065_600_000; // a minute (and an hour) boundary
 

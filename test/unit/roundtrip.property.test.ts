@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StreamDecoder } from '../../core/contract/consumer.js';
-import type { EventType, MetricSample } from '../../core/contract/events.js';
-import { AggregateBuilder } from '../../core/contract/kpl.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { arbLog, arbMetricV1, arbMetricV2 } from '../helpers/events.js';
+import { StreamDecoder } from '#core/contract/consumer.js';
+import type { EventType, MetricSample } from '#core/contract/events.js';
+import { AggregateBuilder } from '#core/contract/kpl.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { arbLog, arbMetricV1, arbMetricV2 } from '#test/helpers/events.js';
 
 const registry = SchemaRegistry.load();
 const encoder = new SingleObjectEncoder();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { partitionKeyHash, ShardMap } from '../../core/produce/shard-map.js';
+import { partitionKeyHash, ShardMap } from '#core/produce/shard-map.js';
 
 const MAX = 2n ** 128n - 1n;
 

@@ -4,11 +4,11 @@ import {
   InvalidEventError,
   TruncatedBodyError,
   UnknownFingerprintError,
-} from '../../core/contract/errors.js';
-import type { MetricSample } from '../../core/contract/events.js';
-import { SchemaRegistry } from '../../core/contract/registry.js';
-import { SingleObjectDecoder, SingleObjectEncoder } from '../../core/contract/single-object.js';
-import { logEvent, metricSample } from '../helpers/events.js';
+} from '#core/contract/errors.js';
+import type { MetricSample } from '#core/contract/events.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { SingleObjectDecoder, SingleObjectEncoder } from '#core/contract/single-object.js';
+import { logEvent, metricSample } from '#test/helpers/events.js';
 
 const registry = SchemaRegistry.load();
 const encoder = new SingleObjectEncoder();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSlos, evaluateSlos, freshnessBoundMs } from '../../core/slo/slos.js';
+import { describeSlos, evaluateSlos, freshnessBoundMs } from '#core/slo/slos.js';
 
 const base = {
   ingest: { requests: 2_000, serverErrors: 2, p95Ms: 120 },

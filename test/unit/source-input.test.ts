@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EARLIEST_EVENT_TIME_MS, validateBatch, validateInput } from '../../core/sources/input.js';
+import { EARLIEST_EVENT_TIME_MS, validateBatch, validateInput } from '#core/sources/input.js';
 
 const metric = {
   occurred_at: '2026-11-22T10:00:00Z',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeldRecords } from '../../core/local/visibility.js';
+import { HeldRecords } from '#core/projections/visibility.js';
 
 describe('records made visible by flushes', () => {
   it('holds records until a flush; a flush of the state handed in shows only what was held before', () => {

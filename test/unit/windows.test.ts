@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assignWindow, maxTimestamp, windowStart } from '../../core/windows/assign-window.js';
-import { windowingConfig, windowingConfigFromEnv } from '../../core/windows/config.js';
-import { advanceWatermark, isWindowFinal, NO_WATERMARK } from '../../core/windows/watermark.js';
+import { assignWindow, maxTimestamp, windowStart } from '#core/windows/assign-window.js';
+import { windowingConfig, windowingConfigFromEnv } from '#core/windows/config.js';
+import { advanceWatermark, isWindowFinal, NO_WATERMARK } from '#core/windows/watermark.js';
 
 describe('windowStart / assignWindow', () => {
   it.each([

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../atomic-write.js';
+import { writeFileAtomic } from '#core/atomic-write.js';
 import { processCommandLine, processStartTicks } from './data-dir-lock.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { createDynamoClient } from '../clients/dynamodb.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
 import { type LocalServer, listenLocal } from './kinesis-server.js';
 
 const require = createRequire(import.meta.url);

@@ -3,7 +3,7 @@
  * dashboard's range, read once and shared by the requests of a refresh (ten charts and
  * the host list ask within milliseconds of each other).
  */
-import type { WindowView } from '../../projections/window-reader.js';
+import type { WindowView } from '#core/projections/window-reader.js';
 import { HOST_ORDER } from './fleet-view.js';
 
 /** One read of the fleet. */

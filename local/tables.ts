@@ -6,8 +6,8 @@ import {
   ResourceInUseException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../projections/table.js';
-import { createIdempotencyTableInput } from '../sources/idempotency.js';
+import { createTableInput } from '#core/projections/table.js';
+import { createIdempotencyTableInput } from '#core/sources/idempotency.js';
 
 async function ensureTable(ddb: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
   try {

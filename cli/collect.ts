@@ -4,10 +4,10 @@
  * with `--aws`, to a deployed stream with the default AWS credentials.
  */
 import { parseArgs } from 'node:util';
-import { createKinesisClient } from '../clients/kinesis.js';
-import { SchemaRegistry } from '../contract/registry.js';
-import { readLocalEndpoints } from '../local/endpoints.js';
-import { HostAgent } from '../sources/host-agent.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { readLocalEndpoints } from '#local/endpoints.js';
+import { HostAgent } from '#core/sources/host-agent.js';
 import { positiveInt, seconds, UsageError } from './args.js';
 
 /** `pulse collect --help`. */

@@ -5,11 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createDynamoClient } from '../clients/dynamodb.js';
-import { createKinesisClient, listShards } from '../clients/kinesis.js';
-import { readLocalEndpoints } from '../local/endpoints.js';
-import { SideOutputStore } from '../projections/side-outputs.js';
-import { windowingConfig } from '../windows/config.js';
+import { createDynamoClient } from '#core/clients/dynamodb.js';
+import { createKinesisClient, listShards } from '#core/clients/kinesis.js';
+import { readLocalEndpoints } from '#local/endpoints.js';
+import { SideOutputStore } from '#core/projections/side-outputs.js';
+import { windowingConfig } from '#core/windows/config.js';
 import { UsageError } from './args.js';
 import { formatTable } from './format-table.js';
 

@@ -12,17 +12,17 @@ import { parseArgs } from 'node:util';
 // already and local mode supports Node 20 until then, so the warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { checkFullTransitive, describeIncompatibility } from '../contract/compatibility.js';
-import { SchemaRegistry } from '../contract/registry.js';
-import { ExecutionParameterError } from '../lake/execution-parameters.js';
-import { LakeQuery } from '../lake/lake-query.js';
+import { checkFullTransitive, describeIncompatibility } from '#core/contract/compatibility.js';
+import { SchemaRegistry } from '#core/contract/registry.js';
+import { ExecutionParameterError } from '#core/lake/execution-parameters.js';
+import { LakeQuery } from '#core/lake/lake-query.js';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { GlueClient } from '@aws-sdk/client-glue';
-import { createKinesisClient } from '../clients/kinesis.js';
-import { LocalPipeline } from '../local/pipeline.js';
-import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '../projections/held-state.js';
-import { STAGE_PATTERN } from '../resources.js';
+import { createKinesisClient } from '#core/clients/kinesis.js';
+import { LocalPipeline } from '#local/pipeline.js';
+import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '#core/projections/held-state.js';
+import { STAGE_PATTERN } from '#core/resources.js';
 import { awsStatus } from './status-aws.js';
 import { positiveInt, seconds, UsageError } from './args.js';
 import { collect, COLLECT_HELP } from './collect.js';
@@ -30,8 +30,8 @@ import { cost, COST_HELP } from './cost.js';
 import { quarantine, QUARANTINE_HELP } from './quarantine.js';
 import { REBUILD_HELP, REDRIVE_HELP, rebuildCommand, redriveCommand } from './repair.js';
 import { formatTable } from './format-table.js';
-import { describeSlos } from '../slo/slos.js';
-import { DataDirInUseError } from '../local/data-dir-lock.js';
+import { describeSlos } from '#core/slo/slos.js';
+import { DataDirInUseError } from '#local/data-dir-lock.js';
 
 const HELP: Record<string, string> = {
   main: `pulse: streaming pipeline for infrastructure metrics and logs

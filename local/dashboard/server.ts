@@ -17,8 +17,8 @@ import { createServer, type ServerResponse, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WindowReader, WindowView } from '../../projections/window-reader.js';
-import { type LocalServer, listenLocal } from '../kinesis-server.js';
+import type { WindowReader, WindowView } from '#core/projections/window-reader.js';
+import { type LocalServer, listenLocal } from '#local/kinesis-server.js';
 import { FleetSnapshots } from './fleet-snapshot.js';
 import { fleetView } from './fleet-view.js';
 

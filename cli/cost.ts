@@ -5,9 +5,9 @@
  * and the dated price list.
  */
 import { parseArgs } from 'node:util';
-import type { Bill } from '../cost/bill.js';
-import { FLEET_SHAPE_FORM, type FleetShape, FleetShapeError, parseFleetShape } from '../cost/fleet-shape.js';
-import { type CostReport, costReport, loadPrices } from '../cost/model.js';
+import type { Bill } from '#core/cost/bill.js';
+import { FLEET_SHAPE_FORM, type FleetShape, FleetShapeError, parseFleetShape } from '#core/cost/fleet-shape.js';
+import { type CostReport, costReport, loadPrices } from '#core/cost/model.js';
 import {
   chooseShape,
   loadReference,
@@ -15,8 +15,8 @@ import {
   MeasuredFileError,
   readMeasured,
   type ShapeChoice,
-} from '../cost/reference.js';
-import { MINIMAL_STAGE } from '../cost/stage.js';
+} from '#core/cost/reference.js';
+import { MINIMAL_STAGE } from '#core/cost/stage.js';
 import { UsageError } from './args.js';
 import { formatTable } from './format-table.js';
 

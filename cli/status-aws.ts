@@ -9,11 +9,11 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeDeliveryStreamCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { EVENT_TYPES } from '../contract/events.js';
-import type { SchemaRegistry } from '../contract/registry.js';
-import { LAKE_TABLES, lakeColumns } from '../lake/columns.js';
-import { type ColumnDrift, columnDrift } from '../lake/drift.js';
-import { resourceNames } from '../resources.js';
+import { EVENT_TYPES } from '#core/contract/events.js';
+import type { SchemaRegistry } from '#core/contract/registry.js';
+import { LAKE_TABLES, lakeColumns } from '#core/lake/columns.js';
+import { type ColumnDrift, columnDrift } from '#core/lake/drift.js';
+import { resourceNames } from '#core/resources.js';
 
 /** The clients the AWS status reads through (tests pass stand-ins for the services that cannot run here). */
 export interface AwsStatusClients {

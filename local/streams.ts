@@ -10,7 +10,7 @@ import {
   type KinesisClient,
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
-import { listShards, recordsWithin } from '../clients/kinesis.js';
+import { listShards, recordsWithin } from '#core/clients/kinesis.js';
 
 /**
  * Creates a provisioned stream with `shardCount` shards (an existing one is kept) and waits until it is ACTIVE.
