@@ -2,6 +2,7 @@
  * Typed configuration of the CDK app, read from CDK context and validated at
  * synth with messages that name the key and the accepted values.
  */
+import { parseBoolean } from '#core/config/env.js';
 import { STAGE_PATTERN } from '#core/resources.js';
 import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '#core/windows/config.js';
 import { MAX_FLEET_METRIC_HOSTS, MAX_FLEET_METRIC_HOSTS_CHARS } from '#core/metrics/names.js';
@@ -225,8 +226,8 @@ function schedule(key: string, raw: unknown): string {
 }
 
 function bool(key: string, raw: unknown): boolean {
-  if (raw === true || raw === 'true') return true;
-  if (raw === false || raw === 'false') return false;
+  const b = parseBoolean(raw);
+  if (b !== undefined) return b;
   throw new ConfigError(`context '${key}' must be true or false, got ${JSON.stringify(raw)}`);
 }
 

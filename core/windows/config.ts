@@ -3,6 +3,8 @@
  * shared by the Lambda handler (environment), local mode and the CDK app.
  */
 
+import { booleanEnv } from '#core/config/env.js';
+
 /** Settings of event-time windowing. */
 export interface WindowingConfig {
   /** Tumbling window sizes in ms, finest first (default 1 minute and 1 hour). */
@@ -85,6 +87,7 @@ export function windowingConfig(partial: Partial<WindowingConfig> = {}): Windowi
 /**
  * Reads the config from environment variables (`PULSE_WINDOW_SIZES_MS=60000,3600000`,
  * `PULSE_LOG_COUNTS_BY_HOST=true`, …).
+ * @throws WindowingConfigError for a malformed number or setting, EnvError for a malformed boolean
  */
 export function windowingConfigFromEnv(env: NodeJS.ProcessEnv): WindowingConfig {
   const num = (name: string): number | undefined => {
@@ -107,13 +110,7 @@ export function windowingConfigFromEnv(env: NodeJS.ProcessEnv): WindowingConfig 
   set('maxFutureSkewMs', 'PULSE_MAX_FUTURE_SKEW_MS');
   set('ttlDays', 'PULSE_WINDOW_TTL_DAYS');
   set('producerMarkTtlMs', 'PULSE_PRODUCER_MARK_TTL_MS');
-  const byHost = env.PULSE_LOG_COUNTS_BY_HOST;
-  if (byHost !== undefined && byHost !== '') {
-    if (byHost !== 'true' && byHost !== 'false')
-      throw new WindowingConfigError(
-        `environment variable PULSE_LOG_COUNTS_BY_HOST must be true or false, got '${byHost}'`,
-      );
-    partial.logCountsByHost = byHost === 'true';
-  }
+  const byHost = booleanEnv(env, 'PULSE_LOG_COUNTS_BY_HOST');
+  if (byHost !== undefined) partial.logCountsByHost = byHost;
   return windowingConfig(partial);
 }

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { EnvError } from '#core/config/env.js';
+import { booleanEnv } from '#core/config/env.js';
 import {
   decodeHeldState,
   encodeHeldState,
@@ -66,14 +66,6 @@ const COUNT_METRICS: [keyof BatchCounters, string][] = [
   ['failedWrites', 'FailedWrites'],
   ['writeUnits', 'WriteUnits'],
 ];
-
-/** `true` / `false` from an environment variable; undefined when unset. @throws EnvError naming it */
-function booleanEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
-  const v = env[name];
-  if (v === undefined || v === '') return undefined;
-  if (v === 'true' || v === 'false') return v === 'true';
-  throw new EnvError(`environment variable ${name} must be 'true' or 'false', got ${JSON.stringify(v)}`);
-}
 
 /**
  * Builds the Lambda handler for one projection. Without a tumbling window every batch
