@@ -21,6 +21,7 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { createKinesisClient } from '#core/clients/kinesis.js';
 import { LocalPipeline } from '#local/pipeline.js';
+import { isConserved } from '#local/conservation.js';
 import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '#core/projections/held-state.js';
 import { STAGE_PATTERN } from '#core/resources.js';
 import { awsStatus } from './status-aws.js';
@@ -230,9 +231,7 @@ async function start(args: string[]): Promise<number> {
     }
     console.log(JSON.stringify(summary));
     // Conservation over everything the stream holds (every run on this data dir).
-    const conserved =
-      summary.windowed + summary.late + summary.quarantined === summary.stream_events &&
-      summary.parquet_rows + summary.undecodable === summary.stream_events;
+    const conserved = isConserved(summary);
     if (!conserved)
       log('conservation FAILED: stream events ≠ windowed + late + quarantined, or the lake is missing events');
     return conserved ? 0 : 1;
