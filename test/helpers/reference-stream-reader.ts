@@ -30,6 +30,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import avro from 'avsc';
 import { deaggregateSync, type UserRecord } from 'aws-kinesis-agg';
+// The shape only (erased at runtime): this reader still runs none of core's code.
+import type { LambdaKinesisData } from '#core/lambda/events.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -164,11 +166,10 @@ export class ReferenceDecoder {
    * base64 a Lambda event carries. A plain (not aggregated) record is one user record
    * (sub-sequence 0); an aggregate that does not parse is one user record of its bytes.
    */
-  userRecords(record: {
-    data: string;
-    partitionKey: string;
-    sequenceNumber: string;
-  }): { sub: number; bytes: Buffer }[] {
+  userRecords(record: Pick<LambdaKinesisData, 'data' | 'partitionKey' | 'sequenceNumber'>): {
+    sub: number;
+    bytes: Buffer;
+  }[] {
     let out: UserRecord[] | undefined;
     let failed = false;
     deaggregateSync(
