@@ -30,6 +30,31 @@ export interface MetricSample extends EventIdentity {
   tags: Record<string, string>;
   /** Added in v2; null for v1 data read with the v2 reader. */
   source?: string | null;
+  /**
+   * Added in v3: the distribution the sample summarises, whose mean is `value`; null (or
+   * absent) for a plain measurement, and for v1 and v2 data read with the v3 reader.
+   */
+  histogram?: Histogram | null;
+}
+
+/**
+ * `count` observations in explicit buckets, with OTLP's explicit-bucket semantics
+ * (`pulse.events.Histogram`, MetricSample v3): `bucket_bounds` holds N finite bounds,
+ * strictly ascending; `bucket_counts` holds N + 1 counts; bucket i covers
+ * (bucket_bounds[i-1], bucket_bounds[i]], the first from -infinity, the last to +infinity.
+ * Validated by `invalidHistogram` (core/contract/histogram.ts).
+ */
+export interface Histogram {
+  /** Number of observations: the sum of `bucket_counts`. */
+  count: number;
+  /** Sum of the observations, or null when the source did not record it. */
+  sum: number | null;
+  /** Smallest observation, or null when not recorded. */
+  min: number | null;
+  /** Largest observation, or null when not recorded. */
+  max: number | null;
+  bucket_bounds: number[];
+  bucket_counts: number[];
 }
 
 /** Log severities accepted by Pulse. */

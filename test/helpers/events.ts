@@ -1,6 +1,6 @@
 /** Record factories and fast-check arbitraries for Pulse events. */
 import fc from 'fast-check';
-import type { EventBody, LogEvent, MetricSample } from '#core/contract/events.js';
+import type { EventBody, Histogram, LogEvent, MetricSample } from '#core/contract/events.js';
 import { eventId } from '#core/contract/events.js';
 
 /** A MetricSample body with sensible defaults; override any field. */
@@ -89,3 +89,56 @@ export const arbLog: fc.Arbitrary<LogEvent> = fc
     attributes: labels,
   })
   .map(({ identity: id, ...rest }) => ({ ...id, ...rest }));
+
+/**
+ * The histogram an SDK records for `observations` with explicit `bounds` (ascending):
+ * bucket i counts the observations in (bounds[i-1], bounds[i]]; the sum is added in
+ * order, as an SDK adds; min and max kept unless `record` leaves them out.
+ */
+export function histogramOf(
+  observations: readonly number[],
+  bounds: readonly number[],
+  record: { sum?: boolean; minMax?: boolean } = {},
+): Histogram {
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  let sum = 0;
+  for (const x of observations) {
+    let i = 0;
+    while (i < bounds.length && x > (bounds[i] as number)) i++;
+    counts[i] = (counts[i] as number) + 1;
+    sum += x;
+  }
+  const some = observations.length > 0;
+  return {
+    count: observations.length,
+    sum: record.sum === false ? null : sum,
+    min: record.minMax === false || !some ? null : Math.min(...observations),
+    max: record.minMax === false || !some ? null : Math.max(...observations),
+    bucket_bounds: [...bounds],
+    bucket_counts: counts,
+  };
+}
+
+/** Observations with 2 decimals in [-1000, 1000] and 0 to 12 strictly ascending bounds in that range. */
+export const arbObservedHistogram: fc.Arbitrary<{ observations: number[]; bounds: number[] }> = fc.record({
+  observations: fc.array(
+    fc.integer({ min: -100_000, max: 100_000 }).map((c) => c / 100),
+    { maxLength: 60 },
+  ),
+  bounds: fc
+    .uniqueArray(fc.integer({ min: -1_000, max: 1_000 }), { maxLength: 12 })
+    .map((b) => b.sort((x, y) => x - y)),
+});
+
+/** Any valid histogram (OTLP semantics), with sum, min and max each recorded or not. */
+export const arbHistogram: fc.Arbitrary<Histogram> = fc
+  .tuple(arbObservedHistogram, fc.boolean(), fc.boolean())
+  .filter(([o, sum, minMax]) => o.observations.length === 0 || o.bounds.length > 0 || sum || minMax)
+  .map(([o, sum, minMax]) => histogramOf(o.observations, o.bounds, { sum, minMax }));
+
+/** Any valid MetricSample in the v3 shape: a histogram sample, its value the mean. */
+export const arbMetricV3: fc.Arbitrary<MetricSample> = fc.tuple(arbMetricV2, arbHistogram).map(([m, histogram]) => ({
+  ...m,
+  value: histogram.count === 0 ? 0 : (histogram.sum ?? 0) / histogram.count,
+  histogram,
+}));

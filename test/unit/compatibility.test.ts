@@ -20,7 +20,12 @@ function schemasWith(extra: Record<number, object>): string {
   return dir;
 }
 
-const v2 = SchemaRegistry.load().version('MetricSample', 2).schema as { fields: { name: string; type: unknown }[] };
+const latest = SchemaRegistry.load().latest('MetricSample');
+const base = latest.schema as { fields: { name: string; type: unknown }[] };
+/** The version after the latest: where a new schema would go. */
+const next = latest.version + 1;
+/** What each older version's message names, e.g. 'v1', 'v2', 'v3'. */
+const older = Array.from({ length: latest.version }, (_, i) => i + 1);
 
 describe('full-transitive compatibility', () => {
   it('holds for every version pair in schemas/', () => {
@@ -29,32 +34,35 @@ describe('full-transitive compatibility', () => {
 
   it('rejects a new field without a default, naming the field', () => {
     // Prepare
-    const v3 = { ...v2, fields: [...v2.fields, { name: 'datacenter', type: 'string' }] };
-    const registry = SchemaRegistry.load(schemasWith({ 3: v3 }));
+    const added = { ...base, fields: [...base.fields, { name: 'datacenter', type: 'string' }] };
+    const registry = SchemaRegistry.load(schemasWith({ [next]: added }));
     // Act
     const problems = checkFullTransitive(registry).map(describeIncompatibility);
-    // Assess: v3 cannot read v1 or v2 data; old readers can read v3 data
-    expect(problems).toEqual([
-      "MetricSample v3 cannot read data written by v1: field 'datacenter' is missing in the writer and has no default (give new fields a default; never remove a field without one or change its type)",
-      "MetricSample v3 cannot read data written by v2: field 'datacenter' is missing in the writer and has no default (give new fields a default; never remove a field without one or change its type)",
-    ]);
+    // Assess: the new version cannot read any older data; old readers can read its data
+    expect(problems).toEqual(
+      older.map(
+        (v) =>
+          `MetricSample v${next} cannot read data written by v${v}: field 'datacenter' is missing in the writer and has no default (give new fields a default; never remove a field without one or change its type)`,
+      ),
+    );
   });
 
   it('rejects a changed field type, naming the field', () => {
     // Prepare
-    const v3 = { ...v2, fields: v2.fields.map((f) => (f.name === 'value' ? { ...f, type: 'string' } : f)) };
-    const registry = SchemaRegistry.load(schemasWith({ 3: v3 }));
+    const changed = { ...base, fields: base.fields.map((f) => (f.name === 'value' ? { ...f, type: 'string' } : f)) };
+    const registry = SchemaRegistry.load(schemasWith({ [next]: changed }));
     // Act
     const problems = checkFullTransitive(registry);
-    // Assess
-    expect(problems.length).toBe(4);
+    // Assess: each older version, both ways
+    expect(problems.length).toBe(2 * older.length);
     for (const p of problems) expect(p.reason).toMatch(/^field 'value': /);
   });
 
   it('refuses two versions with the same canonical form', () => {
-    expect(() => SchemaRegistry.load(schemasWith({ 3: { ...v2, doc: 'only the doc changed' } }))).toThrow(SchemaError);
-    expect(() => SchemaRegistry.load(schemasWith({ 3: { ...v2, doc: 'only the doc changed' } }))).toThrow(
-      /v3\.avsc has the same canonical form as .*v2\.avsc/,
+    const docOnly = { ...base, doc: 'only the doc changed' };
+    expect(() => SchemaRegistry.load(schemasWith({ [next]: docOnly }))).toThrow(SchemaError);
+    expect(() => SchemaRegistry.load(schemasWith({ [next]: docOnly }))).toThrow(
+      new RegExp(`v${next}\\.avsc has the same canonical form as .*v${latest.version}\\.avsc`),
     );
   });
 });
