@@ -19,7 +19,7 @@ import { WINDOWING_DEFAULTS } from '#core/windows/config.js';
 import { invalidLog, invalidMetric } from '#core/windows/validate.js';
 
 /** Which Pulse source produced an event (MetricSample v2 `source`). */
-export type SourceName = 'collector' | 'agent' | 'ingest-api' | 'file-drop';
+export type SourceName = 'collector' | 'agent' | 'ingest-api' | 'file-drop' | 'otlp';
 
 /** One rejected input event. */
 export interface InputError {
@@ -46,6 +46,9 @@ export interface ValidatedBatch {
  * far below the 1 MiB Kinesis record, so producing it cannot fail for its size.
  */
 const MAX_LABELS = 50;
+
+/** The bounds of `tags` / `attributes` (entries, key and value length), for sources that map their own labels (OTLP). */
+export const LABEL_LIMITS = Object.freeze({ maxEntries: MAX_LABELS, maxKeyChars: 64, maxValueChars: 256 });
 
 /**
  * Earliest accepted event time (2000-01-01): anything before is almost surely a unit
@@ -109,9 +112,11 @@ function labels(o: Record<string, unknown>, field: string): Record<string, strin
   if (entries.length > MAX_LABELS) throw new FieldError(field, `${field} may have at most ${MAX_LABELS} entries`);
   const out: Record<string, string> = {};
   for (const [k, x] of entries) {
-    if (k.length === 0 || k.length > 64) throw new FieldError(field, `${field} keys must be 1-64 characters`);
+    if (k.length === 0 || k.length > LABEL_LIMITS.maxKeyChars)
+      throw new FieldError(field, `${field} keys must be 1-${LABEL_LIMITS.maxKeyChars} characters`);
     if (typeof x !== 'string') throw new FieldError(`${field}.${k}`, `${field}.${k} must be a string`);
-    if (x.length > 256) throw new FieldError(`${field}.${k}`, `${field}.${k} must be at most 256 characters`);
+    if (x.length > LABEL_LIMITS.maxValueChars)
+      throw new FieldError(`${field}.${k}`, `${field}.${k} must be at most ${LABEL_LIMITS.maxValueChars} characters`);
     out[k] = x;
   }
   return out;
