@@ -47,3 +47,15 @@ export class ProduceTimeoutError extends ProducerError {
     );
   }
 }
+
+/** A record handed to the request packer is above Kinesis's per-record limit (the producer never builds one). */
+export class OversizedRecordError extends ProducerError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      `a record of ${bytes} bytes (data and partition key) is above the ${limit}-byte Kinesis record limit: seal aggregates below the limit before packing`,
+    );
+  }
+}

@@ -4,121 +4,48 @@
  * retries only failed entries with backoff and jitter, keeps each shard's order,
  * applies back-pressure, and never drops an event without saying so.
  *
+ * Its parts: lanes.ts (per-shard aggregates and queues, retired lanes after a
+ * reshard), request-packer.ts (records into PutRecords requests, pure),
+ * backoff.ts (retry delays, pure), options.ts (settings and defaults).
+ *
  * Ordering: at most one aggregated record per shard is in flight, and a failed
  * record is retried before anything newer for its shard. So within a shard a
  * producer's `producer_seq` only grows, and a consumer may drop any event whose
  * seq is not above the highest it has seen from that producer.
  */
 import { randomUUID } from 'node:crypto';
-import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { type EventBody, type EventIdentity, type EventOf, type EventType, eventId } from '#core/contract/events.js';
-import { AggregateBuilder, KINESIS_MAX_RECORD_BYTES } from '#core/contract/kpl.js';
-import type { SchemaRegistry, SchemaVersion } from '#core/contract/registry.js';
+import { AggregateBuilder } from '#core/contract/kpl.js';
 import { SingleObjectEncoder } from '#core/contract/single-object.js';
+import { WriterVersions } from '#core/contract/writer-versions.js';
+import { retryDelayMs } from './backoff.js';
 import { EventsDroppedError, OversizedEventError, ProducerClosedError } from './errors.js';
+import { Lanes, type PendingRecord } from './lanes.js';
+import {
+  type ProducerCounters,
+  type ProducerOptions,
+  type ResolvedProducerOptions,
+  resolveProducerOptions,
+  zeroCounters,
+} from './options.js';
+import { packRequests } from './request-packer.js';
 import { ShardMap } from './shard-map.js';
+
+export type { ProducerCounters, ProducerOptions } from './options.js';
+export { PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_ENTRIES } from './request-packer.js';
 
 /** An empty builder, only ever asked for sizes: what one event alone would weigh. */
 const SIZING = new AggregateBuilder();
-
-/** Kinesis PutRecords limits. */
-export const PUT_RECORDS_MAX_ENTRIES = 500;
-/** Kinesis PutRecords limit on the whole request (data + partition keys). */
-export const PUT_RECORDS_MAX_BYTES = 5 * 1_048_576;
-
-/** Settings of a {@link Producer}; all but the first three have defaults. */
-export interface ProducerOptions {
-  kinesis: Pick<KinesisClient, 'send'>;
-  streamName: string;
-  registry: SchemaRegistry;
-  /** Identity of this producer incarnation (default: a random UUID). */
-  producerId?: string;
-  /** First producer_seq (default 1). */
-  firstSeq?: number;
-  /** Schema version to write per event type (default: latest). */
-  writerVersions?: Partial<Record<EventType, number>>;
-  /** How long an aggregate may wait for more events before it is sent (default 100 ms). */
-  lingerMs?: number;
-  /** Largest aggregated record, data plus partition key (default and maximum 1 MiB). */
-  maxRecordBytes?: number;
-  /** Parallel PutRecords requests (default 4); each shard still has at most one record in flight. */
-  maxInFlightRequests?: number;
-  /** Bytes buffered before put() waits (default 32 MiB). */
-  maxBufferedBytes?: number;
-  /** Attempts per aggregated record before its events are dropped and reported (default 30). */
-  maxAttempts?: number;
-  /** First retry delay (default 100 ms); doubles per attempt with jitter up to `maxBackoffMs`. */
-  baseBackoffMs?: number;
-  /** Cap on the retry delay (default 5 s). */
-  maxBackoffMs?: number;
-  /** Random source for jitter, in [0, 1) (tests pin it). */
-  random?: () => number;
-  /** Called for every record given up on; the same events are also reported by flush(). */
-  onDrop?: (drop: { events: number; firstSeq: number; lastSeq: number; reason: string }) => void;
-  /** Called for every record Kinesis accepted, with its events and when its PutRecords request was sent (epoch ms). */
-  onAccepted?: (events: number, sentAtMs: number) => void;
-}
-
-/** Running totals of a producer. */
-export interface ProducerCounters {
-  /** Events handed to put(). */
-  eventsPut: number;
-  /** Events in records Kinesis accepted. */
-  eventsAccepted: number;
-  /** Aggregated Kinesis records accepted. */
-  recordsAccepted: number;
-  /** Bytes of accepted records (data). */
-  bytesAccepted: number;
-  /** PutRecords calls made. */
-  requests: number;
-  /** Records sent again after a failed entry or a failed request. */
-  retries: number;
-  /** Events given up on after maxAttempts (each also reported). */
-  eventsDropped: number;
-}
-
-interface Pending {
-  data: Buffer;
-  partitionKey: string;
-  explicitHashKey: string;
-  events: number;
-  firstSeq: number;
-  lastSeq: number;
-  attempts: number;
-  lastError: string;
-}
-
-interface Lane {
-  shardId: string;
-  builder: AggregateBuilder | null;
-  partitionKey: string;
-  explicitHashKey: string;
-  firstSeq: number;
-  lastSeq: number;
-  openedAt: number;
-  queue: Pending[];
-  inFlight: boolean;
-  retryAt: number;
-}
 
 /** See the module comment. Create with {@link Producer.create}. */
 export class Producer {
   /** Identity of this producer incarnation. */
   readonly producerId: string;
-  private readonly counters: ProducerCounters = {
-    eventsPut: 0,
-    eventsAccepted: 0,
-    recordsAccepted: 0,
-    bytesAccepted: 0,
-    requests: 0,
-    retries: 0,
-    eventsDropped: 0,
-  };
+  private readonly counters: ProducerCounters = zeroCounters();
   private readonly encoder = new SingleObjectEncoder();
-  private readonly writers = new Map<EventType, SchemaVersion>();
-  private readonly lanes = new Map<string, Lane>();
-  /** Lanes of shards that closed in a reshard: they drain before any new lane sends. */
-  private readonly retired = new Set<Lane>();
+  private readonly writers: WriterVersions;
+  private readonly lanes = new Lanes();
   private nextSeq: number;
   private buffered = 0;
   private inFlight = 0;
@@ -132,10 +59,7 @@ export class Producer {
   private lastDropReason = '';
   private readonly spaceWaiters: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly o: Required<
-    Omit<ProducerOptions, 'producerId' | 'firstSeq' | 'writerVersions' | 'onDrop' | 'onAccepted'>
-  > &
-    Pick<ProducerOptions, 'onDrop' | 'onAccepted'>;
+  private readonly o: ResolvedProducerOptions;
 
   private constructor(
     options: ProducerOptions,
@@ -143,29 +67,8 @@ export class Producer {
   ) {
     this.producerId = options.producerId ?? randomUUID();
     this.nextSeq = options.firstSeq ?? 1;
-    this.o = {
-      kinesis: options.kinesis,
-      streamName: options.streamName,
-      registry: options.registry,
-      lingerMs: options.lingerMs ?? 100,
-      maxRecordBytes: Math.min(options.maxRecordBytes ?? KINESIS_MAX_RECORD_BYTES, KINESIS_MAX_RECORD_BYTES),
-      maxInFlightRequests: options.maxInFlightRequests ?? 4,
-      maxBufferedBytes: options.maxBufferedBytes ?? 32 * 1_048_576,
-      maxAttempts: options.maxAttempts ?? 30,
-      baseBackoffMs: options.baseBackoffMs ?? 100,
-      maxBackoffMs: options.maxBackoffMs ?? 5_000,
-      random: options.random ?? Math.random,
-      onDrop: options.onDrop,
-      onAccepted: options.onAccepted,
-    };
-    for (const v of options.registry.all()) {
-      if (this.writers.has(v.name)) continue;
-      const want = options.writerVersions?.[v.name];
-      this.writers.set(
-        v.name,
-        want === undefined ? options.registry.latest(v.name) : options.registry.version(v.name, want),
-      );
-    }
+    this.o = resolveProducerOptions(options);
+    this.writers = new WriterVersions(options.registry, options.writerVersions);
   }
 
   /** Lists the stream's shards and returns a ready producer. */
@@ -186,7 +89,7 @@ export class Producer {
    */
   async put<T extends EventType>(type: T, body: EventBody<T>): Promise<EventIdentity> {
     if (this.closed) throw new ProducerClosedError();
-    const writer = this.writers.get(type) as SchemaVersion;
+    const writer = this.writers.of(type, body);
     const seq = this.nextSeq;
     const identity: EventIdentity = {
       event_id: eventId(this.producerId, seq),
@@ -202,7 +105,7 @@ export class Producer {
     const data = this.encoder.encode(writer, event);
     const partitionKey = body.host;
     const { shard, hash } = this.shardMap.lookup(partitionKey);
-    const lane = this.lane(shard.shardId);
+    const lane = this.lanes.of(shard.shardId);
     const record = { partitionKey, data };
     const alone = SIZING.sizeIncrease(record) + SIZING.size + Buffer.byteLength(partitionKey);
     if (alone > this.o.maxRecordBytes) throw new OversizedEventError(type, alone, this.o.maxRecordBytes);
@@ -213,7 +116,7 @@ export class Producer {
       lane.builder.size + lane.builder.sizeIncrease(record) + Buffer.byteLength(lane.partitionKey) >
         this.o.maxRecordBytes
     ) {
-      this.seal(lane);
+      this.lanes.seal(lane);
     }
     if (!lane.builder) {
       const fresh = new AggregateBuilder();
@@ -230,7 +133,7 @@ export class Producer {
     lane.lastSeq = seq;
     this.buffered += lane.builder.size - before;
     if (this.buffered > this.o.maxBufferedBytes) {
-      for (const l of this.lanes.values()) this.seal(l);
+      this.lanes.sealAll({ retired: false });
       this.pump();
       while (this.buffered > this.o.maxBufferedBytes && !this.abandoned) {
         await new Promise<void>((r) => this.spaceWaiters.push(r));
@@ -244,8 +147,7 @@ export class Producer {
    * @throws EventsDroppedError if any event was given up on since the last flush
    */
   async flush(): Promise<void> {
-    for (const l of this.lanes.values()) this.seal(l);
-    for (const l of this.retired) this.seal(l);
+    this.lanes.sealAll({ retired: true });
     this.pump();
     while (!this.isIdle() && !this.abandoned) await new Promise<void>((r) => this.idleWaiters.push(r));
     const dropped = this.counters.eventsDropped - this.droppedReported;
@@ -281,46 +183,8 @@ export class Producer {
     this.release(this.idleWaiters);
   }
 
-  private lane(shardId: string): Lane {
-    let lane = this.lanes.get(shardId);
-    if (!lane) {
-      lane = {
-        shardId,
-        builder: null,
-        partitionKey: '',
-        explicitHashKey: '',
-        firstSeq: 0,
-        lastSeq: 0,
-        openedAt: 0,
-        queue: [],
-        inFlight: false,
-        retryAt: 0,
-      };
-      this.lanes.set(shardId, lane);
-    }
-    return lane;
-  }
-
-  private seal(lane: Lane): void {
-    const b = lane.builder;
-    if (!b || b.count === 0) return;
-    lane.queue.push({
-      data: b.build(),
-      partitionKey: lane.partitionKey,
-      explicitHashKey: lane.explicitHashKey,
-      events: b.count,
-      firstSeq: lane.firstSeq,
-      lastSeq: lane.lastSeq,
-      attempts: 0,
-      lastError: '',
-    });
-    lane.builder = null;
-  }
-
   private isIdle(): boolean {
-    if (this.inFlight > 0 || this.retired.size > 0 || this.refreshing || this.stale) return false;
-    for (const l of this.lanes.values()) if (l.queue.length > 0 || l.builder) return false;
-    return true;
+    return this.inFlight === 0 && !this.refreshing && !this.stale && !this.lanes.hasWork();
   }
 
   private armTimer(at: number): void {
@@ -333,8 +197,7 @@ export class Producer {
   private onTimer(): void {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    for (const l of this.lanes.values()) if (l.builder && now - l.openedAt >= this.o.lingerMs) this.seal(l);
+    this.lanes.sealLingering(Date.now(), this.o.lingerMs);
     this.pump();
   }
 
@@ -342,37 +205,20 @@ export class Producer {
   private pump(): void {
     if (this.abandoned) return;
     if (this.stale && !this.refreshing) this.refreshShards();
-    const now = Date.now();
-    let wakeAt = Number.POSITIVE_INFINITY;
-    const draining = this.retired.size > 0;
-    while (this.inFlight < this.o.maxInFlightRequests) {
-      const batch: { lane: Lane; pending: Pending }[] = [];
-      let bytes = 0;
-      const candidates = draining ? this.retired : this.lanes.values();
-      for (const lane of candidates) {
-        const head = lane.queue[0];
-        if (lane.inFlight || !head) continue;
-        if (lane.retryAt > now) {
-          wakeAt = Math.min(wakeAt, lane.retryAt);
-          continue;
-        }
-        const size = head.data.length + Buffer.byteLength(head.partitionKey);
-        if (batch.length >= PUT_RECORDS_MAX_ENTRIES || bytes + size > PUT_RECORDS_MAX_BYTES) break;
-        batch.push({ lane, pending: head });
-        bytes += size;
-      }
-      if (batch.length === 0) break;
-      for (const b of batch) b.lane.inFlight = true;
+    const { heads, backoffEndsAt } = this.lanes.ready(Date.now());
+    const requests = packRequests(heads);
+    for (const request of requests.slice(0, Math.max(0, this.o.maxInFlightRequests - this.inFlight))) {
+      for (const r of request.records) r.lane.inFlight = true;
       this.inFlight++;
-      void this.send(batch);
+      void this.send(request.records);
     }
-    for (const l of this.lanes.values()) if (l.builder) wakeAt = Math.min(wakeAt, l.openedAt + this.o.lingerMs);
+    const wakeAt = Math.min(backoffEndsAt, this.lanes.lingerEndsAt(this.o.lingerMs));
     if (wakeAt < Number.POSITIVE_INFINITY) this.armTimer(wakeAt);
     if (this.isIdle()) this.release(this.idleWaiters);
   }
 
-  private async send(batch: { lane: Lane; pending: Pending }[]): Promise<void> {
-    const entries: PutRecordsRequestEntry[] = batch.map(({ pending }) => ({
+  private async send(batch: PendingRecord[]): Promise<void> {
+    const entries: PutRecordsRequestEntry[] = batch.map((pending) => ({
       Data: pending.data,
       PartitionKey: pending.partitionKey,
       ExplicitHashKey: pending.explicitHashKey,
@@ -388,7 +234,8 @@ export class Producer {
       results = batch.map(() => ({ ErrorCode: e.name || 'Error', ErrorMessage: e.message }));
     }
     const now = Date.now();
-    batch.forEach(({ lane, pending }, i) => {
+    batch.forEach((pending, i) => {
+      const lane = pending.lane;
       lane.inFlight = false;
       const r = results[i] ?? { ErrorCode: 'MissingResult' };
       if (!r.ErrorCode) {
@@ -400,7 +247,7 @@ export class Producer {
         this.counters.bytesAccepted += pending.data.length;
         this.buffered -= pending.data.length;
         if (r.ShardId && r.ShardId !== lane.shardId) this.stale = true;
-        if (this.retired.has(lane) && lane.queue.length === 0 && !lane.builder) this.retired.delete(lane);
+        this.lanes.settle(lane);
         return;
       }
       pending.attempts++;
@@ -416,12 +263,11 @@ export class Producer {
           lastSeq: pending.lastSeq,
           reason: r.ErrorCode,
         });
-        if (this.retired.has(lane) && lane.queue.length === 0) this.retired.delete(lane);
+        this.lanes.settle(lane);
         return;
       }
       this.counters.retries++;
-      const cap = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** (pending.attempts - 1));
-      lane.retryAt = now + cap / 2 + this.o.random() * (cap / 2); // "equal jitter"
+      lane.retryAt = now + retryDelayMs(pending.attempts, this.o, this.o.random);
     });
     this.inFlight--;
     if (this.buffered <= this.o.maxBufferedBytes) this.release(this.spaceWaiters);
@@ -433,13 +279,7 @@ export class Producer {
     this.refreshing = (async () => {
       try {
         const map = await ShardMap.load(this.o.kinesis, this.o.streamName);
-        const open = new Set(map.shards.map((s) => s.shardId));
-        for (const [id, lane] of this.lanes) {
-          if (open.has(id)) continue;
-          this.seal(lane);
-          this.lanes.delete(id);
-          if (lane.queue.length > 0) this.retired.add(lane);
-        }
+        this.lanes.retireClosed(new Set(map.shards.map((s) => s.shardId)));
         this.shardMap = map;
         this.stale = false;
       } catch {
