@@ -79,7 +79,12 @@ export const LAKE_TRANSFORM_EMF = {
  * Service names of the source functions: their logs' `service` and their metrics' `service`
  * dimension, which the data-loss alarm reads (infra/constructs/slo.ts).
  */
-export const SOURCE_SERVICES = { collector: 'collector', ingest: 'ingest-api', fileDrop: 'file-drop' } as const;
+export const SOURCE_SERVICES = {
+  collector: 'collector',
+  ingest: 'ingest-api',
+  fileDrop: 'file-drop',
+  otlp: 'otlp',
+} as const;
 
 /**
  * The collector's EMF counts, one document per invocation that collected a tick (dimensions
@@ -110,6 +115,32 @@ export const INGEST_EMF = {
   eventsAccepted: 'EventsAccepted',
   /** Events of a request rejected (invalid), named in its answer. */
   eventsRejected: 'EventsRejected',
+} as const;
+
+/**
+ * The OTLP ingest's EMF counts (`POST /v1/metrics`, `POST /v1/logs`), one document per
+ * request, zeros included (dimensions `service` (otlp), `function_name` and `signal`
+ * (metrics or logs)). The request counters have the ingest API's names; the items are
+ * data points for metrics and log records for logs.
+ */
+export const OTLP_EMF = {
+  /** Requests answered 2xx. */
+  ok: INGEST_EMF.ok,
+  /** Requests answered 4xx (undecodable, too large, unsupported type or encoding). */
+  clientError: INGEST_EMF.clientError,
+  /** Requests answered 5xx, or failed with an error. */
+  serverError: INGEST_EMF.serverError,
+  /** Data points or log records put on the stream. */
+  itemsAccepted: 'ItemsAccepted',
+  /**
+   * Data points or log records rejected: each one named in `partial_success`, or all of a
+   * request refused for their number (413).
+   */
+  itemsRejected: 'ItemsRejected',
+  /** Attributes left out of events for the label limits (named in `partial_success`). */
+  attributesDropped: 'AttributesDropped',
+  /** The dimension naming the signal. */
+  signalDimension: 'signal',
 } as const;
 
 /**

@@ -46,11 +46,11 @@ export function unitProducerId(source: string, ...parts: string[]): string {
 }
 
 /**
- * The sources that produce in units (each a function of the stack), by the `source` of
- * their {@link unitProducerId}. The data-loss SLO counts their events on every side
+ * The sources that produce in units (each a function of the stack; an OTLP export is one),
+ * by the `source` of their {@link unitProducerId}. The data-loss SLO counts their events on every side
  * (produced, hot path, lake): the stack counts what they produce, not what host agents do.
  */
-export const UNIT_SOURCES = ['collector', 'ingest-api', 'file-drop'] as const;
+export const UNIT_SOURCES = ['collector', 'ingest-api', 'file-drop', 'otlp'] as const;
 
 const UNIT_PREFIXES = UNIT_SOURCES.map((s) => `${s}:`);
 
