@@ -461,6 +461,8 @@ export class LocalPipeline {
         throw error;
       }
       if (sources.ingestUrl) log(`ingest   POST ${sources.ingestUrl}`);
+      if (sources.ingestUrl)
+        log(`otlp     POST ${sources.ingestUrl.replace(/\/v1\/events$/, '')}/v1/metrics, /v1/logs`);
       log(`drop     s3://${names.dropBucket}/incoming/ (.csv, .jsonl)`);
       const requeued = await sources.requeueIncoming(names.dropBucket);
       if (requeued > 0) log(`drop     ${requeued} file(s) left in incoming/ by an earlier run: queued again`);
@@ -712,8 +714,9 @@ export class LocalPipeline {
     }
     const latency = this.latency();
     const flushIntervalSeconds = this.o.flushIntervalSeconds ?? DEFAULT_FLUSH_INTERVAL_SECONDS;
-    const sources = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, ...bySource };
-    const produced = sources.fleet + sources.collector + sources.agent + sources.ingest_api + sources.file_drop;
+    const sources = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, otlp: 0, ...bySource };
+    const produced =
+      sources.fleet + sources.collector + sources.agent + sources.ingest_api + sources.file_drop + sources.otlp;
     const seconds = (producedAt - this.startedAt) / 1000;
     await this.writeMeasured(totals.events, parquetRows, lakeDir);
     return {

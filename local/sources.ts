@@ -2,7 +2,8 @@
  * The four sources in local mode, each through its real handler:
  * - the scheduled collector, invoked on a local schedule with EventBridge's event shape;
  * - the HTTP ingest API, served on 127.0.0.1 with a token-bucket throttle (API Gateway's
- *   stage throttling in AWS) that answers 429;
+ *   stage throttling in AWS) that answers 429; OTLP/HTTP (/v1/metrics, /v1/logs) on the same
+ *   server (./otlp-server.ts);
  * - the S3 file drop: the local S3's own object-created notifications for the drop bucket
  *   (s3rver emits them in S3's format) go to an in-process queue with SQS's semantics
  *   (./queue.ts), which invokes the file-drop handler with SQS events, as in AWS;
@@ -17,6 +18,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Event } from 'aws-lambda';
 import { fileDropHandler } from '#handlers/lib/file-drop.js';
 import { collectorHandler, ingestHandler } from '#handlers/lib/sources.js';
+import { otlpHandler } from '#handlers/lib/otlp.js';
 import type { SchemaRegistry } from '#core/contract/registry.js';
 import { collectorConfig } from '#core/sources/collector.js';
 import type { StreamTarget } from '#core/sources/emit.js';
@@ -26,6 +28,7 @@ import { HostAgent } from '#core/sources/host-agent.js';
 import { INGEST_DEFAULTS, INGEST_THROTTLE, tooLarge } from '#core/sources/ingest.js';
 import { type LocalServer, listenLocal } from './kinesis-server.js';
 import { LocalQueue, type QueueMessage, QueueEventSource } from './queue.js';
+import { isOtlpPath, serveOtlp } from './otlp-server.js';
 
 /** Settings of the local sources. */
 export interface LocalSourcesOptions {
@@ -80,6 +83,8 @@ export interface SourceCounts {
   agent: number;
   ingest_api: number;
   file_drop: number;
+  /** OTLP exports (POST /v1/metrics, /v1/logs). */
+  otlp: number;
 }
 
 /** Requests per second with bursts, as API Gateway's stage throttling; hand-written because it is six lines. */
@@ -130,7 +135,7 @@ class RequestLog {
 
 /** See the module comment. */
 export class LocalSources {
-  readonly counts: SourceCounts = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0 };
+  readonly counts: SourceCounts = { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, otlp: 0 };
   /** The ingest API's address, when it runs. */
   ingestUrl: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -140,6 +145,7 @@ export class LocalSources {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly collect: ReturnType<typeof collectorHandler>;
   private readonly ingest: ReturnType<typeof ingestHandler>;
+  private readonly otlp: ReturnType<typeof otlpHandler>;
   /** The drop bucket's notifications, between the local S3 and the file-drop handler. */
   readonly dropQueue: LocalQueue;
   private readonly dropSource: QueueEventSource;
@@ -157,6 +163,7 @@ export class LocalSources {
         if (source === 'collector') this.counts.collector += events;
         else if (source === 'ingest-api') this.counts.ingest_api += events;
         else if (source === 'file-drop') this.counts.file_drop += events;
+        else if (source === 'otlp') this.counts.otlp += events;
       },
     };
     const store = { ddb: o.ddb, tableName: o.idempotencyTable };
@@ -168,6 +175,7 @@ export class LocalSources {
       logger: logger('collector'),
     });
     this.ingest = ingestHandler({ target, store, logger: logger('ingest-api') });
+    this.otlp = otlpHandler({ target, store, logger: logger('otlp') });
     const q = { ...LOCAL_FILE_DROP_QUEUE, ...o.fileDropQueue };
     const dropFile = fileDropHandler({
       s3: o.s3,
@@ -356,7 +364,9 @@ export class LocalSources {
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/v1/events') return reply(404, { error: 'not found: POST /v1/events' });
+    if (path !== '/v1/events' && !isOtlpPath(path)) {
+      return reply(404, { error: 'not found: POST /v1/events, /v1/metrics or /v1/logs' });
+    }
     if (req.method !== 'POST') return reply(405, { error: 'method not allowed: use POST' }, { allow: 'POST' });
     // A web page the user has open may POST here (a "simple" cross-origin request needs no
     // preflight): browsers always send Origin, and a form cannot send application/json.
@@ -364,6 +374,19 @@ export class LocalSources {
       return reply(403, {
         error: `requests from web pages are refused (Origin ${req.headers.origin}): send from a program, not a browser`,
       });
+    }
+    if (isOtlpPath(path)) {
+      // OTLP/HTTP: exporters retry a 429 or 503 after its Retry-After.
+      const refusal = this.stopped
+        ? { statusCode: 503 as const, message: 'pulse is stopping: retry against the next run', retryAfterSeconds: 2 }
+        : bucket.take()
+          ? undefined
+          : {
+              statusCode: 429 as const,
+              message: `too many requests: stay under ${bucket.rate} requests/s, then retry`,
+              retryAfterSeconds: 1,
+            };
+      return this.track(serveOtlp(req, res, path as string, this.otlp, refusal));
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
@@ -447,6 +470,6 @@ export class LocalSources {
   /** Events the sources put on the stream so far. */
   total(): number {
     const c = this.counts;
-    return c.collector + c.ingest_api + c.file_drop + (this.agent?.stats().produced ?? c.agent);
+    return c.collector + c.ingest_api + c.file_drop + c.otlp + (this.agent?.stats().produced ?? c.agent);
   }
 }

@@ -102,7 +102,7 @@ describe('local mode (pulse start)', () => {
     const last = JSON.parse(stdout.trim().split('\n').at(-1) as string);
     expect(last).toMatchObject({
       produced: 600,
-      sources: { fleet: 600, collector: 0, agent: 0, ingest_api: 0, file_drop: 0 },
+      sources: { fleet: 600, collector: 0, agent: 0, ingest_api: 0, file_drop: 0, otlp: 0 },
       windowed: 600,
       late: 0,
       quarantined: 0,

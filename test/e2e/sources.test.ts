@@ -98,7 +98,7 @@ describe('local mode with every source', () => {
       ]);
       expect(await exists(s3, names.dropBucket, 'failed/batch.csv.errors.jsonl')).toBe(true);
       // Assess: counted exactly, per source and in all
-      expect(summary.sources).toEqual({ fleet: 600, collector: 20, agent: 5, ingest_api: 3, file_drop: 2 });
+      expect(summary.sources).toEqual({ fleet: 600, collector: 20, agent: 5, ingest_api: 3, file_drop: 2, otlp: 0 });
       expect(summary).toMatchObject({ produced: 630, windowed: 630, late: 0, quarantined: 0, parquet_rows: 630 });
       // Assess: the SLIs: three requests, none answered 5xx (the 429 is the client's to retry); nothing lost
       expect([summary.slo.ingest_availability, summary.slo.data_loss_ratio, summary.slo.basis]).toEqual([
