@@ -10,3 +10,6 @@ export class ProjectionError extends Error {
 
 /** A stored item does not have the shape this code writes. */
 export class CorruptItemError extends ProjectionError {}
+
+/** A flush could not store every held window: the invocation fails and is retried with the same state. */
+export class FlushError extends ProjectionError {}
