@@ -19,7 +19,8 @@ import { lakeColumns } from '#core/lake/columns.js';
 import { syncLake } from '#core/lake/lake-query.js';
 import { LocalDelivery } from '#core/lake/local-delivery.js';
 import { LakeTransform } from '#core/lake/transform.js';
-import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { KinesisEventSourceMapping } from '#local/event-source-mapping.js';
+import { MemoryDestination } from './memory-destination.js';
 import { ensureBucket, startS3Server } from '#local/s3-server.js';
 
 /** What {@link useLocalLake} gives a test. */

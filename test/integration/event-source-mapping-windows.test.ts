@@ -5,7 +5,8 @@
  */
 import { GetRecordsCommand, PutRecordsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { describe, expect, it } from 'vitest';
-import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { KinesisEventSourceMapping } from '#local/event-source-mapping.js';
+import { MemoryDestination } from '#test/helpers/memory-destination.js';
 import {
   type BatchResponse,
   type KinesisFunction,

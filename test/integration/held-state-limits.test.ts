@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '#core/contract/registry.js';
-import { KinesisEventSourceMapping, MemoryDestination } from '#local/event-source-mapping.js';
+import { KinesisEventSourceMapping } from '#local/event-source-mapping.js';
+import { MemoryDestination } from '#test/helpers/memory-destination.js';
 import { type KinesisFunction } from '#core/lambda/events.js';
 import { Producer } from '#core/produce/producer.js';
 import { windowingConfig } from '#core/windows/config.js';
