@@ -365,7 +365,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     // metric samples of host items, log counts of service items (a host's log counts count those again)
     const item = fromAttributes(attrs);
     if (item.key.kind === 'service') events += itemCount(item);
-    else for (const m of item.metrics.values()) events += m.count;
+    else for (const m of item.metrics.values()) events += m.samples;
   }
   return { records, windows: rebuilt.size, events, differing, copied };
 }

@@ -174,7 +174,14 @@ export function withFold(h: HeldState, fold: FoldResult, records: readonly { seq
     };
     if (have) mergePartial(p, have);
     for (const i of c.events) {
-      addEvent(p, t.logs[i] as boolean, t.measures[i] as string, t.values[i] as number, t.ats[i] as number);
+      addEvent(
+        p,
+        t.logs[i] as boolean,
+        t.measures[i] as string,
+        t.values[i] as number,
+        t.ats[i] as number,
+        t.histograms[i] ?? null,
+      );
     }
     partials.set(id, p);
   }

@@ -188,6 +188,7 @@ export function absorbEvents(
       table.measures[i] as string,
       table.values[i] as number,
       table.ats[i] as number,
+      table.histograms[i] ?? null,
     );
     last = i;
   }

@@ -10,7 +10,9 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Histogram } from '#core/contract/events.js';
 import {
+  addHistogram,
   addSample,
   emptyMetricAggregate,
   type MetricAggregate,
@@ -41,21 +43,22 @@ export function emptyItem(key: WindowItemKey): WindowItem {
   return { key, version: 0, fences: new Map(), metrics: new Map(), levels: new Map() };
 }
 
-/** Events the item holds: samples of every metric plus log counts. */
+/** Events the item holds: samples of every metric (a histogram sample is one) plus log counts. */
 export function itemCount(item: Pick<WindowItem, 'metrics' | 'levels'>): number {
   let n = 0;
-  for (const m of item.metrics.values()) n += m.count;
+  for (const m of item.metrics.values()) n += m.samples;
   for (const c of item.levels.values()) n += c;
   return n;
 }
 
-/** Adds one event (a metric sample, or a log event of a level) to an item in place. */
+/** Adds one event (a metric sample, maybe a histogram, or a log event of a level) to an item in place. */
 export function addEvent(
   item: Pick<WindowItem, 'metrics' | 'levels'>,
   log: boolean,
   measure: string,
   value: number,
   at: number,
+  histogram: Histogram | null = null,
 ): void {
   if (log) {
     item.levels.set(measure, (item.levels.get(measure) ?? 0) + 1);
@@ -63,7 +66,8 @@ export function addEvent(
   }
   let m = item.metrics.get(measure);
   if (!m) item.metrics.set(measure, (m = emptyMetricAggregate()));
-  addSample(m, value, at);
+  if (histogram) addHistogram(m, histogram, value, at);
+  else addSample(m, value, at);
 }
 
 /** Formats micro-units as an exact decimal string (DynamoDB numbers keep 38 digits). */
@@ -107,6 +111,23 @@ const PLAIN = 1;
 const DEFLATED = 2;
 /** Packed measures shorter than this are not deflated. */
 const DEFLATE_FROM_BYTES = 512;
+/**
+ * Flag bit of a metric: histogram samples fed it, so its samples (a varint after the flag
+ * byte) differ from its count of observations, or its one observation is not a plain
+ * sample; the layout of more than one observation follows whatever the count.
+ */
+const HISTOGRAM_FED = 0x40;
+
+/** True when a one-observation aggregate is what one plain sample of its last value makes. */
+function isPlainSingle(m: MetricAggregate): boolean {
+  return (
+    m.count === 1 &&
+    m.samples === 1 &&
+    m.min === m.last &&
+    m.max === m.last &&
+    m.sumMicros === BigInt(Math.round(m.last * SUM_SCALE))
+  );
+}
 
 /**
  * Packs an item's measures: metrics by name, then log counts by level, both sorted, so
@@ -119,6 +140,8 @@ const DEFLATE_FROM_BYTES = 512;
  *   the sum is written in that unit too;
  * - the whole, past half a kilobyte, is deflated when that is smaller (metric names share prefixes); the held
  *   state asks for it plain, as it deflates all its items together (names repeat across hosts).
+ * A metric fed by histogram samples sets the flag bit 0x40 and writes its samples (varint)
+ * after the flag byte; plain samples never set it, so their bytes are what they were.
  */
 export function packMeasures(
   item: Pick<WindowItem, 'key' | 'metrics' | 'levels'>,
@@ -130,7 +153,8 @@ export function packMeasures(
   for (const [name, m] of sorted(item.metrics)) {
     w.string(name);
     w.varint(m.count);
-    if (m.count === 1) {
+    const fed = m.samples !== m.count || (m.count === 1 && !isPlainSingle(m)) ? HISTOGRAM_FED : 0;
+    if (m.count === 1 && !fed) {
       const micros = exactMicros(m.last);
       if (micros === undefined) {
         w.byte(0);
@@ -149,11 +173,13 @@ export function packMeasures(
       // (the sum's own decimal unit: its remainder below one unit decides it)
       const sumTens = commonTens([Number(m.sumMicros % 1_000_000n)]);
       const d = Math.min(commonTens(micros as number[]), sumTens);
-      w.byte(7 | (d << 3));
+      w.byte(fed | 7 | (d << 3));
+      if (fed) w.varint(m.samples);
       w.bigint(m.sumMicros / 10n ** BigInt(d));
       for (const x of micros as number[]) w.svarint(x / 10 ** d);
     } else {
-      w.byte(0);
+      w.byte(fed);
+      if (fed) w.varint(m.samples);
       w.bigint(m.sumMicros);
       for (const v of values) w.f64(v);
     }
@@ -194,27 +220,29 @@ export function unpackMeasures(
     const count = r.varint();
     const flags = r.byte();
     // micro-units back to the value: one division by 10^6, as exactMicros checked it
-    const value = (x: number) => (x * 10 ** (flags >> 3)) / SUM_SCALE;
-    if (count === 1) {
+    const value = (x: number) => (x * 10 ** ((flags >> 3) & 7)) / SUM_SCALE;
+    const fed = (flags & HISTOGRAM_FED) !== 0;
+    if (count === 1 && !fed) {
       const v = (flags & 1) !== 0 ? value(r.svarint()) : r.f64();
       const m = emptyMetricAggregate();
       addSample(m, v, windowStart + r.svarint());
       metrics.set(name, m);
       continue;
     }
+    const samples = fed ? r.varint() : count;
     let sumMicros: bigint;
     let min: number;
     let max: number;
     let last: number;
     if ((flags & 7) === 7) {
-      sumMicros = r.bigint() * 10n ** BigInt(flags >> 3);
+      sumMicros = r.bigint() * 10n ** BigInt((flags >> 3) & 7);
       [min, max, last] = [r.svarint(), r.svarint(), r.svarint()].map(value) as [number, number, number];
     } else {
       sumMicros = r.bigint();
       [min, max, last] = [r.f64(), r.f64(), r.f64()];
     }
     const lastAt = windowStart + r.svarint();
-    metrics.set(name, restoreMetricAggregate({ count, sumMicros, min, max, last, lastAt, sketch: r.bytes() }));
+    metrics.set(name, restoreMetricAggregate({ count, samples, sumMicros, min, max, last, lastAt, sketch: r.bytes() }));
   }
   const levels = new Map<string, number>();
   for (let i = r.varint(); i > 0; i--) levels.set(r.string(), r.varint());

@@ -34,7 +34,10 @@ export interface WindowView {
   host: string;
   start: number;
   end: number;
+  /** Observations: one per plain sample, a histogram's count per histogram sample; log events for log counts. */
   count: number;
+  /** Events: metric samples (a histogram sample is one) or log events. */
+  samples: number;
   sum: number | null;
   avg: number | null;
   min: number | null;
@@ -237,11 +240,13 @@ export class WindowReader {
         host: w.sub,
         start: w.start,
         end: w.start + w.size,
-        count: w.count,
+        count: m ? m.count : w.count,
+        samples: w.count,
         sum: m ? sumOf(m) : null,
         avg: m && m.count > 0 ? sumOf(m) / m.count : null,
-        min: m ? m.min : null,
-        max: m ? m.max : null,
+        // (histogram samples without observations leave a window with none)
+        min: m && m.count > 0 ? m.min : null,
+        max: m && m.count > 0 ? m.max : null,
         last: m ? m.last : null,
         lastAt: m ? m.lastAt : null,
         ...p,

@@ -23,6 +23,7 @@ export interface SeriesWindow {
   sub: string;
   size: number;
   start: number;
+  /** Events: metric samples (a histogram sample is one; its observations are `metric.count`) or log events. */
   count: number;
   /** The metric's aggregate (metric windows). */
   metric?: MetricAggregate;
@@ -38,7 +39,7 @@ export function expandItem(item: Pick<WindowItem, 'key' | 'metrics' | 'levels'>)
   const { kind, name, size, start } = item.key;
   const out: SeriesWindow[] = [];
   for (const [metric, m] of item.metrics) {
-    out.push({ kind: 'metric', series: metric, sub: name, size, start, count: m.count, metric: m });
+    out.push({ kind: 'metric', series: metric, sub: name, size, start, count: m.samples, metric: m });
   }
   for (const [level, n] of item.levels) {
     out.push({ kind: kind === 'host' ? 'log-host' : 'log-service', series: name, sub: level, size, start, count: n });

@@ -9,7 +9,7 @@
  */
 import type { StreamEvent } from '#core/contract/consumer.js';
 import type { ContractError } from '#core/contract/errors.js';
-import type { LogEvent, MetricSample } from '#core/contract/events.js';
+import type { Histogram, LogEvent, MetricSample } from '#core/contract/events.js';
 import { windowStart } from './assign-window.js';
 import type { WindowingConfig } from './config.js';
 import { invalidLog, invalidMetric } from './validate.js';
@@ -23,7 +23,7 @@ import { advanceWatermark, isWindowFinal, NO_WATERMARK } from './watermark.js';
  * `occurred_at` comes back as epoch ms rather than a Date.
  */
 export const WINDOW_READERS = {
-  MetricSample: { fields: ['producer_id', 'producer_seq', 'occurred_at', 'host', 'metric', 'value'] },
+  MetricSample: { fields: ['producer_id', 'producer_seq', 'occurred_at', 'host', 'metric', 'value', 'histogram'] },
   LogEvent: { fields: ['producer_id', 'producer_seq', 'occurred_at', 'host', 'service', 'level'] },
 } as const;
 
@@ -72,8 +72,10 @@ export interface WindowItemKey {
 export interface EventTable {
   seqs: string[];
   subs: number[];
-  /** Metric value (0 for logs). */
+  /** Metric value (0 for logs); a histogram sample's mean. */
   values: number[];
+  /** A metric sample's histogram (MetricSample v3), else null. */
+  histograms: (Histogram | null)[];
   /** Event time, epoch ms. */
   ats: number[];
   /** Metric name, or log level. */
@@ -163,7 +165,15 @@ export class WindowFold {
   private readonly copied = new Set<string>();
   private watermark: number;
   private lastArrival = Number.NEGATIVE_INFINITY;
-  private readonly table: EventTable = { seqs: [], subs: [], values: [], ats: [], measures: [], logs: [] };
+  private readonly table: EventTable = {
+    seqs: [],
+    subs: [],
+    values: [],
+    histograms: [],
+    ats: [],
+    measures: [],
+    logs: [],
+  };
   private readonly hostIndex: Index = new Map();
   private readonly serviceIndex: Index = new Map();
   private readonly result: FoldResult;
@@ -272,6 +282,7 @@ export class WindowFold {
           table.seqs.push(seq);
           table.subs.push(e.subSequenceNumber);
           table.values.push(isLog ? 0 : (ev as MetricSample).value);
+          table.histograms.push(isLog ? null : ((ev as MetricSample).histogram ?? null));
           table.ats.push(t);
           table.measures.push(isLog ? (ev as LogEvent).level : (ev as MetricSample).metric);
           table.logs.push(isLog);

@@ -3,6 +3,7 @@
  * meaningful. Returns a reason naming the field, or undefined when valid.
  */
 import { LOG_LEVELS, type LogEvent, type MetricSample } from '#core/contract/events.js';
+import { invalidHistogram } from '#core/contract/histogram.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 /** Metric names already checked: a fleet has few, and the hot path checks every event. */
@@ -11,8 +12,10 @@ const validNames = new Set<string>();
 /** Why a metric sample cannot be windowed, or undefined. */
 export function invalidMetric(e: MetricSample): string | undefined {
   if (!Number.isFinite(e.value)) return 'value must be a finite number';
-  // DynamoDB numbers and the exact micro-unit sum need plain decimals in this range.
-  if (e.value !== 0 && (Math.abs(e.value) < 1e-6 || Math.abs(e.value) > 1e15)) {
+  // DynamoDB numbers and the exact micro-unit sum need plain decimals in this range. A
+  // histogram's value (its mean) is no addend, and a sum that cancels out makes it tiny.
+  if (e.histogram && Math.abs(e.value) > 1e15) return 'value must be at most 1e15 in magnitude';
+  if (!e.histogram && e.value !== 0 && (Math.abs(e.value) < 1e-6 || Math.abs(e.value) > 1e15)) {
     return 'value must be 0 or between 1e-6 and 1e15 in magnitude';
   }
   if (e.host.length === 0 || e.host.length > 128) return 'host must be 1-128 characters';
@@ -21,6 +24,8 @@ export function invalidMetric(e: MetricSample): string | undefined {
     if (validNames.size < 10_000) validNames.add(e.metric);
   }
   if (e.host.includes('#')) return "host must not contain '#'";
+  // (projected readers without the field leave it undefined; v1 and v2 data read as v3: null)
+  if (e.histogram) return invalidHistogram(e.histogram, e.value);
   return undefined;
 }
 

@@ -11,7 +11,7 @@
  *   the oracle sends there, once each.
  */
 import type { ReferenceSideOutputs } from './reference-item-reader.js';
-import { eventKey, type ReadEvent } from './reference-stream-reader.js';
+import { eventKey, type ReadEvent, readHistogram } from './reference-stream-reader.js';
 import type { OracleResult, OracleWindow } from './window-oracle.js';
 
 /** What a producer's `put` needs to be: it resolves with the identity it gave the event. */
@@ -25,6 +25,7 @@ interface Body {
   host: string;
   metric?: string;
   value?: number;
+  histogram?: unknown;
   service?: string;
   level?: string;
 }
@@ -48,7 +49,7 @@ export class ProducedEvents {
       occurredAt: body.occurred_at.getTime(),
       host: body.host,
       ...(type === 'MetricSample'
-        ? { metric: body.metric, value: body.value }
+        ? { metric: body.metric, value: body.value, histogram: readHistogram(body.histogram) }
         : { service: body.service, level: body.level }),
     };
     this.pending.push([eventKey(id.producer_id, id.producer_seq), e]);
@@ -114,6 +115,7 @@ const sameEvent = (a: ReadEvent, b: ReadEvent) =>
   a.host === b.host &&
   a.metric === b.metric &&
   a.value === b.value &&
+  JSON.stringify(a.histogram ?? null) === JSON.stringify(b.histogram ?? null) &&
   a.service === b.service &&
   a.level === b.level;
 
@@ -157,7 +159,7 @@ export function accountEvents(
   const miscounted: MiscountedWindow[] = [];
   for (const w of new Set([...expected.assigned.keys(), ...stored.windows.keys()])) {
     const want = expected.assigned.get(w) ?? [];
-    const have = stored.windows.get(w)?.count ?? 0;
+    const have = stored.windows.get(w)?.samples ?? 0;
     if (isFinestEvents(w)) {
       windowed += have;
       lost += Math.max(0, want.length - have);

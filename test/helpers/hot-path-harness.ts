@@ -121,14 +121,23 @@ export async function storedWindows(
       m
         ? {
             count: m.count,
+            samples: m.samples,
             sumMicros: m.sumMicros,
             min: m.min,
             max: m.max,
             last: m.last,
             lastAt: m.lastAt,
-            ...(percentiles(m) as { p50: number; p95: number; p99: number }),
+            ...percentiles(m),
           }
-        : { count: w.count, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity },
+        : {
+            count: w.count,
+            samples: w.count,
+            sumMicros: 0n,
+            min: Infinity,
+            max: -Infinity,
+            last: 0,
+            lastAt: -Infinity,
+          },
     );
   }
   return out;

@@ -14,10 +14,13 @@
  *   `name` (varint length + UTF-8), `count` (varint), a flag byte whose low bits say how
  *   values are written (`count = 1`: bit 0, the value as a zigzag varint of its decimal
  *   unit, else a double; `count > 1`: `7` for varints of the decimal unit, `0` for a
- *   zigzag-varint sum of micro-units and three doubles) and whose bits 3+ are the unit's
- *   power of ten below 10^6; then min, max, last, `lastAt - windowStart` (zigzag varint)
- *   and, past one sample, the sketch bytes (varint length); then a varint count of log
- *   levels, each `level` and a varint count. Varints are little-endian base 128.
+ *   zigzag-varint sum of micro-units and three doubles) and whose bits 3-5 are the unit's
+ *   power of ten below 10^6; bit 6 (0x40) marks a metric fed by histogram samples: a
+ *   varint of its samples (events) follows the flag byte, and the layout of more than one
+ *   observation follows whatever the count; then min, max, last, `lastAt - windowStart`
+ *   (zigzag varint) and, past one plain sample, the sketch bytes (varint length); then a
+ *   varint count of log levels, each `level` and a varint count. Varints are little-endian
+ *   base 128. The item's `n` counts samples and log events.
  * - the sketch: a format byte (1 or 2), the zero count, then the positive and the
  *   negative bins, each a varint number of non-empty bins and (zigzag key delta, count)
  *   pairs. A one-sample window's sketch is its value's bin, by the library's mapping.
@@ -174,6 +177,7 @@ function quantile(b: Bins, q: number): number {
 
 interface Measure {
   count: number;
+  samples: number;
   sumMicros: bigint;
   min: number;
   max: number;
@@ -202,14 +206,17 @@ function decodeMeasures(agg: Uint8Array, start: number): Pick<ParsedItem, 'metri
     const name = c.text();
     const count = c.uint();
     const flags = c.u8();
-    const tens = 10 ** (flags >> 3);
-    // a varint in units of 10^(flags >> 3) micro-units, back to the value
+    const histogramFed = (flags & 0x40) !== 0;
+    if ((flags & 0x80) !== 0) throw new ReferenceItemError(`metric ${name}: flag bit 7 set, not in the format`);
+    const tens = 10 ** ((flags >> 3) & 7);
+    // a varint in units of 10^((flags >> 3) & 7) micro-units, back to the value
     const unit = (x: number) => (x * tens) / 1_000_000;
-    if (count === 1) {
+    if (count === 1 && !histogramFed) {
       const v = (flags & 1) === 1 ? unit(c.sint()) : c.f64();
       const lastAt = start + c.sint();
       metrics.set(name, {
         count,
+        samples: 1,
         sumMicros: BigInt(Math.round(v * 1_000_000)),
         min: v,
         max: v,
@@ -219,6 +226,7 @@ function decodeMeasures(agg: Uint8Array, start: number): Pick<ParsedItem, 'metri
       });
       continue;
     }
+    const samples = histogramFed ? c.uint() : count;
     let sumMicros: bigint;
     let values: number[];
     if ((flags & 7) === 7) {
@@ -231,7 +239,7 @@ function decodeMeasures(agg: Uint8Array, start: number): Pick<ParsedItem, 'metri
     const [min, max, last] = values as [number, number, number];
     const lastAt = start + c.sint();
     const bins = readBins(c.take(c.uint()));
-    metrics.set(name, { count, sumMicros, min, max, last, lastAt, bins });
+    metrics.set(name, { count, samples, sumMicros, min, max, last, lastAt, bins });
   }
   const levels = new Map<string, number>();
   for (let i = c.uint(); i > 0; i--) levels.set(c.text(), c.uint());
@@ -277,7 +285,7 @@ function parseItem(item: Item): ParsedItem {
   if (keys.pk !== item.pk?.S || keys.sk !== item.sk?.S)
     throw new ReferenceItemError(`item stored at ${item.pk?.S}/${item.sk?.S}, its layout says ${keys.pk}/${keys.sk}`);
   let n = 0;
-  for (const m of parsed.metrics.values()) n += m.count;
+  for (const m of parsed.metrics.values()) n += m.samples;
   for (const c of parsed.levels.values()) n += c;
   if (n !== number(item, 'n'))
     throw new ReferenceItemError(`${keys.pk}/${keys.sk}: n = ${item.n?.N}, measures hold ${n}`);
@@ -288,6 +296,7 @@ function parseItem(item: Item): ParsedItem {
 function mergeMeasure(into: Measure | undefined, m: Measure): Measure {
   if (!into) return { ...m, bins: { zeros: m.bins.zeros, pos: new Map(m.bins.pos), neg: new Map(m.bins.neg) } };
   into.count += m.count;
+  into.samples += m.samples;
   into.sumMicros += m.sumMicros;
   into.min = Math.min(into.min, m.min);
   into.max = Math.max(into.max, m.max);
@@ -327,18 +336,20 @@ export function referenceWindows(items: readonly Item[], sizes: readonly number[
   for (const [id, m] of metrics) {
     out.set(id, {
       count: m.count,
+      samples: m.samples,
       sumMicros: m.sumMicros,
       min: m.min,
       max: m.max,
       last: m.last,
       lastAt: m.lastAt,
-      p50: quantile(m.bins, 0.5),
-      p95: quantile(m.bins, 0.95),
-      p99: quantile(m.bins, 0.99),
+      // (no quantiles without observations: a window of empty histograms only)
+      p50: m.count === 0 ? null : quantile(m.bins, 0.5),
+      p95: m.count === 0 ? null : quantile(m.bins, 0.95),
+      p99: m.count === 0 ? null : quantile(m.bins, 0.99),
     });
   }
   for (const [id, n] of counts)
-    out.set(id, { count: n, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity });
+    out.set(id, { count: n, samples: n, sumMicros: 0n, min: Infinity, max: -Infinity, last: 0, lastAt: -Infinity });
   return out;
 }
 

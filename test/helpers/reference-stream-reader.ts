@@ -86,9 +86,35 @@ export interface ReadEvent {
   /** MetricSample only. */
   metric?: string;
   value?: number;
+  /** MetricSample only: its histogram (v3), null for a plain sample and for v1 and v2 data. */
+  histogram?: ReadHistogram | null;
   /** LogEvent only. */
   service?: string;
   level?: string;
+}
+
+/** A MetricSample's `histogram` field (schemas/metric-sample/v3.avsc) as read, longs as numbers. */
+export interface ReadHistogram {
+  count: number;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  bounds: number[];
+  counts: number[];
+}
+
+/** A histogram field's record as avsc gives it (or a producer's body holds it), in the reader's shape. */
+export function readHistogram(h: unknown): ReadHistogram | null {
+  if (h === null || h === undefined) return null;
+  const r = h as Record<string, unknown>;
+  return {
+    count: r.count as number,
+    sum: r.sum as number | null,
+    min: r.min as number | null,
+    max: r.max as number | null,
+    bounds: [...(r.bucket_bounds as number[])],
+    counts: [...(r.bucket_counts as number[])],
+  };
 }
 
 /** The identity of an event, `<producer_id>/<producer_seq>`: what exactly-once is defined on. */
@@ -157,7 +183,7 @@ export class ReferenceDecoder {
       host: e.host as string,
     };
     return w.type === 'MetricSample'
-      ? { ...common, metric: e.metric as string, value: e.value as number }
+      ? { ...common, metric: e.metric as string, value: e.value as number, histogram: readHistogram(e.histogram) }
       : { ...common, service: e.service as string, level: e.level as string };
   }
 

@@ -7,6 +7,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventBody } from '#core/contract/events.js';
+import { histogramMean } from '#core/contract/histogram.js';
 import { aggregate } from '#core/contract/kpl.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
 import { SingleObjectEncoder } from '#core/contract/single-object.js';
@@ -14,7 +15,7 @@ import { KinesisEventSourceMapping } from '#local/event-source-mapping.js';
 import { MemoryDestination } from '#test/helpers/memory-destination.js';
 import { Producer } from '#core/produce/producer.js';
 import { windowingConfig } from '#core/windows/config.js';
-import { metricSample } from '#test/helpers/events.js';
+import { arbObservedHistogram, histogramOf, metricSample } from '#test/helpers/events.js';
 import { accountEvents, ProducedEvents } from '#test/helpers/event-ledger.js';
 import { faultyDynamo, hotPathFunction, seeded, storedWindows } from '#test/helpers/hot-path-harness.js';
 import { timeoutAfterSuccess, useLocalKinesis } from '#test/helpers/local-kinesis.js';
@@ -38,7 +39,11 @@ const config = windowingConfig({
 type Body =
   { type: 'MetricSample'; body: EventBody<'MetricSample'> } | { type: 'LogEvent'; body: EventBody<'LogEvent'> };
 
-/** An event relative to the run's base time: offsets span out-of-order, late (hours back) and future-dated. */
+/**
+ * An event relative to the run's base time: offsets span out-of-order, late (hours back) and
+ * future-dated. Metric samples are plain or histograms (MetricSample v3: sum, min and max
+ * recorded or not), in the same series as plain samples too.
+ */
 const arbEvent = (base: number): fc.Arbitrary<Body> =>
   fc
     .oneof(
@@ -74,6 +79,36 @@ const arbEvent = (base: number): fc.Arbitrary<Body> =>
           weight: 1,
           arbitrary: fc
             .record({
+              host: fc.constantFrom('server-001', 'server-002', 'server-003', 'server-004'),
+              metric: fc.constantFrom('request_latency', 'cpu_utilization'),
+              observed: arbObservedHistogram,
+              recorded: fc.record({ sum: fc.boolean(), minMax: fc.boolean() }),
+            })
+            .filter(
+              ({ observed: o, recorded: r }) => o.observations.length === 0 || o.bounds.length > 0 || r.sum || r.minMax,
+            )
+            .map(({ host, metric, observed, recorded }): Body => {
+              const histogram = histogramOf(observed.observations, observed.bounds, recorded);
+              return {
+                type: 'MetricSample',
+                body: {
+                  occurred_at: new Date(base + offset),
+                  host,
+                  metric,
+                  value: histogramMean(histogram),
+                  unit: 'ms',
+                  region: 'us-east-1',
+                  environment: 'test',
+                  tags: {},
+                  histogram,
+                },
+              };
+            }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .record({
               host: fc.constantFrom('server-001', 'server-003'),
               service: fc.constantFrom('api', 'auth'),
               level: fc.constantFrom('INFO', 'ERROR'),
@@ -98,6 +133,8 @@ const arbEvent = (base: number): fc.Arbitrary<Body> =>
 describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injected)', () => {
   it('every window equals a single clean pass, and produced = on the stream = windowed + late + quarantined, per event identity', async () => {
     const base = Math.floor(Date.now() / 60_000) * 60_000;
+    /** Windows, over all runs, whose observations are not their samples: histograms were windowed. */
+    let histogramWindows = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -201,6 +238,7 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
           expect([sideOutputs.poison, expected.poison]).toEqual([poisonCount, poisonCount]);
           // and every aggregate of every window, as the reference reader and as the project's reader see it
           expect(new Map([...actual].sort())).toEqual(new Map([...expected.windows].sort()));
+          histogramWindows += [...expected.windows.values()].filter((w) => w.count !== w.samples).length;
           const projectView = await storedWindows(dynamo.ddb, table, config.windowSizesMs);
           expect(new Map([...projectView].sort())).toEqual(new Map([...actual].sort()));
           expect(stats.discardedRecords).toBe(0);
@@ -208,5 +246,6 @@ describe('hot path against the oracle (kinesalite + DynamoDB Local, faults injec
       ),
       { numRuns: 12, endOnFailure: true },
     );
+    expect(histogramWindows).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -135,6 +135,7 @@ describe('FleetSnapshots', () => {
       start,
       end: start + 60_000,
       count: 1,
+      samples: 1,
       sum: 1,
       avg: 1,
       min: 1,
