@@ -53,9 +53,23 @@ export const PARTITION_KEYS = ['year', 'month', 'day', 'hour'] as const;
 export const LAKE_TABLES: Record<EventType, string> = { MetricSample: 'metric_samples', LogEvent: 'log_events' };
 
 type AvroType =
-  string | { type: string; logicalType?: string; values?: AvroType; items?: AvroType; symbols?: string[] } | AvroType[];
+  | string
+  | {
+      type: string;
+      logicalType?: string;
+      values?: AvroType;
+      items?: AvroType;
+      symbols?: string[];
+      fields?: { name: string; type: AvroType }[];
+    }
+  | AvroType[];
 
-/** Glue and DuckDB types of an Avro type. */
+/**
+ * Glue and DuckDB types of an Avro type. A record is a struct of its fields (MetricSample
+ * v3's `histogram`: `struct<count:bigint,sum:double,…,bucket_bounds:array<double>,…>`), which
+ * Firehose's Parquet conversion writes from the nested JSON object, Athena reads as a row
+ * (`histogram.count`) and DuckDB as a STRUCT.
+ */
 export function lakeType(t: AvroType, field: string): { glue: string; duckdb: string } {
   if (Array.isArray(t)) {
     const nonNull = t.filter((x) => x !== 'null');
@@ -73,6 +87,15 @@ export function lakeType(t: AvroType, field: string): { glue: string; duckdb: st
       return { glue: `array<${v.glue}>`, duckdb: `${v.duckdb}[]` };
     }
     if (t.type === 'enum') return { glue: 'string', duckdb: 'VARCHAR' };
+    if (t.type === 'record') {
+      const fields = (t.fields ?? []).map((f) => ({ name: f.name, ...lakeType(f.type, `${field}.${f.name}`) }));
+      if (fields.length === 0) throw new Error(`field '${field}': a record without fields has no lake column type`);
+      return {
+        glue: `struct<${fields.map((f) => `${f.name}:${f.glue}`).join(',')}>`,
+        // (names unquoted, as DuckDB prints the type back: Avro names are plain identifiers)
+        duckdb: `STRUCT(${fields.map((f) => `${f.name} ${f.duckdb}`).join(', ')})`,
+      };
+    }
     return lakeType(t.type, field);
   }
   const primitive: Record<string, { glue: string; duckdb: string }> = {

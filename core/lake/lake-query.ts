@@ -101,9 +101,18 @@ export class LakeQuery {
         // Typed as Athena's projection types them (int). Left to detection, DuckDB reads the
         // zero-padded month=02/day=05/hour=07 as VARCHAR, casts every value to compare and
         // prunes no file. union_by_name: files written before a schema change lack its columns.
-        await connection.run(
-          `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = {${HIVE_TYPES}}, union_by_name = true)`,
+        const files = `read_parquet('${glob}', hive_partitioning = true, hive_types = {${HIVE_TYPES}}, union_by_name = true)`;
+        // A column no file has yet (every file older than its schema version) is null, as
+        // Athena reads a Glue column a file lacks: the views name it either way.
+        const present = new Set(
+          (await (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${files}`)).getRowObjectsJson()).map((r) =>
+            String(r.column_name),
+          ),
         );
+        const missing = lakeColumns(registry, type)
+          .filter((c) => !present.has(c.name))
+          .map((c) => `, CAST(NULL AS ${c.duckdbType}) AS "${c.name}"`);
+        await connection.run(`CREATE OR REPLACE VIEW ${table} AS SELECT *${missing.join('')} FROM ${files}`);
       } else {
         // An empty lake still answers every query, with zero rows.
         const cols = lakeColumns(registry, type).map((c) => `"${c.name}" ${c.duckdbType}`);

@@ -67,13 +67,14 @@ export class ArchiveReader {
     }
   }
 
-  /** One SELECT over both lake tables, with timestamps as epoch ms and maps as JSON text. */
+  /** One SELECT over both lake tables, with timestamps as epoch ms and maps and structs (a histogram) as JSON text. */
   private union(where = ''): string {
     return EVENT_TYPES.map((type) => {
       const cols = lakeColumns(this.registry, type).map((c) => {
         const name = `"${c.name}"`;
         if (c.duckdbType === 'TIMESTAMP') return `epoch_ms(${name}) AS ${name}`;
-        if (c.duckdbType.startsWith('MAP(')) return `CAST(to_json(${name}) AS VARCHAR) AS ${name}`;
+        if (c.duckdbType.startsWith('MAP(') || c.duckdbType.startsWith('STRUCT('))
+          return `CAST(to_json(${name}) AS VARCHAR) AS ${name}`;
         return name;
       });
       return `SELECT '${type}' AS event_type, ${cols.join(', ')} FROM ${LAKE_TABLES[type]} ${where}`;
@@ -152,7 +153,8 @@ export class ArchiveReader {
       const v = row[c.name];
       if (v === null || v === undefined) event[c.name] = null;
       else if (c.duckdbType === 'TIMESTAMP') event[c.name] = new Date(Number(v));
-      else if (c.duckdbType.startsWith('MAP(')) event[c.name] = JSON.parse(String(v)) as unknown;
+      else if (c.duckdbType.startsWith('MAP(') || c.duckdbType.startsWith('STRUCT('))
+        event[c.name] = JSON.parse(String(v)) as unknown;
       else if (typeof v === 'bigint') event[c.name] = Number(v);
       else event[c.name] = v;
     }

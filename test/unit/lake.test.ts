@@ -5,7 +5,7 @@ import { lakeColumns, lakeType } from '#core/lake/columns.js';
 import { firehoseErrorPrefix, firehosePrefix } from '#core/lake/layout.js';
 import { hivePrefix, partitionKeysOf } from '#core/lake/rows.js';
 import { LakeTransform } from '#core/lake/transform.js';
-import { logEvent, metricSample } from '#test/helpers/events.js';
+import { histogramOf, logEvent, metricSample } from '#test/helpers/events.js';
 
 const registry = SchemaRegistry.load();
 const encoder = new SingleObjectEncoder();
@@ -36,6 +36,7 @@ describe('lake columns from the schemas', () => {
       'environment:string:VARCHAR',
       'tags:map<string,string>:MAP(VARCHAR, VARCHAR)',
       'source:string:VARCHAR',
+      'histogram:struct<count:bigint,sum:double,min:double,max:double,bucket_bounds:array<double>,bucket_counts:array<bigint>>:STRUCT(count BIGINT, sum DOUBLE, min DOUBLE, max DOUBLE, bucket_bounds DOUBLE[], bucket_counts BIGINT[])',
       'arrived_at:timestamp:TIMESTAMP',
       'shard_id:string:VARCHAR',
       'sequence_number:string:VARCHAR',
@@ -109,6 +110,7 @@ describe('Firehose transform', () => {
       ...metric,
       occurred_at: at,
       source: null,
+      histogram: null,
       arrived_at: at + 1500,
       shard_id: 'shardId-000000000003',
       sequence_number: '49650000000000000000000000000000000000000000000000000042',
@@ -118,5 +120,25 @@ describe('Firehose transform', () => {
     expect(out[2]?.errorMessage).toContain('expected marker C3 01');
     expect(out[3]?.errorMessage).toContain('5 bytes, the header alone needs 10');
     expect(out[2]?.data).toBe(records[2]?.data); // failed records keep their bytes
+  });
+
+  it('writes a histogram sample (v3) with its histogram as one nested object, the Glue struct column', () => {
+    // Prepare
+    const histogram = histogramOf([3, 7.5, 12], [5, 10]);
+    const metric = metricSample(2, { occurred_at: new Date(at), value: 22.5 / 3, histogram });
+    const data = encoder.encode(registry.version('MetricSample', 3), metric).toString('base64');
+    // Act
+    const [out] = transform.transform([{ recordId: 'h', approximateArrivalTimestamp: at + 1_000, data }]);
+    // Assess
+    const row = JSON.parse(Buffer.from(out?.data as string, 'base64').toString());
+    expect(row.histogram).toEqual({
+      count: 3,
+      sum: 22.5,
+      min: 3,
+      max: 12,
+      bucket_bounds: [5, 10],
+      bucket_counts: [1, 1, 1],
+    });
+    expect(row.value).toBe(7.5);
   });
 });
