@@ -6,8 +6,7 @@ import { parseBoolean } from '#core/config/env.js';
 import { STAGE_PATTERN } from '#core/resources.js';
 import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '#core/windows/config.js';
 import { MAX_FLEET_METRIC_HOSTS, MAX_FLEET_METRIC_HOSTS_CHARS } from '#core/metrics/names.js';
-import { OBSERVABILITY_DEFAULTS } from './constructs/observability.js';
-import { APP_DEFAULTS } from './defaults.js';
+import { APP_DEFAULTS, OBSERVABILITY_DEFAULTS } from './defaults.js';
 
 /** Validated configuration. */
 export interface PulseConfig {
@@ -79,8 +78,8 @@ export interface PulseConfig {
 /**
  * The settings of a Pulse deployment, flat: the CDK context keys of the app
  * (`-c key=value`) and the props of the `PulsePipeline` construct. Every one is
- * optional; defaults are in `infra/defaults.ts` (APP_DEFAULTS), `OBSERVABILITY_DEFAULTS`
- * (infra/constructs/observability.ts) and the README table.
+ * optional; defaults are in `infra/defaults.ts` (APP_DEFAULTS, OBSERVABILITY_DEFAULTS) and
+ * the README table.
  * Context gives strings; numbers may come as strings.
  */
 export interface PulseSettings {

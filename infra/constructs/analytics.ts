@@ -23,7 +23,8 @@ import { LAKE_TABLES } from '#core/lake/columns.js';
 import { analyticsSqlDir, statements } from '#core/lake/lake-query.js';
 import type { PulseConfig } from '#infra/config.js';
 import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '#infra/defaults.js';
-import { deadLetterQueue, pulseBucket } from './hot-path.js';
+import { deadLetterQueue } from '#infra/constructs/shared/dead-letter-queue.js';
+import { pulseBucket } from '#infra/constructs/shared/pulse-bucket.js';
 
 /** Props of {@link Analytics}. */
 export interface AnalyticsProps {

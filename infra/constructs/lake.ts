@@ -21,7 +21,8 @@ import { firehoseErrorPrefix, firehosePrefix } from '#core/lake/layout.js';
 import type { PulseConfig } from '#infra/config.js';
 import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '#infra/defaults.js';
 import { EARLIEST_EVENT_TIME_MS } from '#core/sources/input.js';
-import { pulseBucket, pulseFunction } from './hot-path.js';
+import { pulseBucket } from '#infra/constructs/shared/pulse-bucket.js';
+import { pulseFunction } from '#infra/constructs/shared/pulse-function.js';
 
 /** Props of {@link Lake}. */
 export interface LakeProps {

@@ -47,32 +47,12 @@ import { COLLECTOR_EMF, INGEST_EMF, SOURCE_SERVICES } from '#core/metrics/names.
 import type { PulseConfig } from '#infra/config.js';
 import type { Analytics } from './analytics.js';
 import type { EventStream } from './event-stream.js';
-import { deadLetterQueue, type HotPath } from './hot-path.js';
+import { deadLetterQueue } from '#infra/constructs/shared/dead-letter-queue.js';
+import type { HotPath } from './hot-path.js';
 import type { Lake } from './lake.js';
 import { Slo, SLO_WIDGET_TITLES } from './slo.js';
 import type { Sources } from './sources.js';
 import type { WindowTable } from './window-table.js';
-
-/** Defaults of the observability settings (context keys, validated in infra/config.ts). */
-export const OBSERVABILITY_DEFAULTS = {
-  /** 5 minutes behind the stream: far from the 1-day maximum record age, far above a batching pause. */
-  iteratorAgeAlarmSeconds: 300,
-  /** Lake bucket size, GB (2^30 bytes), above which an alarm asks whether the growth is expected. */
-  lakeSizeAlarmGb: 1_000,
-  /** Any quarantined event is a producer bug or a schema not yet deployed: alarm on the first. */
-  quarantineAlarmPerFiveMinutes: 0,
-  /** Late events are normal in small numbers (a host agent replaying its buffer after an outage). */
-  lateAlarmPerFiveMinutes: 100,
-  /**
-   * Rejected rows of dropped files in an hour: a few are a producer's typos (each file says
-   * which in its errors file); over a thousand, a producer's format is wrong.
-   */
-  rejectedRowsAlarmPerHour: 1_000,
-  /** Fleet distributions (5 custom metrics), per-host log lines, their widgets and the fleet CPU alarm. */
-  fleetMetrics: true,
-  /** No host gets per-host custom metrics unless listed. */
-  fleetMetricHosts: [] as readonly string[],
-} as const;
 
 /** Thresholds that are not settings, as data. */
 export const ALARM_THRESHOLDS = {

@@ -35,7 +35,9 @@ import {
   SECURE_TABLE,
   SOURCE_RESOURCES,
 } from '#infra/defaults.js';
-import { deadLetterQueue, type Invocation, pulseBucket, pulseFunction } from './hot-path.js';
+import { deadLetterQueue } from '#infra/constructs/shared/dead-letter-queue.js';
+import { pulseBucket } from '#infra/constructs/shared/pulse-bucket.js';
+import { type PulseFunctionProps, pulseFunction } from '#infra/constructs/shared/pulse-function.js';
 
 /** Props of {@link Sources}. */
 export interface SourcesProps {
@@ -167,11 +169,7 @@ export class Sources extends Construct {
   }
 
   /** A source function: stream and idempotency table wired, nothing else. */
-  private sourceFunction(
-    props: SourcesProps,
-    id: string,
-    options: { entry: string; memoryMb: number; timeoutSeconds: number; description: string; invocation: Invocation },
-  ): lambda.Function {
+  private sourceFunction(props: SourcesProps, id: string, options: PulseFunctionProps): lambda.Function {
     const fn = pulseFunction(this, id, options);
     this.useStream(fn, props.stream);
     this.useIdempotencyTable(fn);

@@ -5,9 +5,9 @@ import {
   ALARM_SEVERITIES,
   HOST_VARIABLE_PATTERN,
   LISTED_HOSTS_TITLES,
-  OBSERVABILITY_DEFAULTS,
   WIDGET_TITLES,
 } from '#infra/constructs/observability.js';
+import { OBSERVABILITY_DEFAULTS } from '#infra/defaults.js';
 import {
   dashboardParts,
   dashboardText,
