@@ -21,6 +21,7 @@ import { WINDOW_READERS } from '#core/windows/fold.js';
 import { eventId, type MetricSample } from '#core/contract/events.js';
 import { AggregateBuilder, deaggregate, KINESIS_MAX_RECORD_BYTES, visitAggregate } from '#core/contract/kpl.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
+import { WriterVersions } from '#core/contract/writer-versions.js';
 import { SingleObjectDecoder, SingleObjectEncoder } from '#core/contract/single-object.js';
 import { SyntheticFleet } from '#core/sources/synthetic-fleet.js';
 
@@ -35,7 +36,7 @@ const N = Number(values.events);
 const ROUNDS = Number(values.rounds);
 
 const registry = SchemaRegistry.load();
-const writer = registry.latest('MetricSample');
+const writer = new WriterVersions(registry).of('MetricSample', {}); // what producers write a plain sample with
 const fleet = new SyntheticFleet({ hosts: 10 });
 const events: MetricSample[] = [];
 for (let t = 0; events.length < N; t++) {

@@ -37,6 +37,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { AggregateBuilder } from '#core/contract/kpl.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
+import { WriterVersions } from '#core/contract/writer-versions.js';
 import { SingleObjectEncoder } from '#core/contract/single-object.js';
 import { WindowProjection } from '#core/projections/window-projection.js';
 import { seededRandom } from '#core/sources/synthetic-fleet.js';
@@ -116,7 +117,7 @@ if (values['c-shards']) (SHAPES[2] as Shape).shards = Number(values['c-shards'])
 
 const registry = SchemaRegistry.load();
 const config = windowingConfig();
-const metricV = registry.latest('MetricSample');
+const metricV = new WriterVersions(registry).of('MetricSample', {}); // what producers write a plain sample with
 const BATCH_SIZE = 1_000;
 const STATE_LIMIT = 1_048_576;
 /** Kinesis provisioned mode bills PUTs in 25 KB payload units per record. */

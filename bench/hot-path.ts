@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { eventId } from '#core/contract/events.js';
 import { AggregateBuilder } from '#core/contract/kpl.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
+import { WriterVersions } from '#core/contract/writer-versions.js';
 import { SingleObjectEncoder } from '#core/contract/single-object.js';
 import type { LambdaKinesisEventRecord } from '#core/lambda/events.js';
 import { decodeMarks } from '#core/projections/checkpoints.js';
@@ -63,7 +64,7 @@ if (!values.measure) {
   const encoder = new SingleObjectEncoder();
   const fleet = new SyntheticFleet({ hosts: HOSTS });
   const start = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-  const metricV = registry.latest('MetricSample');
+  const metricV = new WriterVersions(registry).of('MetricSample', {}); // what producers write a plain sample with
   const logV = registry.latest('LogEvent');
 
   // One event per host per metric per second (plus one log line), aggregated PER_RECORD events per record.

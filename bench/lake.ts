@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { eventId } from '#core/contract/events.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
+import { WriterVersions } from '#core/contract/writer-versions.js';
 import { SingleObjectEncoder } from '#core/contract/single-object.js';
 import { parseFleetShape } from '#core/cost/fleet-shape.js';
 import { lakeColumns } from '#core/lake/columns.js';
@@ -43,7 +44,7 @@ const N = shape
     )
   : Number(values.events);
 const registry = SchemaRegistry.load();
-const writer = registry.latest('MetricSample');
+const writer = new WriterVersions(registry).of('MetricSample', {}); // what producers write a plain sample with
 const encoder = new SingleObjectEncoder();
 const fleet = new SyntheticFleet({ hosts: 50 });
 const start = Date.UTC(2026, 10, 22, 0, 0);
