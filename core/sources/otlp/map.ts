@@ -18,7 +18,9 @@ import {
   type ExponentialHistogramDataPoint,
   type HistogramDataPoint,
   int64,
+  type Int64,
   type KeyValue,
+  nanosToMillis,
   type LogRecord,
   type LogsRequest,
   type Metric,
@@ -156,14 +158,12 @@ export function pulseUnit(unit: string): string {
   return UNITS[unit] ?? (/^\{[^}]*\}$/.test(unit) ? 'count' : unit);
 }
 
-const nsToMs = (ns: number) => Math.floor(ns / 1e6);
-
 /** Labels Pulse adds to a Sum or histogram point: its temporality, and a cumulative one's start. */
-function temporalityLabels(temporality: number, startTimeUnixNano: number): [string, string][] {
+function temporalityLabels(temporality: number, startTimeUnixNano: Int64): [string, string][] {
   if (temporality === TEMPORALITY.cumulative) {
     return [
       ['otel.temporality', 'cumulative'],
-      ['otel.start_time', String(nsToMs(startTimeUnixNano))],
+      ['otel.start_time', String(nanosToMillis(startTimeUnixNano))],
     ];
   }
   if (temporality === TEMPORALITY.delta) return [['otel.temporality', 'delta']];
@@ -246,11 +246,11 @@ function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: 
         mapping.reject('value: the data point has neither as_double nor as_int');
         continue;
       }
-      const extra = sum ? temporalityLabels(sum.aggregationTemporality, int64(p.startTimeUnixNano)) : [];
+      const extra = sum ? temporalityLabels(sum.aggregationTemporality, p.startTimeUnixNano) : [];
       mapping.add(
         {
           ...base,
-          occurred_at: nsToMs(int64(p.timeUnixNano)),
+          occurred_at: nanosToMillis(p.timeUnixNano),
           value: p.value === 'asDouble' ? p.asDouble : int64(p.asInt),
           tags: labels(p, extra),
         },
@@ -271,11 +271,11 @@ function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: 
         mapping.reject(why);
         continue;
       }
-      const extra = temporalityLabels(h?.aggregationTemporality ?? 0, int64(p.startTimeUnixNano));
+      const extra = temporalityLabels(h?.aggregationTemporality ?? 0, p.startTimeUnixNano);
       mapping.add(
         {
           ...base,
-          occurred_at: nsToMs(int64(p.timeUnixNano)),
+          occurred_at: nanosToMillis(p.timeUnixNano),
           value: mean ?? histogramMean(histogram),
           tags: labels(p, extra),
         },
@@ -349,7 +349,7 @@ export function levelOf(severityNumber: number, severityText: string): string {
 }
 
 function mapLogRecord(r: LogRecord, facts: ResourceFacts & { host: string }, mapping: Mapping): void {
-  const ns = int64(r.timeUnixNano) || int64(r.observedTimeUnixNano);
+  const ms = nanosToMillis(r.timeUnixNano) || nanosToMillis(r.observedTimeUnixNano);
   const level = levelOf(r.severityNumber, r.severityText);
   const extra: [string, string][] = [];
   if (r.traceId.length > 0) extra.push(['trace_id', Buffer.from(r.traceId).toString('hex')]);
@@ -359,7 +359,7 @@ function mapLogRecord(r: LogRecord, facts: ResourceFacts & { host: string }, map
   const message = anyValueString(r.body);
   mapping.add(
     {
-      occurred_at: ns === 0 ? undefined : nsToMs(ns),
+      occurred_at: ms === 0 ? undefined : ms,
       host: facts.host,
       service: facts.service ?? UNKNOWN_SERVICE,
       level,

@@ -316,8 +316,20 @@ export function decodeStatus(encoding: OtlpEncoding, body: Uint8Array): { code: 
   return STATUS.toObject(STATUS.decode(body), { defaults: true }) as { code: number; message: string };
 }
 
-/** A 64-bit integer as a number (exact up to 2^53; OTLP times in ns lose under a microsecond). */
+/** A 64-bit integer as a number (exact up to 2^53; a time in ns past that is within 256 ns). */
 export function int64(v: Int64 | null | undefined): number {
   if (v === undefined || v === null) return 0;
   return typeof v === 'number' ? v : v.toNumber();
+}
+
+/**
+ * A time in ns since the epoch as whole ms: exact from a Long; from a number (protobufjs
+ * without the `long` package, as in a bundle) a nanosecond time has already been rounded to
+ * 256 ns, so a microsecond is added before flooring: an exact millisecond stays itself.
+ */
+export function nanosToMillis(v: Int64 | null | undefined): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === 'number') return Math.floor(v / 1e6 + 1e-3);
+  const long = v as { div?: (n: number) => { toNumber(): number } };
+  return long.div ? long.div(1_000_000).toNumber() : Math.floor(v.toNumber() / 1e6 + 1e-3);
 }
