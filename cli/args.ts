@@ -1,7 +1,9 @@
 /** Command-line argument helpers shared by the `pulse` commands. */
 
-/** A command-line mistake: printed without a stack trace, exit code 2. */
-export class UsageError extends Error {}
+/** A command-line mistake: printed without a stack trace, exit code 2. Its message says what to pass instead. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 /** An integer flag ≥ `min`, or `fallback` when absent. @throws UsageError naming the flag */
 export function positiveInt(name: string, raw: string | undefined, fallback: number, min = 1): number {
@@ -19,4 +21,11 @@ export function seconds(name: string, raw: string | undefined, fallback: number,
     throw new UsageError(`--${name} must be a number of seconds ≥ ${min}, got '${raw}'`);
   }
   return n;
+}
+
+/** `--format`: `table` (the default) or `json`. @throws UsageError naming the flag */
+export function outputFormat(raw: string | undefined): 'table' | 'json' {
+  const format = raw ?? 'table';
+  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got '${format}'`);
+  return format;
 }

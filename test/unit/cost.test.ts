@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fleetFromOptions } from '#cli/cost.js';
+import { fleetFromOptions } from '#cli/commands/cost.js';
 import { itemSizeBytes } from '#core/cost/item-size.js';
 import { FLEET_SHAPE_FORM, parseFleetShape } from '#core/cost/fleet-shape.js';
 import { type CostReport, costReport, loadPrices } from '#core/cost/model.js';

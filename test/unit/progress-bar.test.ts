@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressBar } from '#cli/repair.js';
+import { progressBar } from '#cli/commands/rebuild.js';
 
 describe('rebuild progress bar', () => {
   it('fills over the archive records when their number is known, else over the shards', () => {

@@ -17,11 +17,11 @@ import {
   type ShapeChoice,
 } from '#core/cost/reference.js';
 import { MINIMAL_STAGE } from '#core/cost/stage.js';
-import { UsageError } from './args.js';
-import { formatTable } from './format-table.js';
+import { outputFormat, UsageError } from '#cli/args.js';
+import type { Command } from '#cli/command.js';
+import { formatTable } from '#cli/format-table.js';
 
-/** `pulse cost --help`. */
-export const COST_HELP = `pulse cost --fleet <hosts>x<metrics>/<interval>: the monthly AWS bill of a deployed
+const HELP = `pulse cost --fleet <hosts>x<metrics>/<interval>: the monthly AWS bill of a deployed
 Pulse stage for a steady fleet (hosts each sending metrics every interval), every
 component on its own line with how it was computed, per million events; beside it the
 seed design (a scheduled Lambda writing one DynamoDB item per sample and one JSON file
@@ -79,7 +79,7 @@ export function fleetFromOptions(fleet: string | undefined, rate: string | undef
 }
 
 /** Prints the report; resolves with the exit code. */
-export async function cost(args: string[]): Promise<number> {
+async function cost(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -94,12 +94,11 @@ export async function cost(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(COST_HELP);
+    console.log(HELP);
     return 0;
   }
   const fleet = fleetFromOptions(values.fleet, values['events-per-second']);
-  const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got '${format}'`);
+  const format = outputFormat(values.format);
   const ingestShare = numberFlag('ingest-share', values['ingest-share'], 0.1, 0, 1);
   const perRequest = numberFlag('ingest-events-per-request', values['ingest-events-per-request'], fleet.metrics, 1);
   const fleetMetricHosts = numberFlag('fleet-metric-hosts', values['fleet-metric-hosts'], 0, 0);
@@ -191,3 +190,12 @@ export function costTable(r: CostReport): string {
   );
   return out.join('\n');
 }
+
+/** `pulse cost`: the monthly bill of a stage for a fleet, beside the seed design's. */
+export const costCommand: Command = {
+  name: 'cost',
+  usage: `  pulse cost --fleet 10000x20/10s
+                            monthly AWS bill of a stage per component, beside the seed design`,
+  help: HELP,
+  run: cost,
+};

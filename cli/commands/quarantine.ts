@@ -10,11 +10,11 @@ import { createKinesisClient, listShards } from '#core/clients/kinesis.js';
 import { readLocalEndpoints } from '#local/endpoints.js';
 import { SideOutputStore } from '#core/projections/side-outputs.js';
 import { windowingConfig } from '#core/windows/config.js';
-import { UsageError } from './args.js';
-import { formatTable } from './format-table.js';
+import { outputFormat, UsageError } from '#cli/args.js';
+import type { Command } from '#cli/command.js';
+import { formatTable } from '#cli/format-table.js';
 
-/** `pulse quarantine --help`. */
-export const QUARANTINE_HELP = `pulse quarantine list | show <shard> <position>: the records the hot path
+const HELP = `pulse quarantine list | show <shard> <position>: the records the hot path
 quarantined, with their reasons. Each keeps its bytes, shard and position in the stream.
 
   list                      one line per record: shard, position, code, reason, bytes
@@ -30,8 +30,7 @@ Options:
   --out FILE       with show: write the record's bytes to FILE
   --help           this text`;
 
-/** Runs the command; resolves with the exit code. */
-export async function quarantine(args: string[]): Promise<number> {
+async function quarantine(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -47,11 +46,10 @@ export async function quarantine(args: string[]): Promise<number> {
   });
   const [verb, shard, position] = positionals;
   if (values.help || (verb !== 'list' && verb !== 'show')) {
-    console.log(QUARANTINE_HELP);
+    console.log(HELP);
     return values.help ? 0 : 2;
   }
-  const format = values.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new UsageError(`--format must be table or json, got '${format}'`);
+  const format = outputFormat(values.format);
   let target: { ddb: ReturnType<typeof createDynamoClient>; kinesis: ReturnType<typeof createKinesisClient> };
   let table: string;
   let stream: string;
@@ -135,3 +133,12 @@ function hexDump(b: Buffer): string {
   }
   return lines.join('\n');
 }
+
+/** `pulse quarantine list | show`: without a verb, its help and exit 2. */
+export const quarantineCommand: Command = {
+  name: 'quarantine',
+  usage: `  pulse quarantine list | show <shard> <position>
+                            records the hot path quarantined, with their reasons and bytes`,
+  help: HELP,
+  run: quarantine,
+};

@@ -1,30 +1,21 @@
 /**
- * The repair commands: `pulse rebuild --from <time> --to <time>` re-derives the
- * windows from the stream or the Parquet archive into a fresh table, compares the
- * range with the live windows, and with `--in-place` copies them over; `pulse
- * redrive` makes the hot path's failed batches count (see core/ops/rebuild.ts and core/ops/redrive.ts).
+ * `pulse rebuild --from <time> --to <time>`: re-derives the windows from the stream or
+ * the Parquet archive into a fresh table, compares the range with the live windows, and
+ * with `--in-place` copies them over (see core/ops/rebuild.ts).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { createDynamoClient } from '#core/clients/dynamodb.js';
-import { createKinesisClient } from '#core/clients/kinesis.js';
-import { createS3Client } from '#core/clients/s3.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
 import { syncLake } from '#core/lake/lake-query.js';
-import { readLocalEndpoints } from '#local/endpoints.js';
 import { ArchiveReader } from '#core/ops/archive.js';
-import { ensureWindowTable } from '#local/tables.js';
 import { rebuild, type RebuildProgress } from '#core/ops/rebuild.js';
-import { redrive } from '#core/ops/redrive.js';
-import { resourceNames, STAGE_PATTERN } from '#core/resources.js';
 import { windowingConfigFromEnv } from '#core/windows/config.js';
-import { UsageError } from './args.js';
+import { ensureWindowTable } from '#local/tables.js';
+import { UsageError } from '#cli/args.js';
+import type { Command } from '#cli/command.js';
+import { repairTarget } from '#cli/repair-target.js';
 
-/** `pulse rebuild --help`. */
-export const REBUILD_HELP = `pulse rebuild --from <time> --to <time>: re-derive the event-time windows from the
+const HELP = `pulse rebuild --from <time> --to <time>: re-derive the event-time windows from the
 log into a fresh table, shard by shard from its start (as the live projection read
 it), compare the windows of [from, to) with the live ones item by item, and print the
 differences. With --in-place, copy the rebuilt windows of the range over the live
@@ -50,6 +41,7 @@ Options:
                      --source archive also --bucket NAME (the LakeBucketName output)
   --help             this text`;
 
+/** A `--from`/`--to` time: ISO-8601 with a zone, or epoch milliseconds. @throws UsageError naming the flag */
 function time(flag: string, raw: string | undefined): number {
   const ms = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw ?? '');
   if (raw === undefined || Number.isNaN(ms)) {
@@ -76,73 +68,7 @@ export function progressBar(p: RebuildProgress, width = 30): string {
   return `${bar}  ${p.records.toLocaleString('en-US')} records  shard ${p.shardsDone}/${p.shards}`;
 }
 
-/** The pipeline a repair works on: a running `pulse start` (its data dir) or a deployed stage. */
-interface RepairTarget {
-  kinesis: KinesisClient;
-  ddb: DynamoDBClient;
-  s3: S3Client;
-  streamName: string;
-  liveTable: string;
-  /** The stage with `--aws`; undefined for local mode. */
-  stage: string | undefined;
-  dataDir: string;
-  /** Local mode's one bucket (lake and on-failure destination); AWS buckets come from flags. */
-  localBucket: string;
-  destroy(): void;
-}
-
-/**
- * Clients and names from `--aws --stage S` or `--data-dir D`.
- * @param awsFlags what else `--aws` needs, for the messages (e.g. ` --bucket NAME`)
- * @throws UsageError naming the missing stage or the missing local stack
- */
-function repairTarget(values: { aws?: boolean; stage?: string; 'data-dir'?: string }, awsFlags: string): RepairTarget {
-  const dataDir = values['data-dir'] ?? '.data';
-  const localBucket = resourceNames('local').lakeBucket;
-  let t: Omit<RepairTarget, 'dataDir' | 'localBucket' | 'destroy'>;
-  if (values.aws) {
-    if (!values.stage || !STAGE_PATTERN.test(values.stage)) {
-      throw new UsageError(`--aws needs --stage NAME${awsFlags}, got stage '${values.stage ?? ''}'`);
-    }
-    const names = resourceNames(values.stage);
-    t = {
-      kinesis: createKinesisClient(),
-      ddb: createDynamoClient(),
-      s3: createS3Client(),
-      streamName: names.stream,
-      liveTable: names.windowTable,
-      stage: values.stage,
-    };
-  } else {
-    const local = readLocalEndpoints(dataDir);
-    if (!local) {
-      throw new UsageError(
-        `no running pulse start found in ${dataDir}: start it, or use --aws --stage NAME${awsFlags}`,
-      );
-    }
-    t = {
-      kinesis: createKinesisClient({ endpoint: local.kinesis }),
-      ddb: createDynamoClient({ endpoint: local.dynamodb }),
-      s3: createS3Client({ endpoint: local.s3 }),
-      streamName: local.stream,
-      liveTable: local.windowTable,
-      stage: undefined,
-    };
-  }
-  return {
-    ...t,
-    dataDir,
-    localBucket,
-    destroy: () => {
-      t.kinesis.destroy();
-      t.ddb.destroy();
-      t.s3.destroy();
-    },
-  };
-}
-
-/** Runs the command; resolves with the exit code (1 when windows differ and were not repaired). */
-export async function rebuildCommand(args: string[]): Promise<number> {
+async function rebuildWindows(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -159,7 +85,7 @@ export async function rebuildCommand(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(REBUILD_HELP);
+    console.log(HELP);
     return 0;
   }
   const from = time('from', values.from);
@@ -231,59 +157,11 @@ export async function rebuildCommand(args: string[]): Promise<number> {
   }
 }
 
-/** `pulse redrive --help`. */
-export const REDRIVE_HELP = `pulse redrive: make the batches the hot path gave up on count. Reads the objects of
-its S3 on-failure destination (each holds a failed batch as Lambda received it),
-rebuilds from the stream exactly the windows their events fall in (a failed batch may
-have been half applied, and the live checkpoint has moved past it), and removes each
-object only after that. Stop the hot path first in AWS (see pulse rebuild).
-
-Options:
-  --data-dir D                   the data dir of a running pulse start (default .data)
-  --aws --stage S --bucket NAME  a deployed stage and its FailureBucketName output
-  --help                         this text`;
-
-/** Runs `pulse redrive`; resolves with the exit code. */
-export async function redriveCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      'data-dir': { type: 'string' },
-      aws: { type: 'boolean' },
-      stage: { type: 'string' },
-      bucket: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    console.log(REDRIVE_HELP);
-    return 0;
-  }
-  if (values.aws && !values.bucket) {
-    throw new UsageError('--aws needs --stage NAME and --bucket NAME (the FailureBucketName output of the stack)');
-  }
-  const target = repairTarget(values, ' --bucket NAME');
-  const { streamName, liveTable } = target;
-  const bucket = target.stage === undefined ? target.localBucket : (values.bucket as string);
-  const prefix = target.stage === undefined ? 'aws/lambda/hot-path/' : 'aws/lambda/';
-  const freshTable = `${liveTable}-redrive-${Date.now()}`;
-  try {
-    await ensureWindowTable(target.ddb, freshTable);
-    const result = await redrive({
-      kinesis: target.kinesis,
-      ddb: target.ddb,
-      s3: target.s3,
-      bucket,
-      prefix,
-      streamName,
-      liveTable,
-      freshTable,
-      registry: SchemaRegistry.load(),
-      config: windowingConfigFromEnv(process.env),
-    });
-    console.log(JSON.stringify(result));
-    return 0;
-  } finally {
-    target.destroy();
-  }
-}
+/** `pulse rebuild`: exit 1 when windows of the range differ and were not repaired (no `--in-place`). */
+export const rebuildCommand: Command = {
+  name: 'rebuild',
+  usage: `  pulse rebuild --from T --to T [--in-place]
+                            re-derive the windows from the stream and compare (or repair)`,
+  help: HELP,
+  run: rebuildWindows,
+};

@@ -8,10 +8,10 @@ import { createKinesisClient } from '#core/clients/kinesis.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
 import { readLocalEndpoints } from '#local/endpoints.js';
 import { HostAgent } from '#core/sources/host-agent.js';
-import { positiveInt, seconds, UsageError } from './args.js';
+import { positiveInt, seconds, UsageError } from '#cli/args.js';
+import type { Command } from '#cli/command.js';
 
-/** `pulse collect --help`. */
-export const COLLECT_HELP = `pulse collect: the host agent. Reads this machine's CPU, memory, disk and network
+const HELP = `pulse collect: the host agent. Reads this machine's CPU, memory, disk and network
 (the five standard metrics) every interval and produces them to the stream. When the
 stream is unreachable it keeps reading and buffers up to --buffer samples, retrying;
 beyond that it drops new samples and says so. Ctrl-C sends what is buffered, then
@@ -27,8 +27,7 @@ Options:
   --stream NAME  the stream, with --aws (the stack's StreamName output)
   --help         this text`;
 
-/** Runs the agent; resolves with the exit code. */
-export async function collect(args: string[]): Promise<number> {
+async function collect(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -43,7 +42,7 @@ export async function collect(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(COLLECT_HELP);
+    console.log(HELP);
     return 0;
   }
   const intervalMs = seconds('interval', values.interval, 10, 0.1) * 1000;
@@ -107,3 +106,11 @@ export async function collect(args: string[]): Promise<number> {
   console.log(JSON.stringify(stats));
   return stats.dropped > 0 ? 1 : 0;
 }
+
+/** `pulse collect`: exit 1 when samples were dropped (the stream was unreachable for longer than --buffer holds). */
+export const collectCommand: Command = {
+  name: 'collect',
+  usage: "  pulse collect [options]   host agent: this machine's CPU, memory, disk, network → the stream",
+  help: HELP,
+  run: collect,
+};
