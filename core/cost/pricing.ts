@@ -9,8 +9,11 @@ import type { Prices } from './prices.js';
 import type { SeedFigures, ShapeChoice, ShapeFigures } from './reference.js';
 import type { StageShape } from './stage.js';
 
+/** Bytes in a GB, MB and KB as AWS bills them (binary). */
 export const GB = 2 ** 30;
+/** Bytes in a MB. */
 export const MB = 2 ** 20;
+/** Bytes in a KB. */
 export const KB = 1_024;
 
 /** What the model needs to price a stage for a fleet. */
