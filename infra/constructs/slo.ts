@@ -234,6 +234,7 @@ export class Slo extends Construct {
       [SOURCE_SERVICES.collector, s.collector],
       [SOURCE_SERVICES.ingest, s.ingest],
       [SOURCE_SERVICES.fileDrop, s.fileDrop],
+      [SOURCE_SERVICES.otlp, s.otlp.fn],
     ];
     const transforms = EVENT_TYPES.flatMap((type) => {
       const fn = props.lake.transforms.get(type);

@@ -38,6 +38,7 @@ import {
 import { deadLetterQueue } from '#infra/constructs/shared/dead-letter-queue.js';
 import { pulseBucket } from '#infra/constructs/shared/pulse-bucket.js';
 import { type PulseFunctionProps, pulseFunction } from '#infra/constructs/shared/pulse-function.js';
+import { OtlpIngest } from './otlp-ingest.js';
 
 /** Props of {@link Sources}. */
 export interface SourcesProps {
@@ -86,6 +87,8 @@ export class Sources extends Construct {
   readonly api: apigateway.RestApi;
   /** `POST` here (SigV4-signed, `execute-api:Invoke`). */
   readonly ingestMethod: apigateway.Method;
+  /** OTLP/HTTP on the same API and stage: `POST /v1/metrics`, `POST /v1/logs` (./otlp-ingest.ts). */
+  readonly otlp: OtlpIngest;
   readonly accessLogs: logs.LogGroup;
   /** The stage's execution logs (errors only, no bodies), created here to give them a retention. */
   readonly executionLogs: logs.LogGroup;
@@ -133,6 +136,13 @@ export class Sources extends Construct {
     this.api = this.addApi(props);
     this.executionLogs = this.addExecutionLogs(props);
     this.ingestMethod = this.addIngestMethod();
+    this.otlp = new OtlpIngest(this, 'Otlp', {
+      api: this.api,
+      wireSource: (fn) => {
+        this.useStream(fn, props.stream);
+        this.useIdempotencyTable(fn);
+      },
+    });
 
     this.dropBucket = pulseBucket(this, 'DropBucket', 'drop', {
       lifecycleRules: [

@@ -13,6 +13,7 @@ export const ids = {
   collector: 'SourcesCollector',
   ingest: 'SourcesIngest',
   fileDrop: 'SourcesFileDrop',
+  otlp: 'SourcesOtlpFunction',
   metricTransform: 'LakeMetricSampleTransform',
   logTransform: 'LakeLogEventTransform',
   stream: 'EventsStream',

@@ -50,10 +50,11 @@ describe('SLO alarms', () => {
     expectAlarm(t, 'data-loss', 'data-loss', {
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: '100 * MAX([notWindowed, notInLake]) / produced', ReturnData: true }),
-        expression('produced', 'SUM([p0, p1, p2])'),
+        expression('produced', 'SUM([p0, p1, p2, p3])'),
         stat('p0', 'Pulse', 'SloProduced', emfDimensionsOf(ids.collector, 'collector'), 'Sum', hour),
         stat('p1', 'Pulse', 'SloProduced', emfDimensionsOf(ids.ingest, 'ingest-api'), 'Sum', hour),
         stat('p2', 'Pulse', 'SloProduced', emfDimensionsOf(ids.fileDrop, 'file-drop'), 'Sum', hour),
+        stat('p3', 'Pulse', 'SloProduced', emfDimensionsOf(ids.otlp, 'otlp'), 'Sum', hour),
         expression('notWindowed', 'produced - windowed'),
         expression('windowed', 'FILL(w, 0)'),
         stat('w', 'Pulse', 'SloHotPath', emfDimensionsOf(ids.hotPath, 'hot-path'), 'Sum', hour),

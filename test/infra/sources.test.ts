@@ -186,7 +186,12 @@ describe('sources infrastructure', () => {
         }),
       });
       const methods = Object.values(t.findResources('AWS::ApiGateway::Method')).map((m) => (m as Resource).Properties);
-      expect(methods.map((m) => [m.HttpMethod, m.AuthorizationType])).toEqual([['POST', 'AWS_IAM']]);
+      // /v1/events, and OTLP's /v1/metrics and /v1/logs (test/infra/otlp.test.ts)
+      expect(methods.map((m) => [m.HttpMethod, m.AuthorizationType])).toEqual([
+        ['POST', 'AWS_IAM'],
+        ['POST', 'AWS_IAM'],
+        ['POST', 'AWS_IAM'],
+      ]);
     });
 
     it('validates the body against a model requiring 1 to 1000 events', () => {
