@@ -102,7 +102,7 @@ export function attributePairs(attributes: readonly KeyValue[], skip?: ReadonlyS
  * `otel.*` labels, which always fit), up to the limit. What does not fit goes to `dropped`.
  */
 export function labelsOf(
-  own: readonly [string, string][],
+  own: readonly KeyValue[],
   shared: readonly [string, string][],
   extra: readonly [string, string][],
   dropped: DroppedAttributes,
@@ -110,16 +110,25 @@ export function labelsOf(
   const out: Record<string, string> = {};
   let n = 0;
   const room = LABEL_LIMITS.maxEntries - extra.length;
-  const put = (k: string, v: string) => {
-    if (Object.hasOwn(out, k)) return;
-    if (n >= room || !fits(k, v)) dropped.add(k);
-    else {
+  // Two plain loops, no closure: this runs once per data point.
+  for (let i = 0; i < own.length; i++) {
+    const kv = own[i] as KeyValue;
+    const k = kv.key;
+    if (Object.hasOwn(out, k)) continue;
+    const v = anyValueString(kv.value);
+    if (n < room && fits(k, v)) {
       out[k] = v;
       n++;
-    }
-  };
-  for (const [k, v] of own) put(k, v);
-  for (const [k, v] of shared) put(k, v);
+    } else dropped.add(k);
+  }
+  for (let i = 0; i < shared.length; i++) {
+    const [k, v] = shared[i] as [string, string];
+    if (Object.hasOwn(out, k)) continue;
+    if (n < room && fits(k, v)) {
+      out[k] = v;
+      n++;
+    } else dropped.add(k);
+  }
   for (const [k, v] of extra) out[k] = v;
   return out;
 }

@@ -8,9 +8,11 @@
  *
  * Pure: no I/O, no clock beyond the future-skew check of event time.
  */
-import type { EventBody, Histogram } from '#core/contract/events.js';
+import type { EventBody, Histogram, MetricSample } from '#core/contract/events.js';
 import { histogramMean, invalidHistogram } from '#core/contract/histogram.js';
-import { type InputError, type InputEvent, validateInput } from '#core/sources/input.js';
+import { EARLIEST_EVENT_TIME_MS, type InputError, type InputEvent, validateInput } from '#core/sources/input.js';
+import { WINDOWING_DEFAULTS } from '#core/windows/config.js';
+import { invalidMetric } from '#core/windows/validate.js';
 import { attributePairs, anyValueString, DroppedAttributes, labelsOf } from './attributes.js';
 import { explicitBuckets } from './exponential-histogram.js';
 import {
@@ -110,8 +112,21 @@ const ORIGIN: Record<string, string> = {
 
 const reasonOf = (e: InputError) => `${ORIGIN[e.field.split('.')[0] as string] ?? e.field}: ${e.reason}`;
 
+/** The fields of a MetricSample that one metric of one resource shares. */
+interface MetricTemplate {
+  host: string;
+  metric: string;
+  unit: string;
+  region: string;
+  environment: string;
+  /** Whether those fields pass validation (checked once per metric, not per point). */
+  valid: boolean;
+}
+
 class Mapping {
   readonly out: MappedRequest = { events: [], rejected: 0, reasons: new Map(), dropped: new DroppedAttributes() };
+  /** The latest event time accepted, read once per request. */
+  private readonly latestMs = Date.now() + WINDOWING_DEFAULTS.maxFutureSkewMs;
 
   reject(reason: string, n = 1): void {
     if (n <= 0) return;
@@ -125,6 +140,40 @@ class Mapping {
     if ('reason' in r) return this.reject(reasonOf(r));
     if (histogram) (r.body as EventBody<'MetricSample'>).histogram = histogram;
     this.out.events.push(r);
+  }
+
+  /** The shared fields of one metric, validated once as every source's would be. */
+  template(fields: Omit<MetricTemplate, 'valid'>): MetricTemplate {
+    const probe = validateInput({ ...fields, type: 'MetricSample', occurred_at: Date.now(), value: 0 }, 0, 'otlp');
+    return { ...fields, valid: !('reason' in probe) };
+  }
+
+  /**
+   * Adds one metric sample. The common case (shared fields valid, time in range, value
+   * valid; labels are within the limits by construction) builds the event directly; any
+   * other goes through {@link add}, which gives the exact reason: the outcome is the same.
+   */
+  addSample(t: MetricTemplate, ms: number, value: number, tags: Record<string, string>, histogram?: Histogram): void {
+    if (t.valid && Number.isSafeInteger(ms) && ms >= EARLIEST_EVENT_TIME_MS && ms <= this.latestMs) {
+      const body: EventBody<'MetricSample'> = {
+        occurred_at: new Date(ms),
+        host: t.host,
+        metric: t.metric,
+        value,
+        unit: t.unit,
+        region: t.region,
+        environment: t.environment,
+        tags,
+        source: 'otlp',
+      };
+      if (invalidMetric(body as MetricSample) === undefined) {
+        if (histogram) body.histogram = histogram;
+        this.out.events.push({ type: 'MetricSample', body });
+        return;
+      }
+    }
+    const { valid: _, ...fields } = t;
+    this.add({ ...fields, occurred_at: ms, value, tags }, 'MetricSample', histogram);
   }
 }
 
@@ -224,15 +273,15 @@ function histogramOf(p: HistogramDataPoint | ExponentialHistogramDataPoint, expo
 
 function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: Mapping): void {
   if (!m.data) return;
-  const base = {
+  const base = mapping.template({
     host: facts.host,
     metric: pulseMetricName(m.name),
     unit: pulseUnit(m.unit),
     region: facts.region,
     environment: facts.environment,
-  };
+  });
   const labels = (p: DataPointBase, extra: [string, string][]) =>
-    labelsOf(attributePairs(p.attributes), facts.labels, extra, mapping.out.dropped);
+    labelsOf(p.attributes, facts.labels, extra, mapping.out.dropped);
   const usable = (p: DataPointBase) => {
     if ((p.flags & NO_RECORDED_VALUE) === 0) return true;
     mapping.reject('flags: the data point has no recorded value (FLAG_NO_RECORDED_VALUE)');
@@ -247,15 +296,8 @@ function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: 
         continue;
       }
       const extra = sum ? temporalityLabels(sum.aggregationTemporality, p.startTimeUnixNano) : [];
-      mapping.add(
-        {
-          ...base,
-          occurred_at: nanosToMillis(p.timeUnixNano),
-          value: p.value === 'asDouble' ? p.asDouble : int64(p.asInt),
-          tags: labels(p, extra),
-        },
-        'MetricSample',
-      );
+      const value = p.value === 'asDouble' ? (p.asDouble as number) : int64(p.asInt);
+      mapping.addSample(base, nanosToMillis(p.timeUnixNano), value, labels(p, extra));
     }
     return;
   }
@@ -272,16 +314,8 @@ function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: 
         continue;
       }
       const extra = temporalityLabels(h?.aggregationTemporality ?? 0, p.startTimeUnixNano);
-      mapping.add(
-        {
-          ...base,
-          occurred_at: nanosToMillis(p.timeUnixNano),
-          value: mean ?? histogramMean(histogram),
-          tags: labels(p, extra),
-        },
-        'MetricSample',
-        histogram,
-      );
+      const value = mean ?? histogramMean(histogram);
+      mapping.addSample(base, nanosToMillis(p.timeUnixNano), value, labels(p, extra), histogram);
     }
     return;
   }
@@ -366,7 +400,7 @@ function mapLogRecord(r: LogRecord, facts: ResourceFacts & { host: string }, map
       message: message === '' ? EMPTY_BODY : message,
       region: facts.region,
       environment: facts.environment,
-      attributes: labelsOf(attributePairs(r.attributes), facts.labels, extra, mapping.out.dropped),
+      attributes: labelsOf(r.attributes, facts.labels, extra, mapping.out.dropped),
     },
     'LogEvent',
   );

@@ -153,6 +153,12 @@ export class OtlpDecodeError extends Error {
   }
 }
 
+// 64-bit integers as numbers, never Long objects: the same in a Lambda bundle (where the
+// `long` package is not found) as here, and one allocation less per time and bucket count.
+// Times in ns keep 256 ns (see nanosToMillis); counts and values stay exact up to 2^53.
+protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
+protobuf.configure();
+
 const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
 // google.rpc.Status, the body of OTLP/HTTP error answers (googleapis' status.proto: code = 1,
 // message = 2; `details` = 3 is never sent, so it is not declared).
