@@ -6,7 +6,7 @@ import type { Producer } from '#core/produce/producer.js';
 import type { KinesisEventSourceMapping } from './event-source-mapping.js';
 import type { LakeRunner } from './lake-runner.js';
 import type { RunMeter } from './run-meter.js';
-import type { LocalSources } from './sources.js';
+import type { LocalSources, SourceCounts } from './sources.js';
 
 /** Live counters for progress lines and the dashboard. */
 export interface PipelineHealth {
@@ -31,6 +31,8 @@ export interface PipelineHealth {
   freshnessP95Ms: number;
   /** Events produced in this run that the hot path has not read yet. */
   backlogEvents: number;
+  /** Events each source put on the stream in this run (`fleet`: the synthetic fleet's history and live events). */
+  sources: SourceCounts & { fleet: number };
   /** The SLIs measurable while running (data loss is measured when the run stops: null until then). */
   sli: {
     ingestAvailability: number | null;
@@ -58,8 +60,12 @@ export function pipelineHealth(parts: RunningParts): PipelineHealth {
   const { parquetFiles, parquetRows } = lake.written();
   const produced = parts.producer.stats().eventsAccepted + (sources?.total() ?? 0);
   const ingest = sources?.ingestStats();
+  const c = sources?.counts ?? { collector: 0, agent: 0, ingest_api: 0, file_drop: 0, otlp: 0 };
+  // The agent counts itself until it stops: its share of total() is what the others are not.
+  const agent = (sources?.total() ?? 0) - c.collector - c.ingest_api - c.file_drop - c.otlp;
   return {
     produced,
+    sources: { ...c, agent, fleet: parts.producer.stats().eventsAccepted },
     freshnessP95Ms: freshness ?? 0,
     backlogEvents: Math.max(0, produced - meter.eventsIn),
     sli: {

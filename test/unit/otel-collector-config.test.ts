@@ -155,9 +155,13 @@ function unknownKeys(value: unknown, keys: Keys, path: string): string[] {
 /** A component id's type: `otlphttp/pulse` is an `otlphttp`. */
 const typeOf = (id: string) => id.split('/')[0] as string;
 
-type Config = Record<string, Record<string, unknown>> & {
+interface Config {
+  extensions: Record<string, Record<string, unknown>>;
+  receivers: Record<string, Record<string, unknown>>;
+  processors: Record<string, Record<string, unknown>>;
+  exporters: Record<string, Record<string, unknown>>;
   service: { extensions: string[]; pipelines: Record<string, Record<string, string[]>> };
-};
+}
 
 describe('the OpenTelemetry Collector configuration for Pulse in AWS', () => {
   const text = readFileSync(EXAMPLE, 'utf8');
