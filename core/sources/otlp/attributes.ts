@@ -7,12 +7,12 @@
  * name in `partial_success.error_message`: never dropped silently.
  */
 import { LABEL_LIMITS } from '#core/sources/input.js';
-import { type AnyValue, int64, type KeyValue } from './wire.js';
+import { ANY_VALUE_FIELDS, type AnyValue, int64, type KeyValue, oneofOf } from './wire.js';
 
 /** JSON of an AnyValue for a structured value (kvlist as an object, array as an array, bytes in base64). */
 function anyValueJson(v: AnyValue | null | undefined): unknown {
   if (!v) return null;
-  switch (v.value) {
+  switch (oneofOf(v, ANY_VALUE_FIELDS)) {
     case 'stringValue':
       return v.stringValue;
     case 'boolValue':
@@ -46,8 +46,9 @@ function anyValueJson(v: AnyValue | null | undefined): unknown {
  */
 export function anyValueString(v: AnyValue | null | undefined): string {
   if (!v) return '';
-  if (v.value === 'stringValue') return v.stringValue ?? '';
-  if (v.value === undefined) return '';
+  const kind = oneofOf(v, ANY_VALUE_FIELDS);
+  if (kind === 'stringValue') return v.stringValue ?? '';
+  if (kind === undefined) return '';
   const j = anyValueJson(v);
   return typeof j === 'string' ? j : JSON.stringify(j);
 }

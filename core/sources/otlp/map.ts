@@ -29,6 +29,9 @@ import {
   type MetricsRequest,
   type PartialSuccess,
   TEMPORALITY,
+  oneofOf,
+  METRIC_DATA_FIELDS,
+  NUMBER_FIELDS,
 } from './wire.js';
 
 /** Resource attributes that name the host, in order of preference (OpenTelemetry semantic conventions). */
@@ -219,13 +222,17 @@ function temporalityLabels(temporality: number, startTimeUnixNano: Int64): [stri
   return [];
 }
 
+/** The number of data points of one metric. */
+function pointsOf(m: Metric): number {
+  const data = oneofOf(m, METRIC_DATA_FIELDS);
+  return data ? ((m[data] as { dataPoints: unknown[] } | null)?.dataPoints.length ?? 0) : 0;
+}
+
 /** The number of data points of a request (the limit per request counts them before anything is mapped). */
 export function countDataPoints(request: MetricsRequest): number {
   let n = 0;
   for (const rm of request.resourceMetrics)
-    for (const sm of rm.scopeMetrics)
-      for (const m of sm.metrics)
-        n += m.data ? ((m[m.data] as { dataPoints: unknown[] } | null)?.dataPoints.length ?? 0) : 0;
+    for (const sm of rm.scopeMetrics) for (const m of sm.metrics) n += pointsOf(m);
   return n;
 }
 
@@ -236,10 +243,10 @@ export function countLogRecords(request: LogsRequest): number {
   return n;
 }
 
-/** An optional double of a data point (proto3 `optional`: protobufjs's oneof `_<name>` says whether it is set). */
+/** An optional double of a data point (proto3 `optional`: set when it is the message's own property). */
 function optionalDouble(p: object, name: 'sum' | 'min' | 'max'): number | null {
   const o = p as Record<string, unknown>;
-  return o[`_${name}`] === name && typeof o[name] === 'number' ? (o[name] as number) : null;
+  return Object.hasOwn(o, name) && typeof o[name] === 'number' ? (o[name] as number) : null;
 }
 
 function histogramOf(p: HistogramDataPoint | ExponentialHistogramDataPoint, exponential: boolean): Histogram {
@@ -272,7 +279,8 @@ function histogramOf(p: HistogramDataPoint | ExponentialHistogramDataPoint, expo
 }
 
 function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: Mapping): void {
-  if (!m.data) return;
+  const data = oneofOf(m, METRIC_DATA_FIELDS);
+  if (!data) return;
   const base = mapping.template({
     host: facts.host,
     metric: pulseMetricName(m.name),
@@ -287,25 +295,26 @@ function mapMetric(m: Metric, facts: ResourceFacts & { host: string }, mapping: 
     mapping.reject('flags: the data point has no recorded value (FLAG_NO_RECORDED_VALUE)');
     return false;
   };
-  if (m.data === 'gauge' || m.data === 'sum') {
-    const sum = m.data === 'sum' ? m.sum : null;
+  if (data === 'gauge' || data === 'sum') {
+    const sum = data === 'sum' ? m.sum : null;
     for (const p of (m.gauge ?? m.sum)?.dataPoints ?? []) {
       if (!usable(p)) continue;
-      if (p.value === undefined) {
+      const kind = oneofOf(p, NUMBER_FIELDS);
+      if (kind === undefined) {
         mapping.reject('value: the data point has neither as_double nor as_int');
         continue;
       }
       const extra = sum ? temporalityLabels(sum.aggregationTemporality, p.startTimeUnixNano) : [];
-      const value = p.value === 'asDouble' ? (p.asDouble as number) : int64(p.asInt);
+      const value = kind === 'asDouble' ? (p.asDouble as number) : int64(p.asInt);
       mapping.addSample(base, nanosToMillis(p.timeUnixNano), value, labels(p, extra));
     }
     return;
   }
-  if (m.data === 'histogram' || m.data === 'exponentialHistogram') {
-    const h = m.data === 'histogram' ? m.histogram : m.exponentialHistogram;
+  if (data === 'histogram' || data === 'exponentialHistogram') {
+    const h = data === 'histogram' ? m.histogram : m.exponentialHistogram;
     for (const p of h?.dataPoints ?? []) {
       if (!usable(p)) continue;
-      const histogram = histogramOf(p, m.data === 'exponentialHistogram');
+      const histogram = histogramOf(p, data === 'exponentialHistogram');
       // The mean; without a recorded sum, invalidHistogram does not check it and histogramMean estimates it.
       const mean = histogram.count === 0 ? 0 : histogram.sum !== null ? histogram.sum / histogram.count : undefined;
       const why = invalidHistogram(histogram, mean ?? 0);
@@ -334,10 +343,7 @@ export function mapMetrics(request: MetricsRequest): MappedRequest {
     for (const sm of rm.scopeMetrics) {
       for (const m of sm.metrics) {
         if (host === undefined) {
-          mapping.reject(
-            NO_HOST,
-            m.data ? ((m[m.data] as { dataPoints: unknown[] } | null)?.dataPoints.length ?? 0) : 0,
-          );
+          mapping.reject(NO_HOST, pointsOf(m));
         } else mapMetric(m, { ...facts, host }, mapping);
       }
     }
