@@ -2,11 +2,21 @@
  * Typed configuration of the CDK app, read from CDK context and validated at
  * synth with messages that name the key and the accepted values.
  */
-import { parseBoolean } from '#core/config/env.js';
 import { STAGE_PATTERN } from '#core/resources.js';
 import { WINDOWING_DEFAULTS, type WindowingConfig, windowingConfig } from '#core/windows/config.js';
-import { MAX_FLEET_METRIC_HOSTS, MAX_FLEET_METRIC_HOSTS_CHARS } from '#core/metrics/names.js';
+import {
+  bool,
+  ConfigError,
+  consumerNames,
+  email,
+  int,
+  integerSetting,
+  listedHosts,
+  schedule,
+} from './context-values.js';
 import { APP_DEFAULTS, OBSERVABILITY_DEFAULTS } from './defaults.js';
+
+export { ConfigError } from './context-values.js';
 
 /** Validated configuration. */
 export interface PulseConfig {
@@ -192,109 +202,6 @@ export const SETTING_KEYS = [
 type Unlisted = Exclude<keyof PulseSettings, (typeof SETTING_KEYS)[number]>;
 const everySettingListed: Unlisted extends never ? true : never = true;
 void everySettingListed;
-
-/** A context value is missing or wrong. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-function int(key: string, raw: unknown, min: number, max: number): number {
-  const n = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`context '${key}' must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
-}
-
-/** Reads the integer setting `key` (or `fallback`) and checks it is within [min, max]. */
-function integerSetting(get: (key: keyof PulseSettings) => unknown) {
-  return (key: keyof PulseSettings, fallback: number, min: number, max: number): number =>
-    int(key, get(key) ?? fallback, min, max);
-}
-
-function schedule(key: string, raw: unknown): string {
-  if (typeof raw !== 'string' || !/^(rate|cron)\(.+\)$/.test(raw.trim())) {
-    throw new ConfigError(
-      `context '${key}' must be an EventBridge schedule expression such as 'rate(5 minutes)' or 'cron(0/5 * * * ? *)', got ${JSON.stringify(raw)}`,
-    );
-  }
-  return raw.trim();
-}
-
-function bool(key: string, raw: unknown): boolean {
-  const b = parseBoolean(raw);
-  if (b !== undefined) return b;
-  throw new ConfigError(`context '${key}' must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-/** Consumer names: lower-case letters, digits, dashes; the stream holds 20 enhanced fan-out consumers. */
-const CONSUMER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-
-function consumerNames(key: string, raw: unknown, reserved: number): string[] {
-  if (raw === undefined || raw === '') return [];
-  const names = (Array.isArray(raw) ? raw : String(raw).split(',')).map((n) => String(n).trim());
-  for (const n of names) {
-    if (!CONSUMER_NAME.test(n) || n === 'hot-path') {
-      throw new ConfigError(
-        `context '${key}' names must be 1-32 lower-case letters, digits or dashes, starting with a letter, and not 'hot-path', got ${JSON.stringify(n)}`,
-      );
-    }
-  }
-  if (new Set(names).size !== names.length) throw new ConfigError(`context '${key}' lists a name twice`);
-  if (names.length + reserved > 20) {
-    throw new ConfigError(
-      `context '${key}' lists ${names.length} consumers: a stream holds 20 enhanced fan-out consumers`,
-    );
-  }
-  return names;
-}
-
-/** A host name the hot path can list: what events allow (1–128 characters, no '#'), without commas or spaces. */
-const LISTED_HOST = /^[^,#\s]{1,128}$/;
-
-/** The hosts of `fleetMetricHosts`: a bounded list (count and characters: it travels in an environment variable). */
-function listedHosts(key: string, raw: unknown, fleetMetrics: boolean): string[] {
-  if (raw === undefined || raw === '') return [];
-  const hosts = (Array.isArray(raw) ? raw : String(raw).split(',')).map((h) => String(h).trim());
-  for (const h of hosts) {
-    if (!LISTED_HOST.test(h)) {
-      throw new ConfigError(
-        `context '${key}' names hosts of 1-128 characters without commas, spaces or '#', got ${JSON.stringify(h)}`,
-      );
-    }
-  }
-  if (new Set(hosts).size !== hosts.length) throw new ConfigError(`context '${key}' lists a host twice`);
-  if (hosts.length > MAX_FLEET_METRIC_HOSTS) {
-    throw new ConfigError(
-      `context '${key}' lists ${hosts.length} hosts: at most ${MAX_FLEET_METRIC_HOSTS} get per-host custom metrics (5 each); the fleet widgets show every host without them`,
-    );
-  }
-  if (hosts.join(',').length > MAX_FLEET_METRIC_HOSTS_CHARS) {
-    throw new ConfigError(
-      `context '${key}' is ${hosts.join(',').length} characters: at most ${MAX_FLEET_METRIC_HOSTS_CHARS} fit in the hot path's environment`,
-    );
-  }
-  if (hosts.length > 0 && !fleetMetrics) {
-    throw new ConfigError(`context '${key}' needs fleetMetrics=true: per-host metrics are part of the fleet metrics`);
-  }
-  return hosts;
-}
-
-/** Something@domain.tld without spaces: a typo guard, not RFC 5322. */
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-function email(key: string, raw: unknown): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string' || !EMAIL_PATTERN.test(raw.trim())) {
-    throw new ConfigError(
-      `context '${key}' must be an e-mail address such as 'ops@example.com', got ${JSON.stringify(raw)}`,
-    );
-  }
-  return raw.trim();
-}
 
 /** The observability section; the iterator age alarm must fire before records age out to the failure bucket. */
 function observabilityConfig(

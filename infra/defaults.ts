@@ -7,6 +7,7 @@ import { COLLECTOR_DEFAULTS } from '#core/sources/collector.js';
 import { FILE_DROP_QUEUE } from '#core/sources/file-drop.js';
 import { INGEST_THROTTLE } from '#core/sources/ingest.js';
 import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '#core/projections/held-state.js';
+import { InfraError } from './errors.js';
 /**
  * Defaults of the Pulse CDK app, as data. Every value can be overridden by CDK
  * context (`-c key=value` or cdk.json); see infra/config.ts for validation.
@@ -257,12 +258,16 @@ export type NagReason = keyof typeof NAG_REASONS;
  * reason from {@link NAG_REASONS}. `id` is the rule id, with the finding in brackets for
  * rules that report several (`AwsSolutions-IAM5[Resource::<Bucket.Arn>/*]`): cdk-nag 3
  * acknowledges each finding separately, so an acknowledgement never covers a new one.
- * @throws Error if the reason does not name the rule
+ * @throws InfraError if the reason does not name the rule
  */
 export function acknowledge(scope: IConstruct, id: string, reason: NagReason): void {
   const text = NAG_REASONS[reason];
   const rule = id.replace(/\[.*$/, '');
-  if (!text.startsWith(`${rule}: `)) throw new Error(`reason '${reason}' does not answer ${rule}`);
+  if (!text.startsWith(`${rule}: `)) {
+    throw new InfraError(
+      `reason '${reason}' does not answer ${rule}: use a NAG_REASONS entry that starts with '${rule}: '`,
+    );
+  }
   Validations.of(scope).acknowledge({ id, reason: text });
 }
 

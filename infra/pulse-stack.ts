@@ -3,7 +3,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { SchemaRegistry } from '#core/contract/registry.js';
 import type { PulseSettings } from './config.js';
-import { INGEST_PATH } from './constructs/sources.js';
+import { INGEST_PATH } from './constructs/ingest-api.js';
 import { PulsePipeline } from './pulse-pipeline.js';
 
 /** Props of {@link PulseStack}. */

@@ -23,6 +23,7 @@ import { LAKE_TABLES } from '#core/lake/columns.js';
 import { analyticsSqlDir, statements } from '#core/lake/lake-query.js';
 import type { PulseConfig } from '#infra/config.js';
 import { acknowledge, LOG_RETENTION_DAYS, nagArn } from '#infra/defaults.js';
+import { InfraError } from '#infra/errors.js';
 import { deadLetterQueue } from '#infra/constructs/shared/dead-letter-queue.js';
 import { pulseBucket } from '#infra/constructs/shared/pulse-bucket.js';
 
@@ -53,14 +54,16 @@ const RESULTS_PREFIX = 'results/';
 /**
  * The view each file of analytics-sql/views/ creates (`CREATE OR REPLACE VIEW name`):
  * the workflow may create and update exactly these in the Glue catalog.
- * @throws Error naming a file that creates no view
+ * @throws InfraError naming a file that creates no view
  */
 export function viewNames(files = analyticsFiles()): string[] {
   return files
     .filter((f) => f.name.startsWith('views/'))
     .map((f) => {
       const m = /CREATE\s+OR\s+REPLACE\s+VIEW\s+([A-Za-z0-9_]+)/i.exec(f.sql);
-      if (!m?.[1]) throw new Error(`analytics-sql/${f.name}.sql creates no view (CREATE OR REPLACE VIEW name AS ...)`);
+      if (!m?.[1]) {
+        throw new InfraError(`analytics-sql/${f.name}.sql creates no view (CREATE OR REPLACE VIEW name AS ...)`);
+      }
       return m[1];
     });
 }
@@ -116,7 +119,9 @@ export class Analytics extends Construct {
 
   private goldWorkflow(props: AnalyticsProps, workGroup: string): sfn.StateMachine {
     const check = analyticsFiles().find((f) => f.name === 'workflow/gold_row_counts');
-    if (!check) throw new Error('analytics-sql/workflow/gold_row_counts.sql is missing');
+    if (!check) {
+      throw new InfraError('analytics-sql/workflow/gold_row_counts.sql is missing: the gold workflow runs its check');
+    }
     const views = analyticsFiles().filter((f) => f.name.startsWith('views/'));
     // A failure ends the run failed: the stage's gold-workflow-failed alarm (ExecutionsFailed)
     // notifies on-call through the alarm topic; the error and cause are in the execution's history.

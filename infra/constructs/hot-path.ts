@@ -33,7 +33,9 @@ export interface HotPathProps {
 
 /** The hot-path function, its mapping and its failure bucket. */
 export class HotPath extends Construct {
+  /** The hot-path function (handlers/hot-path.ts). */
   readonly fn: nodejs.NodejsFunction;
+  /** Where the mapping writes the batches it gave up on, payload included. */
   readonly failureBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: HotPathProps) {

@@ -1,12 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { configOf, type PulseSettings } from '#infra/config.js';
-import {
-  ALARM_SEVERITIES,
-  HOST_VARIABLE_PATTERN,
-  LISTED_HOSTS_TITLES,
-  WIDGET_TITLES,
-} from '#infra/constructs/observability.js';
+import { ALARM_SEVERITIES } from '#infra/constructs/observability/alarms.js';
+import { HOST_VARIABLE_PATTERN } from '#infra/constructs/observability/fleet-widgets.js';
+import { LISTED_HOSTS_TITLES, WIDGET_TITLES } from '#infra/constructs/observability/widgets.js';
 import { OBSERVABILITY_DEFAULTS } from '#infra/defaults.js';
 import {
   dashboardParts,

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { SLO_WIDGET_TITLES } from '#infra/constructs/slo.js';
+import { SLO_WIDGET_TITLES } from '#infra/constructs/observability/slo.js';
 import { dashboardWidgets, emfDimensionsOf, expectAlarm, expression, ids, stat } from '#test/helpers/cloudwatch.js';
 import { synthTemplate } from '#test/helpers/synth.js';
 

@@ -11,6 +11,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledge, LAMBDA_RUNTIME_NAME, LOG_RETENTION_DAYS, type NagReason } from '#infra/defaults.js';
+import { InfraError } from '#infra/errors.js';
 
 /** The repository root (this file is infra/constructs/shared/): entries and the lock file are under it. */
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -31,7 +32,11 @@ const DLQ_REASON: Record<Invocation, NagReason> = {
 };
 
 const RUNTIME = lambda.Runtime.NODEJS_24_X;
-if (RUNTIME.name !== LAMBDA_RUNTIME_NAME) throw new Error(`runtime ${RUNTIME.name} is not ${LAMBDA_RUNTIME_NAME}`);
+if (RUNTIME.name !== LAMBDA_RUNTIME_NAME) {
+  throw new InfraError(
+    `runtime ${RUNTIME.name} is not LAMBDA_RUNTIME_NAME (${LAMBDA_RUNTIME_NAME}): set both to the same runtime (infra/defaults.ts and this file)`,
+  );
+}
 
 /** What {@link pulseFunction} needs to know about one function. */
 export interface PulseFunctionProps {

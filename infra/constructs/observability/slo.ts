@@ -30,15 +30,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { EVENT_TYPES } from '#core/contract/events.js';
+import { HOT_PATH_EMF, LAKE_TRANSFORM_SERVICE, SLO_EMF, SOURCE_SERVICES } from '#core/metrics/names.js';
 import { freshnessBoundMs, SLO_TARGETS } from '#core/slo/slos.js';
-import { FUNCTION_NAME_DIMENSION, PULSE_NAMESPACE, SLO_EMF } from '#core/metrics/names.js';
-import { HOT_PATH_EMF } from '#core/metrics/names.js';
-import { LAKE_TRANSFORM_SERVICE } from '#core/metrics/names.js';
-import { SOURCE_SERVICES } from '#core/metrics/names.js';
-import type { HotPath } from './hot-path.js';
-import type { Lake } from './lake.js';
-import type { AlarmFactory } from './observability.js';
-import type { Sources } from './sources.js';
+import type { Lake } from '#infra/constructs/lake.js';
+import type { Sources } from '#infra/constructs/sources.js';
+import { addAlarms, type AlarmFactory } from './alarms.js';
+import { FIVE_MINUTES, ONE_HOUR, type StageMetrics } from './metrics.js';
 
 /** What the alarms add to the objectives (core/slo/slos.ts, SLO_TARGETS), as data. */
 export const SLO_ALARMS = {
@@ -57,12 +54,10 @@ export const SLO_WIDGET_TITLES = {
   sloTimeToVisible: 'SLO: time to visible p95, s (stream arrival to windows)',
 } as const;
 
-const FIVE_MINUTES = Duration.minutes(5);
-const ONE_HOUR = Duration.hours(1);
-
 /** Props of {@link Slo}. */
 export interface SloProps {
-  hotPath: HotPath;
+  /** The stage's metrics (the hot path's EMF and the functions' counts). */
+  metrics: StageMetrics;
   sources: Sources;
   lake: Lake;
   /** The hot path's flush interval, seconds (0: every batch writes). */
@@ -85,11 +80,7 @@ export class Slo extends Construct {
     const T = SLO_TARGETS;
     const availability = percent(T.ingestAvailability);
     const dataLoss = percent(T.dataLossRatio);
-    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-    // No requests, no events, no flushes: nothing to judge.
-    const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
     const stage = props.sources.api.deploymentStage;
-
     const errorPercent = new cloudwatch.MathExpression({
       expression: `IF(requests >= ${SLO_ALARMS.ingestMinRequestsPerHour}, 100 * errors / requests, 0)`,
       usingMetrics: {
@@ -99,75 +90,45 @@ export class Slo extends Construct {
       label: '5XX, % of requests',
       period: ONE_HOUR,
     });
-    props.alarm(
-      'ingest-availability',
-      'ingest-availability',
-      `Ingest API: over ${this.ingestErrorBudgetPercent} % of requests answered 5XX in the last hour (objective ${availability} %).`,
-      {
-        metric: errorPercent,
-        threshold: this.ingestErrorBudgetPercent,
-        comparisonOperator: above,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-      },
-    );
     const latency = stage.metricLatency({ statistic: 'p95', period: FIVE_MINUTES });
-    props.alarm(
-      'ingest-latency',
-      'ingest-latency',
-      `Ingest API: p95 latency above ${T.ingestP95Ms} ms for 15 minutes.`,
-      {
-        metric: latency,
-        threshold: T.ingestP95Ms,
-        comparisonOperator: above,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        treatMissingData: notBreaching,
-      },
-    );
-
     const loss = this.dataLoss(props);
-    props.alarm(
-      'data-loss',
-      'data-loss',
-      `Over ${dataLoss} % of the events the sources produced in the hour before last are missing from the windows or the lake.`,
-      {
-        metric: loss.percent,
-        threshold: dataLoss,
-        comparisonOperator: above,
-        evaluationPeriods: 1,
-        treatMissingData: notBreaching,
-      },
-    );
-
     this.timeToVisibleBoundSeconds = freshnessBoundMs(props.flushIntervalSeconds) / 1000;
     const margin = T.freshnessMarginMs / 1000;
     // At least two flushes of every shard a period.
     const period = Duration.minutes(Math.max(5, Math.ceil((2 * props.flushIntervalSeconds) / 60)));
-    const timeToVisible = (statistic: string) =>
-      new cloudwatch.Metric({
-        namespace: HOT_PATH_EMF.namespace,
-        metricName: HOT_PATH_EMF.timeToVisible,
-        dimensionsMap: {
-          service: HOT_PATH_EMF.service,
-          [FUNCTION_NAME_DIMENSION]: props.hotPath.fn.functionName,
-        },
-        statistic,
-        period,
-      });
-    props.alarm(
-      'time-to-visible',
-      'time-to-visible',
-      `Hot path: p95 from stream arrival to visible windows above ${this.timeToVisibleBoundSeconds} s (flush interval + ${margin} s) for ${3 * period.toMinutes()} minutes.`,
+    const timeToVisible = (statistic: string) => props.metrics.emf(HOT_PATH_EMF.timeToVisible, statistic, period);
+
+    // No requests, no events, no flushes: nothing to judge (missing data is not breaching).
+    addAlarms(props.alarm, [
       {
-        metric: timeToVisible('p95'),
-        threshold: this.timeToVisibleBoundSeconds * 1000,
-        comparisonOperator: above,
+        anchor: 'ingest-availability',
+        summary: `Ingest API: over ${this.ingestErrorBudgetPercent} % of requests answered 5XX in the last hour (objective ${availability} %).`,
+        metric: errorPercent,
+        threshold: this.ingestErrorBudgetPercent,
+      },
+      {
+        anchor: 'ingest-latency',
+        summary: `Ingest API: p95 latency above ${T.ingestP95Ms} ms for 15 minutes.`,
+        metric: latency,
+        threshold: T.ingestP95Ms,
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
-        treatMissingData: notBreaching,
       },
-    );
+      {
+        anchor: 'data-loss',
+        summary: `Over ${dataLoss} % of the events the sources produced in the hour before last are missing from the windows or the lake.`,
+        metric: loss.percent,
+        threshold: dataLoss,
+      },
+      {
+        anchor: 'time-to-visible',
+        summary: `Hot path: p95 from stream arrival to visible windows above ${this.timeToVisibleBoundSeconds} s (flush interval + ${margin} s) for ${3 * period.toMinutes()} minutes.`,
+        metric: timeToVisible('p95'),
+        threshold: this.timeToVisibleBoundSeconds * 1000,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+      },
+    ]);
 
     const graph = (p: cloudwatch.GraphWidgetProps) => new cloudwatch.GraphWidget({ width: 6, height: 6, ...p });
     const objective = (label: string, value: number): cloudwatch.HorizontalAnnotation => ({
@@ -222,13 +183,7 @@ export class Slo extends Construct {
     lake: cloudwatch.MathExpression;
   } {
     const count = (metricName: string, service: string, fn: lambda.IFunction) =>
-      new cloudwatch.Metric({
-        namespace: PULSE_NAMESPACE,
-        metricName,
-        dimensionsMap: { service, [FUNCTION_NAME_DIMENSION]: fn.functionName },
-        statistic: 'Sum',
-        period: ONE_HOUR,
-      });
+      props.metrics.count(service, fn, metricName, ONE_HOUR);
     const s = props.sources;
     const sources: [string, lambda.IFunction][] = [
       [SOURCE_SERVICES.collector, s.collector],
@@ -252,7 +207,7 @@ export class Slo extends Construct {
     // FILL: a side with no data at all has counted nothing (a stopped hot path is a loss).
     const hotPath = new cloudwatch.MathExpression({
       expression: 'FILL(w, 0)',
-      usingMetrics: { w: count(SLO_EMF.hotPath, HOT_PATH_EMF.service, props.hotPath.fn) },
+      usingMetrics: { w: count(SLO_EMF.hotPath, HOT_PATH_EMF.service, props.metrics.functions.hotPath.fn) },
       label: 'hot path',
       period: ONE_HOUR,
     });
