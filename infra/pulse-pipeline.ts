@@ -69,6 +69,7 @@ export class PulsePipeline extends Construct {
       windows: this.windows,
       settings: config.hotPath,
       windowing: config.windowing,
+      fleet: config.observability,
     });
     this.lake = new Lake(this, 'Lake', {
       stream: this.events.stream,

@@ -4,6 +4,7 @@
  */
 
 import { booleanEnv } from '#core/config/env.js';
+import { WINDOWING_ENV } from './env-names.js';
 
 /** Settings of event-time windowing. */
 export interface WindowingConfig {
@@ -84,9 +85,12 @@ export function windowingConfig(partial: Partial<WindowingConfig> = {}): Windowi
   return { ...c, windowSizesMs: sorted };
 }
 
+/** Every windowing setting has its variable (a compile-time check). */
+void (WINDOWING_ENV satisfies Record<keyof WindowingConfig, string>);
+
 /**
- * Reads the config from environment variables (`PULSE_WINDOW_SIZES_MS=60000,3600000`,
- * `PULSE_LOG_COUNTS_BY_HOST=true`, …).
+ * Reads the config from environment variables, named by {@link WINDOWING_ENV}
+ * (`PULSE_WINDOW_SIZES_MS=60000,3600000`, `PULSE_LOG_COUNTS_BY_HOST=true`, …).
  * @throws WindowingConfigError for a malformed number or setting, EnvError for a malformed boolean
  */
 export function windowingConfigFromEnv(env: NodeJS.ProcessEnv): WindowingConfig {
@@ -98,19 +102,20 @@ export function windowingConfigFromEnv(env: NodeJS.ProcessEnv): WindowingConfig 
       throw new WindowingConfigError(`environment variable ${name} must be a number, got '${raw}'`);
     return n;
   };
-  const sizes = env.PULSE_WINDOW_SIZES_MS;
+  const sizes = env[WINDOWING_ENV.windowSizesMs];
   const partial: Partial<WindowingConfig> = {};
   if (sizes) partial.windowSizesMs = sizes.split(',').map((s) => Number(s.trim()));
-  const set = (key: keyof Omit<WindowingConfig, 'windowSizesMs' | 'logCountsByHost'>, name: string) => {
-    const v = num(name);
+  for (const key of [
+    'outOfOrdernessMs',
+    'allowedLatenessMs',
+    'maxFutureSkewMs',
+    'ttlDays',
+    'producerMarkTtlMs',
+  ] as const) {
+    const v = num(WINDOWING_ENV[key]);
     if (v !== undefined) partial[key] = v;
-  };
-  set('outOfOrdernessMs', 'PULSE_OUT_OF_ORDERNESS_MS');
-  set('allowedLatenessMs', 'PULSE_ALLOWED_LATENESS_MS');
-  set('maxFutureSkewMs', 'PULSE_MAX_FUTURE_SKEW_MS');
-  set('ttlDays', 'PULSE_WINDOW_TTL_DAYS');
-  set('producerMarkTtlMs', 'PULSE_PRODUCER_MARK_TTL_MS');
-  const byHost = booleanEnv(env, 'PULSE_LOG_COUNTS_BY_HOST');
+  }
+  const byHost = booleanEnv(env, WINDOWING_ENV.logCountsByHost);
   if (byHost !== undefined) partial.logCountsByHost = byHost;
   return windowingConfig(partial);
 }

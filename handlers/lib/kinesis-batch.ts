@@ -9,6 +9,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { booleanEnv } from '#core/config/env.js';
+import { HOT_PATH_ENV } from '#core/windows/env-names.js';
 import {
   decodeHeldState,
   encodeHeldState,
@@ -34,13 +35,13 @@ export interface KinesisBatchDeps {
   /**
    * Publish the fleet's standard metrics: distributions across hosts and one log line per
    * host and minute (handlers/lib/fleet-metrics.ts). Default: environment variable
-   * `PULSE_FLEET_METRICS` (`true` / `false`; unset: off).
+   * `PULSE_FLEET_METRICS` (HOT_PATH_ENV.fleetMetrics: `true` / `false`; unset: off).
    */
   fleetMetrics?: boolean;
   /**
    * Hosts that also get per-host metrics (dimension `host`), with fleet metrics on; no
    * other host ever does. Default: environment variable `PULSE_FLEET_METRIC_HOSTS`
-   * (comma-separated, at most MAX_FLEET_METRIC_HOSTS; unset: none).
+   * (HOT_PATH_ENV.fleetMetricHosts; comma-separated, at most MAX_FLEET_METRIC_HOSTS; unset: none).
    */
   fleetMetricHosts?: readonly string[];
   /**
@@ -79,7 +80,7 @@ export function createKinesisBatchHandler(
   context?: unknown,
 ) => Promise<KinesisBatchResponse> {
   const functionName = deps.functionName ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined);
-  const fleetOn = deps.fleetMetrics ?? booleanEnv(process.env, 'PULSE_FLEET_METRICS') ?? false;
+  const fleetOn = deps.fleetMetrics ?? booleanEnv(process.env, HOT_PATH_ENV.fleetMetrics) ?? false;
   const hotPathMetrics = new HotPathMetrics({
     metrics: deps.metrics,
     logger: deps.logger,
@@ -87,7 +88,7 @@ export function createKinesisBatchHandler(
     fleet: fleetOn,
     listedHosts: deps.fleetMetricHosts
       ? new Set(deps.fleetMetricHosts)
-      : listedHostsEnv(process.env, 'PULSE_FLEET_METRIC_HOSTS'),
+      : listedHostsEnv(process.env, HOT_PATH_ENV.fleetMetricHosts),
   });
   deps.projection.onDecoded(hotPathMetrics.observe);
   const budgetBytes = deps.stateBudgetBytes ?? HELD_STATE_BUDGET_BYTES;

@@ -14,7 +14,9 @@ import {
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { HOT_PATH_EMF } from '#core/metrics/names.js';
 import type { WindowingConfig } from '#core/windows/config.js';
+import { HOT_PATH_ENV, WINDOWING_ENV } from '#core/windows/env-names.js';
 import type { PulseConfig } from '#infra/config.js';
 import { pulseBucket } from '#infra/constructs/shared/pulse-bucket.js';
 import { pulseFunction } from '#infra/constructs/shared/pulse-function.js';
@@ -29,6 +31,8 @@ export interface HotPathProps {
   windows: WindowTable;
   settings: PulseConfig['hotPath'];
   windowing: WindowingConfig;
+  /** Which fleet metrics the hot path publishes (settings of the observability section). */
+  fleet: Pick<PulseConfig['observability'], 'fleetMetrics' | 'fleetMetricHosts'>;
 }
 
 /** The hot-path function, its mapping and its failure bucket. */
@@ -48,15 +52,11 @@ export class HotPath extends Construct {
       description: 'Pulse hot path: Kinesis batches to event-time windows in DynamoDB',
       invocation: 'event-source-mapping',
     });
-    const w = props.windowing;
-    this.fn.addEnvironment('PULSE_STREAM_NAME', props.stream.streamName);
-    this.fn.addEnvironment('PULSE_WINDOW_SIZES_MS', w.windowSizesMs.join(','));
-    this.fn.addEnvironment('PULSE_OUT_OF_ORDERNESS_MS', String(w.outOfOrdernessMs));
-    this.fn.addEnvironment('PULSE_ALLOWED_LATENESS_MS', String(w.allowedLatenessMs));
-    this.fn.addEnvironment('PULSE_MAX_FUTURE_SKEW_MS', String(w.maxFutureSkewMs));
-    this.fn.addEnvironment('PULSE_WINDOW_TTL_DAYS', String(w.ttlDays));
-    this.fn.addEnvironment('PULSE_LOG_COUNTS_BY_HOST', String(w.logCountsByHost));
-    this.fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', 'Pulse');
+    this.setWindowing(props.windowing);
+    this.setFleetMetrics(props.fleet);
+    this.fn.addEnvironment(HOT_PATH_ENV.streamName, props.stream.streamName);
+    // The namespace of Powertools' Metrics, as the handler's own setting and the dashboard's.
+    this.fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', HOT_PATH_EMF.namespace);
     this.useWindowTable(props.windows);
 
     this.failureBucket = pulseBucket(this, 'FailureBucket', 'failures', {
@@ -91,7 +91,27 @@ export class HotPath extends Construct {
 
   /** Sets the table variable and grants exactly the projection's actions, together. */
   private useWindowTable(windows: WindowTable): void {
-    this.fn.addEnvironment('PULSE_WINDOW_TABLE', windows.table.tableName);
+    this.fn.addEnvironment(HOT_PATH_ENV.windowTable, windows.table.tableName);
     windows.grantProjectionWrite(this.fn);
+  }
+
+  /**
+   * The windowing settings, as `windowingConfigFromEnv` reads them. `producerMarkTtlMs` is
+   * not a setting of the app: Lambda runs its default.
+   */
+  private setWindowing(w: WindowingConfig): void {
+    const env = WINDOWING_ENV;
+    this.fn.addEnvironment(env.windowSizesMs, w.windowSizesMs.join(','));
+    this.fn.addEnvironment(env.outOfOrdernessMs, String(w.outOfOrdernessMs));
+    this.fn.addEnvironment(env.allowedLatenessMs, String(w.allowedLatenessMs));
+    this.fn.addEnvironment(env.maxFutureSkewMs, String(w.maxFutureSkewMs));
+    this.fn.addEnvironment(env.ttlDays, String(w.ttlDays));
+    this.fn.addEnvironment(env.logCountsByHost, String(w.logCountsByHost));
+  }
+
+  /** Fleet distributions and log lines when asked; per-host custom metrics only for the listed hosts. */
+  private setFleetMetrics(fleet: HotPathProps['fleet']): void {
+    this.fn.addEnvironment(HOT_PATH_ENV.fleetMetrics, String(fleet.fleetMetrics));
+    this.fn.addEnvironment(HOT_PATH_ENV.fleetMetricHosts, fleet.fleetMetricHosts.join(','));
   }
 }

@@ -41,9 +41,6 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { hotPath, sources } = props;
-    // Fleet distributions and log lines when asked; per-host custom metrics only for the listed hosts.
-    hotPath.fn.addEnvironment('PULSE_FLEET_METRICS', String(props.settings.fleetMetrics));
-    hotPath.fn.addEnvironment('PULSE_FLEET_METRIC_HOSTS', props.settings.fleetMetricHosts.join(','));
     // Request metrics (one-minute PutRequests) for the failed-batches alarm.
     hotPath.failureBucket.addMetric({ id: FAILED_BATCHES_FILTER_ID });
 
