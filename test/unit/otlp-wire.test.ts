@@ -13,6 +13,16 @@ import {
 } from '#core/sources/otlp/wire.js';
 import { otlpHandler, signalOf } from '#handlers/lib/otlp.js';
 import { otlpDescriptorFromProtos } from '#test/helpers/otlp-descriptor.js';
+import { mapMetrics } from '#core/sources/otlp/map.js';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+
+/** Collects on demand. */
+class ManualReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
 
 const DESCRIPTOR = new URL('../../core/sources/otlp/opentelemetry-proto.json', import.meta.url);
 
@@ -66,6 +76,35 @@ describe('OTLP wire formats', () => {
     ]);
     // Without the long package (a bundle), a ns time is a rounded double: the ms stay exact
     expect(nanosToMillis(1796623752834000000)).toBe(1796623752834);
+  });
+
+  it('keeps a zero the SDK wrote for a oneof member (a value of 0 is not an unset value)', async () => {
+    // Prepare: the SDK's own serializer
+    const reader = new ManualReader();
+    const provider = new MeterProvider({ resource: resourceFromAttributes({ 'host.name': 'h' }), readers: [reader] });
+    const meter = provider.getMeter('zero');
+    meter.createGauge('g').record(0);
+    meter.createUpDownCounter('u').add(0);
+    meter.createHistogram('h').record(0);
+    const { resourceMetrics } = await reader.collect();
+    const body = ProtobufMetricsSerializer.serializeRequest(resourceMetrics) as Uint8Array;
+    // Act
+    const out = mapMetrics(decodeExportRequest('metrics', 'protobuf', body));
+    // Assess
+    expect(out.rejected).toBe(0);
+    expect(out.events.map((e) => [(e.body as { metric: string }).metric, (e.body as { value: number }).value])).toEqual(
+      [
+        ['g', 0],
+        ['u', 0],
+        ['h', 0],
+      ],
+    );
+    expect((out.events[2]?.body as { histogram: { sum: number | null; min: number | null } }).histogram).toMatchObject({
+      count: 1,
+      sum: 0,
+      min: 0,
+      max: 0,
+    });
   });
 
   it('says why a body does not decode, never quoting it', () => {
