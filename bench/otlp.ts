@@ -21,7 +21,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { createKinesisClient } from '#core/clients/kinesis.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
-import { mapMetrics } from '#core/sources/otlp/map.js';
+import { mapMetrics } from '#core/sources/otlp/map-metrics.js';
 import { OtlpIngest } from '#core/sources/otlp/otlp-ingest.js';
 import { decodeExportRequest } from '#core/sources/otlp/wire.js';
 import { startKinesisServer } from '#local/kinesis-server.js';

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { invalidHistogram } from '#core/contract/histogram.js';
 import { LABEL_LIMITS } from '#core/sources/input.js';
 import { explicitBuckets, exponentialBound } from '#core/sources/otlp/exponential-histogram.js';
-import { levelOf, mapLogs, mapMetrics, partialSuccessOf, pulseMetricName, pulseUnit } from '#core/sources/otlp/map.js';
+import { partialSuccessOf } from '#core/sources/otlp/map.js';
+import { levelOf, mapLogs } from '#core/sources/otlp/map-logs.js';
+import { mapMetrics, pulseMetricName, pulseUnit } from '#core/sources/otlp/map-metrics.js';
 import { decodeExportRequest } from '#core/sources/otlp/wire.js';
 
 const now = Date.now();

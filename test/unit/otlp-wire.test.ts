@@ -13,7 +13,7 @@ import {
 } from '#core/sources/otlp/wire.js';
 import { otlpHandler, signalOf } from '#handlers/lib/otlp.js';
 import { otlpDescriptorFromProtos } from '#test/helpers/otlp-descriptor.js';
-import { mapMetrics } from '#core/sources/otlp/map.js';
+import { mapMetrics } from '#core/sources/otlp/map-metrics.js';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';

@@ -33,7 +33,9 @@ import {
   localClock,
   type RemainingTime,
 } from '#core/sources/idempotency.js';
-import { countDataPoints, countLogRecords, mapLogs, mapMetrics, partialSuccessOf } from './map.js';
+import { partialSuccessOf } from './map.js';
+import { countLogRecords, mapLogs } from './map-logs.js';
+import { countDataPoints, mapMetrics } from './map-metrics.js';
 import {
   decodeExportRequest,
   encodeExportResponse,
