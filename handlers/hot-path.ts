@@ -4,15 +4,16 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createDynamoClient } from '#core/clients/dynamodb.js';
 import { createKinesisClient } from '#core/clients/kinesis.js';
 import { requireEnv } from '#core/config/env.js';
+import { HOT_PATH_EMF } from '#core/metrics/names.js';
 import { SchemaRegistry } from '#core/contract/registry.js';
 import { kinesisParentsOf } from '#core/projections/lineage.js';
 import { WindowProjection } from '#core/projections/window-projection.js';
 import { windowingConfigFromEnv } from '#core/windows/config.js';
+import { HOT_PATH_ENV } from '#core/windows/env-names.js';
 import { createKinesisBatchHandler } from './lib/kinesis-batch.js';
-import { HOT_PATH_EMF } from '#core/metrics/names.js';
 
-const tableName = requireEnv(process.env, 'PULSE_WINDOW_TABLE');
-const streamName = requireEnv(process.env, 'PULSE_STREAM_NAME');
+const tableName = requireEnv(process.env, HOT_PATH_ENV.windowTable);
+const streamName = requireEnv(process.env, HOT_PATH_ENV.streamName);
 const projection = new WindowProjection({
   ddb: createDynamoClient(),
   tableName,

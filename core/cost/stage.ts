@@ -25,10 +25,12 @@ export const STAGE_ALARMS: readonly StageAlarm[] = Object.freeze([
   { name: 'collector-error-rate', metrics: 2 },
   { name: 'ingest-error-rate', metrics: 2 },
   { name: 'file-drop-error-rate', metrics: 2 },
+  { name: 'otlp-error-rate', metrics: 2 },
   { name: 'hot-path-duration', metrics: 1 },
   { name: 'collector-duration', metrics: 1 },
   { name: 'ingest-duration', metrics: 1 },
   { name: 'file-drop-duration', metrics: 1 },
+  { name: 'otlp-duration', metrics: 1 },
   { name: 'hot-path-iterator-age', metrics: 1 },
   { name: 'stream-iterator-age', metrics: 1 },
   { name: 'window-table-throttles', metrics: 2 },
@@ -49,7 +51,7 @@ export const STAGE_ALARMS: readonly StageAlarm[] = Object.freeze([
   { name: 'gold-workflow-failed', metrics: 1 },
   { name: 'ingest-availability', metrics: 2 },
   { name: 'ingest-latency', metrics: 1 },
-  { name: 'data-loss', metrics: 6 },
+  { name: 'data-loss', metrics: 7 },
   { name: 'time-to-visible', metrics: 1 },
 ]);
 

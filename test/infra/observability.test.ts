@@ -372,13 +372,13 @@ describe('observability: alarms', () => {
       (a) => (a as { Properties: Record<string, unknown> }).Properties,
     );
     // 18, plus conversion and transform failures per delivery stream, dead letters, the gold workflow,
-    // the file drop's dead letters and rejected rows, and 4 SLOs
-    expect(alarms).toHaveLength(30);
+    // the file drop's dead letters and rejected rows, 4 SLOs, and the OTLP function's error rate and duration
+    expect(alarms).toHaveLength(32);
     // Without fleet metrics there is no fleet CPU alarm; listed hosts add their Metrics Insights alarm.
     const count = (settings: Record<string, string>) =>
       Object.keys(synthTemplate(settings).findResources('AWS::CloudWatch::Alarm')).length;
-    expect(count({ fleetMetrics: 'false' })).toBe(29);
-    expect(count({ fleetMetricHosts: 'db-1' })).toBe(31);
+    expect(count({ fleetMetrics: 'false' })).toBe(31);
+    expect(count({ fleetMetricHosts: 'db-1' })).toBe(33);
     const anchors = runbookAnchors();
     for (const a of alarms) {
       expect(a.AlarmName).toMatch(/^pulse-dev-[a-z0-9-]+$/);

@@ -204,8 +204,8 @@ describe('cost model, by hand for 1,200 hosts × 5 metrics every 60 s', () => {
       ((2 * SECONDS * 2) / 1e6) * 0.625 + ((2 * 86_400 * 500) / GB) * 0.45,
       9,
     );
-    // 30 alarms reading 45 metrics
-    expect(line(r, 'CloudWatch alarms')).toBeCloseTo(45 * 0.1, 9);
+    // 32 alarms reading 49 metrics (the OTLP function's error rate 2 and duration 1; data loss reads its produced count: 1 more)
+    expect(line(r, 'CloudWatch alarms')).toBeCloseTo(49 * 0.1, 9);
     expect(line(r, 'CloudWatch dashboard')).toBe(3);
     expect(line(r, 'CloudWatch fleet metrics')).toBe(0);
     expect(line(r, 'KMS')).toBeCloseTo(2 + ((1 * 4 * 12 * 730) / 10_000) * 0.03, 9);

@@ -48,6 +48,7 @@ export function watchedFunctions({ hotPath, sources }: ObservabilityProps): Watc
     { name: 'collector', fn: sources.collector },
     { name: 'ingest', fn: sources.ingest },
     { name: 'file-drop', fn: sources.fileDrop },
+    { name: 'otlp', fn: sources.otlp.fn },
   ];
   return { hotPath: hot, sources: sourceFunctions, all: [hot, ...sourceFunctions] };
 }
