@@ -28,6 +28,15 @@ export interface RepairTarget {
   destroy(): void;
 }
 
+/** The options rebuild and redrive share: where the stack is (local data dir, or a stage in AWS) and help. */
+export const TARGET_OPTIONS = {
+  'data-dir': { type: 'string' },
+  aws: { type: 'boolean' },
+  stage: { type: 'string' },
+  bucket: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
 /**
  * Clients and names from `--aws --stage S` or `--data-dir D`.
  * @param awsFlags what else `--aws` needs, for the messages (e.g. ` --bucket NAME`)

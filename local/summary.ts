@@ -15,13 +15,18 @@ import type { WindowReader } from '#core/projections/window-reader.js';
 import { evaluateSlos, type SloReport } from '#core/slo/slos.js';
 import type { WindowingConfig } from '#core/windows/config.js';
 import { writeMeasured } from './measured.js';
+import type { ConservationCounts } from './conservation.js';
 import type { RunMeter } from './run-meter.js';
 import type { LocalClients, LocalNames } from './servers.js';
 import type { LocalSources, SourceCounts } from './sources.js';
 import { shardPages } from './streams.js';
 
-/** The final summary `pulse start` prints as its last line. */
-export interface PipelineSummary {
+/**
+ * The final summary `pulse start` prints as its last line: the counts conservation compares
+ * ({@link ConservationCounts}: stream events, undecodable, windowed, late, quarantined, lake rows)
+ * and the run's own figures.
+ */
+export interface PipelineSummary extends ConservationCounts {
   /** Events the stream accepted in this run, from every source. */
   produced: number;
   /** `produced` by source. */
@@ -31,16 +36,6 @@ export interface PipelineSummary {
    * receive (each file is under failed/ with the reason).
    */
   file_drop_dead_letters: number;
-  /** Events the stream holds, from every run on this data dir (poison records included). */
-  stream_events: number;
-  /** Stream records that do not decode (they cannot reach the lake; the hot path quarantines them). */
-  undecodable: number;
-  /** Events counted in the finest windows. */
-  windowed: number;
-  late: number;
-  quarantined: number;
-  /** Distinct event identities of this run in the lake (silver). */
-  parquet_rows: number;
   parquet_files: number;
   /** Stream arrival to window written (visible), 95th percentile. */
   p95_latency_ms: number;

@@ -13,7 +13,7 @@ import { windowingConfigFromEnv } from '#core/windows/config.js';
 import { ensureWindowTable } from '#local/tables.js';
 import { UsageError } from '#cli/args.js';
 import type { Command } from '#cli/command.js';
-import { repairTarget } from '#cli/repair-target.js';
+import { repairTarget, TARGET_OPTIONS } from '#cli/repair-target.js';
 
 const HELP = `pulse rebuild --from <time> --to <time>: re-derive the event-time windows from the
 log into a fresh table, shard by shard from its start (as the live projection read
@@ -77,11 +77,7 @@ async function rebuildWindows(args: string[]): Promise<number> {
       source: { type: 'string' },
       'stream-from': { type: 'string' },
       'in-place': { type: 'boolean' },
-      'data-dir': { type: 'string' },
-      aws: { type: 'boolean' },
-      stage: { type: 'string' },
-      bucket: { type: 'string' },
-      help: { type: 'boolean' },
+      ...TARGET_OPTIONS,
     },
   });
   if (values.help) {

@@ -9,7 +9,7 @@ import { windowingConfigFromEnv } from '#core/windows/config.js';
 import { ensureWindowTable } from '#local/tables.js';
 import { UsageError } from '#cli/args.js';
 import type { Command } from '#cli/command.js';
-import { repairTarget } from '#cli/repair-target.js';
+import { repairTarget, TARGET_OPTIONS } from '#cli/repair-target.js';
 
 const HELP = `pulse redrive: make the batches the hot path gave up on count. Reads the objects of
 its S3 on-failure destination (each holds a failed batch as Lambda received it),
@@ -26,11 +26,7 @@ async function redriveBatches(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      'data-dir': { type: 'string' },
-      aws: { type: 'boolean' },
-      stage: { type: 'string' },
-      bucket: { type: 'string' },
-      help: { type: 'boolean' },
+      ...TARGET_OPTIONS,
     },
   });
   if (values.help) {

@@ -107,3 +107,20 @@ export class MinuteCounts {
 export function functionDimension(functionName: string | undefined): Record<string, string> {
   return functionName ? { [FUNCTION_NAME_DIMENSION]: functionName } : {};
 }
+
+/** The names of a request-serving function's three status counters (ok, 4xx, 5xx). */
+export interface StatusCounterNames {
+  ok: string;
+  clientError: string;
+  serverError: string;
+}
+
+/**
+ * Adds one request's status counters: 1 to the class its status code is in, 0 to the others
+ * (each class has a data point every request, so a rate is a plain division).
+ */
+export function addRequestStatus(metrics: Metrics, names: StatusCounterNames, statusCode: number): void {
+  metrics.addMetric(names.ok, MetricUnit.Count, statusCode < 400 ? 1 : 0);
+  metrics.addMetric(names.clientError, MetricUnit.Count, statusCode >= 400 && statusCode < 500 ? 1 : 0);
+  metrics.addMetric(names.serverError, MetricUnit.Count, statusCode >= 500 ? 1 : 0);
+}

@@ -12,7 +12,7 @@ import type { StreamTarget } from '#core/sources/emit.js';
 import type { IdempotencyStore, RemainingTime } from '#core/sources/idempotency.js';
 import { type OtlpCounts, OtlpIngest, type OtlpLimits, OTLP_PATHS } from '#core/sources/otlp/otlp-ingest.js';
 import type { OtlpSignal } from '#core/sources/otlp/wire.js';
-import { functionDimension } from './emf.js';
+import { addRequestStatus, functionDimension } from './emf.js';
 import { beginInvocation } from './log-context.js';
 import { countProduced, type SourceMetricsDeps } from './sources.js';
 
@@ -52,9 +52,7 @@ function publishRequest(
 ): void {
   if (!metrics) return;
   metrics.addDimensions(dimensions);
-  metrics.addMetric(OTLP_EMF.ok, MetricUnit.Count, statusCode < 400 ? 1 : 0);
-  metrics.addMetric(OTLP_EMF.clientError, MetricUnit.Count, statusCode >= 400 && statusCode < 500 ? 1 : 0);
-  metrics.addMetric(OTLP_EMF.serverError, MetricUnit.Count, statusCode >= 500 ? 1 : 0);
+  addRequestStatus(metrics, OTLP_EMF, statusCode);
   metrics.addMetric(OTLP_EMF.itemsAccepted, MetricUnit.Count, counts.accepted);
   metrics.addMetric(OTLP_EMF.itemsRejected, MetricUnit.Count, counts.rejected);
   metrics.addMetric(OTLP_EMF.attributesDropped, MetricUnit.Count, counts.attributesDropped);

@@ -13,7 +13,7 @@ import { type CollectorConfig, collectTick, type TickResult } from '#core/source
 import type { StreamTarget } from '#core/sources/emit.js';
 import { deadlineOf, type IdempotencyStore, idempotent, type RemainingTime } from '#core/sources/idempotency.js';
 import { IngestApi, type IngestLimits } from '#core/sources/ingest.js';
-import { functionDimension, MinuteCounts } from './emf.js';
+import { addRequestStatus, functionDimension, MinuteCounts } from './emf.js';
 import { SLO_EMF } from '#core/metrics/names.js';
 import { beginInvocation } from './log-context.js';
 
@@ -132,9 +132,7 @@ function publishRequest(
 ): void {
   if (!metrics) return;
   metrics.addDimensions(dimensions);
-  metrics.addMetric(INGEST_EMF.ok, MetricUnit.Count, statusCode < 400 ? 1 : 0);
-  metrics.addMetric(INGEST_EMF.clientError, MetricUnit.Count, statusCode >= 400 && statusCode < 500 ? 1 : 0);
-  metrics.addMetric(INGEST_EMF.serverError, MetricUnit.Count, statusCode >= 500 ? 1 : 0);
+  addRequestStatus(metrics, INGEST_EMF, statusCode);
   metrics.addMetric(INGEST_EMF.eventsAccepted, MetricUnit.Count, events.accepted);
   metrics.addMetric(INGEST_EMF.eventsRejected, MetricUnit.Count, events.rejected);
   metrics.publishStoredMetrics();
