@@ -5,7 +5,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { COLLECTOR_DEFAULTS } from '#core/sources/collector.js';
 import { FILE_DROP_QUEUE } from '#core/sources/file-drop.js';
-import { INGEST_THROTTLE } from '#core/sources/ingest.js';
+import { INGEST_THROTTLE } from '#core/sources/http-api.js';
 import { DEFAULT_FLUSH_INTERVAL_SECONDS } from '#core/projections/held-state.js';
 import { InfraError } from './errors.js';
 /**

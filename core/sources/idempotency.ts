@@ -7,8 +7,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 
-/** The idempotency table: Powertools' default attribute names, TTL on `expiration`. */
-export const IDEMPOTENCY_TABLE = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
+import { IDEMPOTENCY_TABLE } from './http-api.js';
+
+export { IDEMPOTENCY_TABLE } from './http-api.js';
 
 /** CreateTable input for the idempotency table (on-demand), as local mode issues it. */
 export function createIdempotencyTableInput(tableName: string) {

@@ -20,21 +20,9 @@ import { type InputError, validateBatch } from './input.js';
 import { ephemeralProducerId } from '#core/windows/producer-ids.js';
 
 /** Limits of the ingest API (defaults as data). */
-export interface IngestLimits {
-  /** Largest accepted body in bytes (default 1 MiB). */
-  maxBodyBytes: number;
-  /** Most events per request (default 1,000). */
-  maxEvents: number;
-}
+import { INGEST_DEFAULTS, type IngestLimits } from './http-api.js';
 
-/** Defaults of {@link IngestLimits}. */
-export const INGEST_DEFAULTS: Readonly<IngestLimits> = Object.freeze({ maxBodyBytes: 1_048_576, maxEvents: 1_000 });
-
-/**
- * Throttling in front of the API (API Gateway stage throttling in AWS, the local
- * server's token bucket here): steady requests per second and burst.
- */
-export const INGEST_THROTTLE = Object.freeze({ rateLimit: 100, burstLimit: 200 });
+export { INGEST_DEFAULTS, INGEST_THROTTLE, type IngestLimits } from './http-api.js';
 
 /** An ingest request, as any HTTP front end hands it over. */
 export interface IngestRequest {

@@ -8,7 +8,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { INGEST_DEFAULTS } from '#core/sources/ingest.js';
+import { INGEST_DEFAULTS } from '#core/sources/http-api.js';
 import type { PulseConfig } from '#infra/config.js';
 import { acknowledge, LOG_RETENTION_DAYS } from '#infra/defaults.js';
 

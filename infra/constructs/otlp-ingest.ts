@@ -19,8 +19,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { OTLP_PATHS } from '#core/sources/otlp/otlp-ingest.js';
-import { OTLP_MEDIA_TYPES } from '#core/sources/otlp/wire.js';
+import { OTLP_MEDIA_TYPES, OTLP_PATHS } from '#core/sources/http-api.js';
 import { acknowledge } from '#infra/defaults.js';
 import { pulseFunction } from '#infra/constructs/shared/pulse-function.js';
 

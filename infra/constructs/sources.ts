@@ -17,7 +17,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_TABLE } from '#core/sources/idempotency.js';
+import { IDEMPOTENCY_TABLE } from '#core/sources/http-api.js';
 import type { PulseConfig } from '#infra/config.js';
 import { deadLetterQueue } from '#infra/constructs/shared/dead-letter-queue.js';
 import { type PulseFunctionProps, pulseFunction } from '#infra/constructs/shared/pulse-function.js';

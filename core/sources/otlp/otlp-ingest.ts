@@ -66,11 +66,7 @@ export const OTLP_LIMITS: Readonly<OtlpLimits> = Object.freeze({
   maxItems: 10_000,
 });
 
-/** The paths of the two signals, as OTLP/HTTP names them. */
-export const OTLP_PATHS: Readonly<Record<OtlpSignal, string>> = Object.freeze({
-  metrics: '/v1/metrics',
-  logs: '/v1/logs',
-});
+export { OTLP_PATHS } from '#core/sources/http-api.js';
 
 /** Seconds an exporter is asked to wait before retrying a 503. */
 export const OTLP_RETRY_AFTER_SECONDS = 2;

@@ -12,16 +12,9 @@
 import protobuf from 'protobufjs/light.js';
 import descriptor from './opentelemetry-proto.json' with { type: 'json' };
 
-/** The two OTLP signals Pulse takes. */
-export type OtlpSignal = 'metrics' | 'logs';
-/** The two OTLP/HTTP encodings. */
-export type OtlpEncoding = 'protobuf' | 'json';
+import type { OtlpEncoding, OtlpSignal } from '#core/sources/http-api.js';
 
-/** The media type of each encoding, as OTLP/HTTP names it. */
-export const OTLP_MEDIA_TYPES: Readonly<Record<OtlpEncoding, string>> = Object.freeze({
-  protobuf: 'application/x-protobuf',
-  json: 'application/json',
-});
+export { OTLP_MEDIA_TYPES, type OtlpEncoding, type OtlpSignal } from '#core/sources/http-api.js';
 
 /** A 64-bit integer as protobufjs yields it: a `Long` where the `long` package loads, else a number. */
 export type Int64 = number | { toNumber(): number };
