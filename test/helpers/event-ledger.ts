@@ -10,6 +10,7 @@
  * - the late output of each size and the quarantine must hold exactly the identities
  *   the oracle sends there, once each.
  */
+import { expect } from 'vitest';
 import type { ReferenceSideOutputs } from './reference-item-reader.js';
 import { eventKey, type ReadEvent, readHistogram } from './reference-stream-reader.js';
 import type { OracleResult, OracleWindow } from './window-oracle.js';
@@ -203,4 +204,18 @@ export function accountEvents(
     quarantineMissing: q.missing,
     quarantineUnexpected: q.unexpected,
   };
+}
+
+/**
+ * Asserts the per-identity checks of an account (see the module comment): produced = unique
+ * on the stream, as produced; every window, late output and the quarantine exactly as the
+ * oracle has them. Each check fails with the identities it names.
+ */
+export function expectEveryIdentityOnce(account: EventAccount): void {
+  expect(account.missingFromStream).toEqual([]);
+  expect(account.notProduced).toEqual([]);
+  expect(account.alteredOnStream).toEqual([]);
+  expect(account.miscounted).toEqual([]);
+  expect([account.lateMissing, account.lateUnexpected]).toEqual([[], []]);
+  expect([account.quarantineMissing, account.quarantineUnexpected]).toEqual([[], []]);
 }

@@ -37,7 +37,7 @@
  *   bytes are decoded by the reference stream reader to name the identities they hold.
  */
 import { inflateRawSync } from 'node:zlib';
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DDSketch } from '@datadog/sketches-js';
 import { eventKey, ReferenceDecodeError, type ReferenceDecoder } from './reference-stream-reader.js';
 import { type OracleWindow, SKETCH_RELATIVE_ACCURACY } from './window-oracle.js';
@@ -46,20 +46,6 @@ import { type OracleWindow, SKETCH_RELATIVE_ACCURACY } from './window-oracle.js'
 export class ReferenceItemError extends Error {}
 
 type Item = Record<string, AttributeValue>;
-
-/** Every item of a table (Scan, paged, strongly consistent). */
-export async function scanTable(ddb: Pick<DynamoDBClient, 'send'>, tableName: string): Promise<Item[]> {
-  const out: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const page = await ddb.send(
-      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }),
-    );
-    out.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
-}
 
 // ---- bytes ----------------------------------------------------------------------------------
 
